@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * tc ingress of a pod's host veth: every packet a pod sends starts here.
+ * Anti-spoofing first (source IP and MAC must be the sending pod's), then:
+ * local pod -> redirect_peer; pod CIDR without endpoint -> drop; cluster CIDR
+ * -> FIB + redirect to the uplink; anything else -> host stack.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "lib/maps.h"
+#include "lib/arp.h"
+#include "lib/deliver.h"
+#include "lib/fib.h"
+
+static __always_inline int in_prefix(__be32 addr, __be32 net, __be32 mask)
+{
+	return (addr & mask) == net;
+}
+
+SEC("tc")
+int from_pod(struct __sk_buff *skb)
+{
+	const struct bl_endpoint *src, *dst;
+	struct bl_endpoint_key key;
+	const struct bl_config *cfg;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	__u32 zero = 0;
+
+	if (skb->protocol == bpf_htons(ETH_P_ARP))
+		return handle_arp_from_pod(skb);
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return drop(skb, BL_DROP_UNSUPPORTED_L3);
+	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
+		return drop(skb, BL_DROP_TRUNCATED);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	ip = data + sizeof(*eth);
+	if ((void *)(ip + 1) > data_end)
+		return drop(skb, BL_DROP_TRUNCATED);
+	if (ip->version != 4 || ip->ihl < 5)
+		return drop(skb, BL_DROP_BAD_IP);
+
+	key.ip = ip->saddr;
+	src = bpf_map_lookup_elem(&endpoints, &key);
+	if (!src || src->ifindex != skb->ifindex)
+		return drop(skb, BL_DROP_SPOOF_IP);
+	if (!mac_equal(eth->h_source, src->pod_mac))
+		return drop(skb, BL_DROP_SPOOF_MAC);
+
+	key.ip = ip->daddr;
+	dst = bpf_map_lookup_elem(&endpoints, &key);
+	if (dst)
+		return deliver_to_pod(skb, eth, ip, dst, BL_FWD_LOCAL);
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return drop(skb, BL_DROP_NO_CONFIG);
+	if (in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask))
+		return drop(skb, BL_DROP_NO_ENDPOINT);
+	if (in_prefix(ip->daddr, cfg->cluster_cidr, cfg->cluster_mask))
+		return forward_by_fib(skb, eth, ip, BL_FWD_CLUSTER);
+	return pass(skb, BL_PASS_HOST);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

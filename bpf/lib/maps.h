@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Map definitions shared by every program. Declared __weak so the static
+ * linker (bpftool gen object) merges the identical copies from each
+ * per-attach-point object into one map. Pinned by name under the node's pin
+ * directory, so a reload reuses them with their contents.
+ */
+#ifndef BL_MAPS_H
+#define BL_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "bridgeless.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BL_MAX_ENDPOINTS);
+	__type(key, struct bl_endpoint_key);
+	__type(value, struct bl_endpoint);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} endpoints SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bl_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BL_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, struct bl_counter_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} counters SEC(".maps") __weak;
+
+#endif

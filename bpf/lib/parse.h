@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef BL_PARSE_H
+#define BL_PARSE_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+/*
+ * Make the first len bytes of the packet directly readable. Packets from
+ * AF_PACKET TX rings or GRO may carry headers in fragments; those are pulled
+ * into the linear part, never skipped. Returns 0, or -1 if the packet is
+ * shorter than len. Callers must reload skb->data/data_end afterwards.
+ */
+static __always_inline int pull_headers(struct __sk_buff *skb, __u32 len)
+{
+	if ((void *)(long)skb->data + len <= (void *)(long)skb->data_end)
+		return 0;
+	if (skb->len < len)
+		return -1;
+	return bpf_skb_pull_data(skb, len) ? -1 : 0;
+}
+
+static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
+{
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
+static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
+{
+	*(__u32 *)dst = *(const __u32 *)src;
+	*(__u16 *)(dst + 4) = *(const __u16 *)(src + 4);
+}
+
+#endif
