@@ -39,7 +39,9 @@ static __always_inline int forward_by_fib(struct __sk_buff *skb,
 	rc = bpf_fib_lookup(skb, &params, sizeof(params), 0);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		ip_decrease_ttl(ip);
-		set_macs(eth, params.dmac, params.smac);
+		/* params is on the stack with 2-byte-aligned MACs: copy bytewise */
+		__builtin_memcpy(eth->h_dest, params.dmac, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, params.smac, ETH_ALEN);
 		count(skb, reason);
 		return bpf_redirect(params.ifindex, 0);
 	}

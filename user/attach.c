@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "log.h"
+
+/* Not in libbpf 1.1's headers (kernel 6.6 UAPI). */
+#define BL_TCX_INGRESS 46
+#define BL_TC_HANDLE 1
+#define BL_TC_PRIORITY 1
+
+const char *attach_mode_name(int mode)
+{
+	return mode == ATTACH_TCX ? "tcx" : mode == ATTACH_TC ? "tc" : "none";
+}
+
+static int prog_id(int prog_fd, __u32 *id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+static int tcx_has(int ifindex, __u32 id)
+{
+	__u32 ids[64], cnt = 64, i;
+
+	if (bpf_prog_query(ifindex, BL_TCX_INGRESS, 0, NULL, ids, &cnt))
+		return 0;
+	for (i = 0; i < cnt && i < 64; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+static int tc_has(int ifindex, __u32 id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
+			    .priority = BL_TC_PRIORITY);
+
+	return bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == id;
+}
+
+int attach_check(int ifindex, int prog_fd)
+{
+	__u32 id;
+
+	if (prog_id(prog_fd, &id))
+		return 0;
+	return tcx_has(ifindex, id) || tc_has(ifindex, id);
+}
+
+static int tcx_attach(int ifindex, int prog_fd, const char *link_pin)
+{
+	int link_fd, err;
+	__u32 id;
+
+	/* An existing link: swap the program in place, no gap in forwarding. */
+	link_fd = bpf_obj_get(link_pin);
+	if (link_fd >= 0) {
+		err = bpf_link_update(link_fd, prog_fd, NULL);
+		close(link_fd);
+		if (!err && !prog_id(prog_fd, &id) && tcx_has(ifindex, id))
+			return ATTACH_TCX;
+		/* Link of a device that is gone: start over. */
+		unlink(link_pin);
+	}
+	link_fd = bpf_link_create(prog_fd, ifindex, BL_TCX_INGRESS, NULL);
+	if (link_fd < 0)
+		return -errno;
+	if (bpf_obj_pin(link_fd, link_pin)) {
+		err = errorf(-errno, "pin link %s", link_pin);
+		close(link_fd);
+		return err;
+	}
+	close(link_fd);
+	return ATTACH_TCX;
+}
+
+static int tc_attach(int ifindex, int prog_fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
+			    .priority = BL_TC_PRIORITY, .prog_fd = prog_fd,
+			    .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return errorf(err, "create clsact qdisc");
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return errorf(err, "attach tc filter");
+	return ATTACH_TC;
+}
+
+int attach_ingress(int ifindex, int prog_fd, const char *link_pin)
+{
+	int ret = tcx_attach(ifindex, prog_fd, link_pin);
+
+	/* EINVAL: kernel without tcx. Anything else is a real failure. */
+	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
+		pr_debug("tcx not available (%d), using clsact", ret);
+		return tc_attach(ifindex, prog_fd);
+	}
+	if (ret < 0)
+		return errorf(ret, "attach tcx ingress");
+	return ret;
+}
+
+int detach_ingress(int ifindex, const char *link_pin)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
+			    .priority = BL_TC_PRIORITY);
+
+	/* Unpinning the last reference to a tcx link detaches it. */
+	if (unlink(link_pin) && errno != ENOENT)
+		return errorf(-errno, "unpin %s", link_pin);
+	if (ifindex > 0 && bpf_tc_query(&hook, &opts) == 0)
+		bpf_tc_detach(&hook, &opts);
+	return 0;
+}

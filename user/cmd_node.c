@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+#include "attach.h"
+#include "cli.h"
+#include "datapath.h"
+#include "log.h"
+#include "node.h"
+
+static int node_init_cmd(const struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "uplink", required_argument, NULL, 'u' },
+		{ "pod-cidr", required_argument, NULL, 'p' },
+		{ "cluster-cidr", required_argument, NULL, 'c' },
+		{ "node-ip", required_argument, NULL, 'n' },
+		{}
+	};
+	struct node_init_req req = {};
+	int opt, lock, err;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'u': req.uplink = optarg; break;
+		case 'p': req.pod_cidr = optarg; break;
+		case 'c': req.cluster_cidr = optarg; break;
+		case 'n': req.node_ip = optarg; break;
+		default:
+			return errorf_raw(-EINVAL,
+					  "usage: bridgeless node init --uplink DEV --pod-cidr CIDR [--cluster-cidr CIDR] [--node-ip IP]");
+		}
+	}
+	if (optind < argc)
+		return errorf_raw(-EINVAL, "node init: unexpected argument \"%s\"",
+				  argv[optind]);
+	lock = state_lock(c);
+	if (lock < 0)
+		return error_prefix(lock, "node init");
+	err = node_init(c, &req);
+	state_unlock(lock);
+	if (err)
+		return error_prefix(err, "node init");
+	pr_info("node initialized");
+	return 0;
+}
+
+static int count_pods(const struct pod_rec *p, void *data)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+static int node_status_cmd(const struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      {} };
+	char pod[20], cluster[20], ip[16];
+	int json = 0, opt, err, pods = 0, init;
+	struct pinned pins;
+	struct node_rec n;
+
+	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (opt != 'j')
+			return errorf_raw(-EINVAL, "usage: bridgeless node status [--json]");
+		json = 1;
+	}
+	err = node_load(c, &n);
+	if (err && err != -ENOENT)
+		return error_prefix(err, "node status");
+	init = !err && pinned_open(c, &pins) == 0;
+	if (init)
+		pinned_close(&pins);
+	error_clear();
+	pod_foreach(c, count_pods, &pods);
+
+	if (json) {
+		json_t *o = json_pack("{s:b, s:s, s:s}", "initialized", init,
+				      "pin_dir", c->pin_dir, "state_dir", c->state_dir);
+
+		if (init)
+			json_object_update_new(
+				o, json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s}",
+					     "uplink", n.uplink, "uplink_ifindex",
+					     n.uplink_ifindex, "node_ip",
+					     ip_str(n.node_ip, ip), "pod_cidr",
+					     cidr_str(&n.pod_cidr, pod), "cluster_cidr",
+					     cidr_str(&n.cluster_cidr, cluster), "pods",
+					     pods, "attach", attach_mode_name(n.attach_mode)));
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return 0;
+	}
+	if (!init) {
+		printf("not initialized (pin dir %s, state dir %s)\n", c->pin_dir,
+		       c->state_dir);
+		return 0;
+	}
+	printf("initialized\n"
+	       "  uplink        %s (ifindex %d, programs attached with %s)\n"
+	       "  node IP       %s\n"
+	       "  pod CIDR      %s\n"
+	       "  cluster CIDR  %s\n"
+	       "  pods          %d\n"
+	       "  pin dir       %s\n"
+	       "  state dir     %s\n",
+	       n.uplink, n.uplink_ifindex, attach_mode_name(n.attach_mode),
+	       ip_str(n.node_ip, ip), cidr_str(&n.pod_cidr, pod),
+	       cidr_str(&n.cluster_cidr, cluster), pods, c->pin_dir, c->state_dir);
+	return 0;
+}
+
+static int node_reset_cmd(const struct ctx *c, int argc, char **argv)
+{
+	int lock, err;
+
+	if (argc > 1)
+		return errorf_raw(-EINVAL, "usage: bridgeless node reset");
+	lock = state_lock(c);
+	if (lock < 0)
+		return error_prefix(lock, "node reset");
+	err = node_reset(c);
+	state_unlock(lock);
+	return err ? error_prefix(err, "node reset") : 0;
+}
+
+int cmd_node(const struct ctx *c, int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "init"))
+		return node_init_cmd(c, argc, argv);
+	if (argc >= 1 && !strcmp(argv[0], "status"))
+		return node_status_cmd(c, argc, argv);
+	if (argc >= 1 && !strcmp(argv[0], "reset"))
+		return node_reset_cmd(c, argc, argv);
+	return errorf_raw(-EINVAL, "usage: bridgeless node init|status|reset");
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "datapath.h"
+#include "datapath.skel.h"
+#include "log.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int bpffs_prepare(const char *pin_dir)
+{
+	char links[PATH_MAX];
+	int err;
+
+	if (!strncmp(pin_dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) &&
+	    !is_bpffs(BPFFS_ROOT)) {
+		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
+			return errorf(-errno, "mount bpffs on %s", BPFFS_ROOT);
+		pr_info("mounted bpffs on %s", BPFFS_ROOT);
+	}
+	err = mkdir_p(pin_dir, 0700);
+	if (err)
+		return error_prefix(err, "pin dir");
+	if (!is_bpffs(pin_dir))
+		return errorf_raw(-EINVAL, "pin dir %s is not on a bpf filesystem",
+				  pin_dir);
+	snprintf(links, sizeof(links), "%s/links", pin_dir);
+	return mkdir_p(links, 0700);
+}
+
+void link_pin_path(const struct ctx *c, const char *ifname, char *buf)
+{
+	snprintf(buf, PATH_MAX, "%s/links/%s", c->pin_dir, ifname);
+}
+
+static int pin_prog(const struct ctx *c, struct bpf_program *prog)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, bpf_program__name(prog));
+	if (unlink(path) && errno != ENOENT)
+		return errorf(-errno, "unpin %s", path);
+	if (bpf_obj_pin(bpf_program__fd(prog), path))
+		return errorf(-errno, "pin %s", path);
+	return 0;
+}
+
+int datapath_load(const struct ctx *c, struct datapath **out)
+{
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = c->pin_dir);
+	struct datapath *skel;
+	struct bpf_program *prog;
+	int err;
+
+	skel = datapath__open_opts(&opts);
+	if (!skel)
+		return errorf(-errno, "open BPF object");
+	err = datapath__load(skel);
+	if (err) {
+		datapath__destroy(skel);
+		return errorf(err, "load BPF programs (run with -v for the verifier log)");
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		err = pin_prog(c, prog);
+		if (err) {
+			datapath__destroy(skel);
+			return err;
+		}
+	}
+	*out = skel;
+	return 0;
+}
+
+static int open_pin(const struct ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT)
+		return errorf_raw(-ENOENT,
+				  "node not initialized (no %s; run `bridgeless node init` first)",
+				  path);
+	if (fd < 0)
+		return errorf(-errno, "open %s", path);
+	return fd;
+}
+
+int pinned_open(const struct ctx *c, struct pinned *p)
+{
+	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
+		       &p->from_uplink };
+	const char *names[] = { "endpoints", "config", "counters", "from_pod",
+				"from_uplink" };
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		*fds[i] = -1;
+	for (i = 0; i < 5; i++) {
+		*fds[i] = open_pin(c, names[i]);
+		if (*fds[i] < 0) {
+			int err = *fds[i];
+
+			pinned_close(p);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void pinned_close(struct pinned *p)
+{
+	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
+		       &p->from_uplink };
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int unlink_dir_entries(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : errorf(-errno, "open %s", dir);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_type == DT_DIR)
+			err = unlink_dir_entries(path) ?: err;
+		else if (unlink(path) && errno != ENOENT)
+			err = errorf(-errno, "remove %s", path);
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		err = errorf(-errno, "remove %s", dir);
+	return err;
+}
+
+int datapath_unpin(const struct ctx *c)
+{
+	return unlink_dir_entries(c->pin_dir);
+}

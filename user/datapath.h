@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The BPF side of the node: loading, pinning and opening the datapath. */
+#ifndef BL_DATAPATH_H
+#define BL_DATAPATH_H
+
+#include "state.h"
+
+struct datapath;
+
+/* Handles on a loaded and pinned datapath, opened from the pin dir. */
+struct pinned {
+	int endpoints;
+	int config;
+	int counters;
+	int from_pod;
+	int from_uplink;
+};
+
+/* Mount bpffs if needed and create the pin dir on it. */
+int bpffs_prepare(const char *pin_dir);
+/*
+ * Load the programs, reusing (or creating) the pinned maps, and pin the
+ * programs, replacing older ones. The caller destroys the skeleton.
+ */
+int datapath_load(const struct ctx *c, struct datapath **out);
+/* -ENOENT with "node not initialized" when nothing is pinned. */
+int pinned_open(const struct ctx *c, struct pinned *p);
+void pinned_close(struct pinned *p);
+/* Remove every pin under the pin dir, then the dir. */
+int datapath_unpin(const struct ctx *c);
+void link_pin_path(const struct ctx *c, const char *ifname, char *buf);
+
+#endif

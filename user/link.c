@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <linux/if_addr.h>
+#include "link.h"
+#include "log.h"
+
+struct link_parse {
+	struct link_info *li;
+	const char *prefix;
+	int (*fn)(const struct link_info *li, void *data);
+	void *data;
+};
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= IFLA_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= IFLA_INFO_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void link_from_msg(const struct nlmsghdr *nlh, struct link_info *li)
+{
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	const struct nlattr *info[IFLA_INFO_MAX + 1] = {};
+
+	memset(li, 0, sizeof(*li));
+	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb);
+	li->ifindex = ifm->ifi_index;
+	if (tb[IFLA_IFNAME])
+		snprintf(li->name, sizeof(li->name), "%s",
+			 mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (tb[IFLA_MTU])
+		li->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(li->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_LINKINFO]) {
+		mnl_attr_parse_nested(tb[IFLA_LINKINFO], linkinfo_attr_cb, info);
+		if (info[IFLA_INFO_KIND])
+			snprintf(li->kind, sizeof(li->kind), "%s",
+				 mnl_attr_get_str(info[IFLA_INFO_KIND]));
+	}
+}
+
+static int link_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	link_from_msg(nlh, data);
+	return MNL_CB_OK;
+}
+
+int link_get(struct nl *nl, const char *name, int ifindex, struct link_info *li)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	int err;
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	li->ifindex = 0;
+	err = nl_talk(nl, nlh, link_get_cb, li);
+	if (!err && !li->ifindex)
+		err = -ENODEV;
+	if (err == -ENODEV)
+		return errorf(err, "link %s", name ? name : "?");
+	return err;
+}
+
+int link_no_ipv6_addrgen(struct nl *nl, int ifindex)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct nlattr *af, *in6;
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int link_add_veth(struct nl *nl, const struct veth_spec *s)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct nlattr *linkinfo, *data, *peer;
+	struct ifinfomsg *pifm;
+
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, s->host_name);
+	mnl_attr_put_u32(nlh, IFLA_MTU, s->mtu);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, s->host_mac);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifm));
+	pifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, s->peer_name);
+	mnl_attr_put_u32(nlh, IFLA_MTU, s->mtu);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, s->peer_mac);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, s->peer_netns_fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int link_del(struct nl *nl, int ifindex)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_DELLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int link_set_up(struct nl *nl, int ifindex)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix_len)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix_len;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, ip);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, ip);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+struct first_addr {
+	int ifindex;
+	uint32_t ip;
+	int found;
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= IFA_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int first_addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = {};
+	struct first_addr *fa = data;
+
+	if (fa->found || ifa->ifa_family != AF_INET ||
+	    (int)ifa->ifa_index != fa->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	if (tb[IFA_LOCAL]) {
+		fa->ip = mnl_attr_get_u32(tb[IFA_LOCAL]);
+		fa->found = 1;
+	}
+	return MNL_CB_OK;
+}
+
+int addr_first_ipv4(struct nl *nl, int ifindex, uint32_t *ip)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct first_addr fa = { .ifindex = ifindex };
+	int err;
+
+	ifa->ifa_family = AF_INET;
+	err = nl_talk(nl, nlh, first_addr_cb, &fa);
+	if (err)
+		return err;
+	if (!fa.found)
+		return errorf_raw(-EADDRNOTAVAIL, "no IPv4 address");
+	*ip = fa.ip;
+	return 0;
+}
+
+static struct nlmsghdr *route_msg(struct nl *nl, uint16_t type, uint16_t flags,
+				  const struct route_spec *r)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, type, flags);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = r->dst_len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = r->scope;
+	rtm->rtm_type = RTN_UNICAST;
+	if (r->dst_len)
+		mnl_attr_put_u32(nlh, RTA_DST, r->dst);
+	if (r->gateway)
+		mnl_attr_put_u32(nlh, RTA_GATEWAY, r->gateway);
+	if (r->oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
+	return nlh;
+}
+
+int route_add(struct nl *nl, const struct route_spec *r)
+{
+	return nl_talk(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r),
+		       NULL, NULL);
+}
+
+int route_del(struct nl *nl, const struct route_spec *r)
+{
+	return nl_talk(nl, route_msg(nl, RTM_DELROUTE, 0, r), NULL, NULL);
+}
+
+static int foreach_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_parse *p = data;
+	struct link_info li;
+
+	link_from_msg(nlh, &li);
+	if (strncmp(li.name, p->prefix, strlen(p->prefix)))
+		return MNL_CB_OK;
+	*p->li = li;
+	return p->fn(&li, p->data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int link_foreach(struct nl *nl, const char *prefix,
+		 int (*fn)(const struct link_info *li, void *data), void *data)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct link_info li;
+	struct link_parse p = { &li, prefix, fn, data };
+
+	ifm->ifi_family = AF_UNSPEC;
+	return nl_talk(nl, nlh, foreach_cb, &p);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef BL_NODE_H
+#define BL_NODE_H
+
+#include "state.h"
+
+struct node_init_req {
+	const char *uplink;
+	const char *pod_cidr;
+	const char *cluster_cidr; /* NULL: the pod CIDR */
+	const char *node_ip; /* NULL: the uplink's first IPv4 address */
+};
+
+/* Idempotent; on a fresh node a failure leaves nothing behind. Caller holds the lock. */
+int node_init(const struct ctx *c, const struct node_init_req *req);
+/* Removes every pod, the programs, maps, pins and state. Caller holds the lock. */
+int node_reset(const struct ctx *c);
+
+#endif

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/random.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
+#include "bridgeless.h"
+#include "attach.h"
+#include "datapath.h"
+#include "ipam.h"
+#include "link.h"
+#include "log.h"
+#include "netns.h"
+#include "pod.h"
+
+uint32_t pod_id(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h;
+}
+
+static int random_mac(uint8_t *mac)
+{
+	if (getrandom(mac, 6, 0) != 6)
+		return errorf(-errno, "getrandom");
+	mac[0] = (mac[0] & 0xfe) | 0x02; /* unicast, locally administered */
+	return 0;
+}
+
+/* Inside the pod: IP/32, up, a link route to the gateway, default via it. */
+static int configure_pod_side(struct nl *pnl, const struct pod_rec *p)
+{
+	struct route_spec gw = { .dst = htonl(BL_GATEWAY_IP), .dst_len = 32,
+				 .scope = RT_SCOPE_LINK };
+	struct route_spec def = { .gateway = htonl(BL_GATEWAY_IP),
+				  .scope = RT_SCOPE_UNIVERSE };
+	struct link_info li;
+	char ip[16];
+	int err;
+
+	err = link_get(pnl, p->ifname, 0, &li);
+	if (err)
+		return error_prefix(err, "pod side");
+	gw.oif = def.oif = li.ifindex;
+	err = addr_add(pnl, li.ifindex, p->ip, 32);
+	if (err)
+		return error_prefix(err, "add address %s/32 to %s", ip_str(p->ip, ip),
+				    p->ifname);
+	link_no_ipv6_addrgen(pnl, li.ifindex);
+	err = link_set_up(pnl, li.ifindex);
+	if (err)
+		return error_prefix(err, "set %s up", p->ifname);
+	err = route_add(pnl, &gw);
+	if (err)
+		return error_prefix(err, "add route to gateway 169.254.1.1");
+	err = route_add(pnl, &def);
+	if (err)
+		return error_prefix(err, "add default route");
+	return 0;
+}
+
+static int add_steps(const struct ctx *c, const struct pod_add_req *req,
+		     const struct node_rec *node, struct pinned *pins,
+		     struct nl *hnl, struct nl *pnl, int nsfd, struct pod_rec *p,
+		     int *made)
+{
+	struct bl_endpoint_key key;
+	struct bl_endpoint ep = {};
+	struct veth_spec veth;
+	struct link_info li, uplink;
+	struct route_spec host_route;
+	char pin[PATH_MAX];
+	int err;
+
+	err = link_get(hnl, NULL, node->uplink_ifindex, &uplink);
+	if (err)
+		return error_prefix(err, "uplink %s", node->uplink);
+	if (link_get(pnl, p->ifname, 0, &li) == 0)
+		return errorf_raw(-EEXIST, "netns %s already has an interface %s",
+				  p->netns, p->ifname);
+	if (link_get(hnl, p->host_ifname, 0, &li) == 0)
+		return errorf_raw(-EEXIST, "host interface %s already exists",
+				  p->host_ifname);
+	error_clear();
+
+	err = ipam_reserve(c, &node->pod_cidr, req->ip, p->name, &p->ip);
+	if (err)
+		return err;
+	made[0] = 1;
+
+	if ((err = random_mac(p->mac)) || (err = random_mac(p->host_mac)))
+		return err;
+	veth = (struct veth_spec){ .host_name = p->host_ifname,
+				   .host_mac = p->host_mac,
+				   .peer_name = p->ifname,
+				   .peer_mac = p->mac,
+				   .peer_netns_fd = nsfd,
+				   .mtu = uplink.mtu };
+	err = link_add_veth(hnl, &veth);
+	if (err)
+		return error_prefix(err, "create veth %s", p->host_ifname);
+	err = link_get(hnl, p->host_ifname, 0, &li);
+	if (err)
+		return err;
+	p->host_ifindex = li.ifindex;
+	made[1] = 1;
+
+	err = configure_pod_side(pnl, p);
+	if (err)
+		return err;
+	link_no_ipv6_addrgen(hnl, p->host_ifindex);
+	err = link_set_up(hnl, p->host_ifindex);
+	if (err)
+		return error_prefix(err, "set %s up", p->host_ifname);
+	host_route = (struct route_spec){ .dst = p->ip, .dst_len = 32,
+					  .oif = p->host_ifindex,
+					  .scope = RT_SCOPE_LINK };
+	err = route_add(hnl, &host_route);
+	if (err)
+		return error_prefix(err, "add host route to pod");
+
+	link_pin_path(c, p->host_ifname, pin);
+	err = attach_ingress(p->host_ifindex, pins->from_pod, pin);
+	if (err < 0)
+		return error_prefix(err, "attach to %s", p->host_ifname);
+	made[2] = 1;
+
+	key.ip = p->ip;
+	ep.ifindex = p->host_ifindex;
+	ep.id = p->id;
+	memcpy(ep.pod_mac, p->mac, 6);
+	memcpy(ep.host_mac, p->host_mac, 6);
+	if (bpf_map_update_elem(pins->endpoints, &key, &ep, BPF_NOEXIST))
+		return errorf(-errno, "insert endpoint");
+	made[3] = 1;
+
+	return pod_save(c, p);
+}
+
+int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *p)
+{
+	/* What exists so far: address, veth, attachment, endpoint. */
+	int made[4] = { 0, 0, 0, 0 };
+	struct pod_rec old;
+	struct pinned pins = { -1, -1, -1, -1, -1 };
+	struct nl hnl = {}, pnl = {};
+	struct node_rec node;
+	char pin[PATH_MAX];
+	int err, nsfd;
+
+	memset(p, 0, sizeof(*p));
+	if (!pod_name_valid(req->name))
+		return errorf_raw(-EINVAL,
+				  "invalid pod name \"%s\": use 1-%d letters, digits, '-', '_' or '.'",
+				  req->name, POD_NAME_MAX);
+	snprintf(p->name, sizeof(p->name), "%s", req->name);
+	snprintf(p->ifname, sizeof(p->ifname), "%s", req->ifname ? req->ifname : "eth0");
+	if (req->ifname && (!*req->ifname || strlen(req->ifname) >= IF_NAMESIZE ||
+			    strpbrk(req->ifname, "/: \t\n")))
+		return errorf_raw(-EINVAL, "invalid interface name \"%s\"", req->ifname);
+	p->id = pod_id(p->name);
+	snprintf(p->host_ifname, sizeof(p->host_ifname), BL_IFNAME_PREFIX "%08x", p->id);
+
+	err = node_load(c, &node);
+	if (err == -ENOENT)
+		return errorf_raw(err, "node not initialized (run `bridgeless node init` first)");
+	if (err)
+		return err;
+	err = pinned_open(c, &pins);
+	if (err)
+		return err;
+	if (pod_load(c, p->name, &old) != -ENOENT) {
+		pinned_close(&pins);
+		return errorf_raw(-EEXIST, "pod %s already exists", req->name);
+	}
+	nsfd = netns_open(req->netns, p->netns, sizeof(p->netns));
+	if (nsfd < 0) {
+		pinned_close(&pins);
+		return nsfd;
+	}
+	err = nl_open(&hnl);
+	if (!err)
+		err = nl_open_in_netns(&pnl, nsfd);
+	if (!err)
+		err = add_steps(c, req, &node, &pins, &hnl, &pnl, nsfd, p, made);
+
+	if (err) {
+		/* Roll back in reverse order; the veth takes its routes with it. */
+		struct bl_endpoint_key key = { .ip = p->ip };
+
+		if (made[3])
+			bpf_map_delete_elem(pins.endpoints, &key);
+		if (made[2]) {
+			link_pin_path(c, p->host_ifname, pin);
+			detach_ingress(p->host_ifindex, pin);
+		}
+		if (made[1] && link_del(&hnl, p->host_ifindex))
+			pr_warn("pod add %s: rollback: could not delete %s", p->name,
+				p->host_ifname);
+		if (made[0])
+			ipam_release(c, p->ip);
+	}
+	nl_close(&pnl);
+	nl_close(&hnl);
+	close(nsfd);
+	pinned_close(&pins);
+	return err;
+}
+
+int pod_del(const struct ctx *c, const char *name)
+{
+	struct pinned pins = { -1, -1, -1, -1, -1 };
+	struct bl_endpoint_key key;
+	struct bl_endpoint ep;
+	struct link_info li;
+	struct pod_rec p;
+	char pin[PATH_MAX];
+	struct nl nl = {};
+	int err;
+
+	err = pod_load(c, name, &p);
+	if (err == -ENOENT) {
+		pr_info("pod %s: not found, nothing to delete", name);
+		return 0;
+	}
+	if (err)
+		return err;
+
+	/* The map entry first, so no packet is sent to a device going away. */
+	key.ip = p.ip;
+	if (pinned_open(c, &pins) == 0 &&
+	    bpf_map_lookup_elem(pins.endpoints, &key, &ep) == 0 &&
+	    ep.ifindex == (__u32)p.host_ifindex)
+		bpf_map_delete_elem(pins.endpoints, &key);
+	pinned_close(&pins);
+	error_clear();
+
+	link_pin_path(c, p.host_ifname, pin);
+	err = detach_ingress(0, pin);
+	if (err)
+		return err;
+
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	if (link_get(&nl, p.host_ifname, 0, &li) == 0) {
+		err = link_del(&nl, li.ifindex);
+		if (err && err != -ENODEV) {
+			nl_close(&nl);
+			return error_prefix(err, "delete %s", p.host_ifname);
+		}
+	}
+	nl_close(&nl);
+	error_clear();
+
+	err = ipam_release(c, p.ip);
+	if (err)
+		return err;
+	return pod_remove(c, name);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Connecting a pod network namespace to the datapath, and disconnecting it. */
+#ifndef BL_POD_H
+#define BL_POD_H
+
+#include "state.h"
+
+struct pod_add_req {
+	const char *name;
+	const char *netns;
+	uint32_t ip; /* 0: allocate from the pod CIDR */
+	const char *ifname; /* NULL: eth0 */
+};
+
+/*
+ * All or nothing: on failure everything made so far (veth, routes, tc
+ * attachment, map entry, address reservation, record) is removed again.
+ * The caller holds the state lock.
+ */
+int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *out);
+/* Idempotent: a pod that does not exist is not an error. Caller holds the lock. */
+int pod_del(const struct ctx *c, const char *name);
+/* The host end's name for a pod: "bl" + FNV-1a of the name. */
+uint32_t pod_id(const char *name);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What the node agent remembers between commands, in the state directory:
+ *   node.json        the node's configuration (also in the pinned config map)
+ *   pods/NAME.json   one record per pod
+ *   ipam/IP          one file per reserved address, holding the pod name
+ *   lock             flock()ed around every change
+ */
+#ifndef BL_STATE_H
+#define BL_STATE_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdint.h>
+#include "addr.h"
+
+#define POD_NAME_MAX 253
+
+struct ctx {
+	const char *pin_dir;
+	const char *state_dir;
+};
+
+struct node_rec {
+	char uplink[IF_NAMESIZE];
+	int uplink_ifindex;
+	struct cidr pod_cidr;
+	struct cidr cluster_cidr;
+	uint32_t node_ip;
+	int attach_mode;
+	int ip_forward_changed; /* node init turned ip_forward on */
+};
+
+struct pod_rec {
+	char name[POD_NAME_MAX + 1];
+	uint32_t ip;
+	char netns[PATH_MAX];
+	char ifname[IF_NAMESIZE];
+	char host_ifname[IF_NAMESIZE];
+	int host_ifindex;
+	uint8_t mac[6];
+	uint8_t host_mac[6];
+	uint32_t id;
+};
+
+int mkdir_p(const char *path, int mode);
+/* Exclusive lock on the state directory; returns the fd to unlock with. */
+int state_lock(const struct ctx *c);
+void state_unlock(int fd);
+
+int node_save(const struct ctx *c, const struct node_rec *n);
+int node_load(const struct ctx *c, struct node_rec *n); /* -ENOENT: none */
+int node_remove(const struct ctx *c);
+
+int pod_name_valid(const char *name);
+int pod_save(const struct ctx *c, const struct pod_rec *p);
+int pod_load(const struct ctx *c, const char *name, struct pod_rec *p);
+int pod_remove(const struct ctx *c, const char *name);
+/* Calls fn for each pod record, in name order. */
+int pod_foreach(const struct ctx *c,
+		int (*fn)(const struct pod_rec *p, void *data), void *data);
+
+#endif
