@@ -57,6 +57,10 @@ static int configure_pod_side(struct nl *pnl, const struct pod_rec *p)
 	if (err)
 		return error_prefix(err, "set %s up", p->ifname);
 	err = route_add(pnl, &gw);
+	if (err == -EEXIST)
+		return errorf_raw(err,
+				  "netns %s already routes the gateway 169.254.1.1 (one bridgeless interface per netns)",
+				  p->netns);
 	if (err)
 		return error_prefix(err, "add route to gateway 169.254.1.1");
 	err = route_add(pnl, &def);
