@@ -47,14 +47,14 @@ int from_pod(struct __sk_buff *skb)
 	if (ip->version != 4 || ip->ihl < 5)
 		return drop(skb, BL_DROP_BAD_IP);
 
-	key.ip = ip->saddr;
+	__builtin_memcpy(key.ip, &ip->saddr, 4);
 	src = bpf_map_lookup_elem(&endpoints, &key);
 	if (!src || src->ifindex != skb->ifindex)
 		return drop(skb, BL_DROP_SPOOF_IP);
 	if (!mac_equal(eth->h_source, src->pod_mac))
 		return drop(skb, BL_DROP_SPOOF_MAC);
 
-	key.ip = ip->daddr;
+	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	dst = bpf_map_lookup_elem(&endpoints, &key);
 	if (dst)
 		return deliver_to_pod(skb, eth, ip, dst, BL_FWD_LOCAL);

@@ -35,7 +35,7 @@ int from_uplink(struct __sk_buff *skb)
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl < 5)
 		return TC_ACT_OK;
 
-	key.ip = ip->daddr;
+	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
 	if (!ep)
 		return TC_ACT_OK;

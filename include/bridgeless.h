@@ -13,9 +13,13 @@
 #define BL_GATEWAY_IP 0xa9fe0101u /* 169.254.1.1, host byte order */
 #define BL_IFNAME_PREFIX "bl"
 
-/* endpoints: pod IPv4 address -> where and how to deliver to it */
+/*
+ * endpoints: pod IPv4 address -> where and how to deliver to it. The address
+ * is kept as bytes so bpftool prints it as [10,244,1,2] rather than as one
+ * byte-swapped number.
+ */
 struct bl_endpoint_key {
-	__be32 ip;
+	__u8 ip[4]; /* network byte order */
 };
 
 struct bl_endpoint {

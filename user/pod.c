@@ -135,7 +135,7 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		return error_prefix(err, "attach to %s", p->host_ifname);
 	made[2] = 1;
 
-	key.ip = p->ip;
+	memcpy(key.ip, &p->ip, 4);
 	ep.ifindex = p->host_ifindex;
 	ep.id = p->id;
 	memcpy(ep.pod_mac, p->mac, 6);
@@ -196,7 +196,9 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 
 	if (err) {
 		/* Roll back in reverse order; the veth takes its routes with it. */
-		struct bl_endpoint_key key = { .ip = p->ip };
+		struct bl_endpoint_key key;
+
+		memcpy(key.ip, &p->ip, 4);
 
 		if (made[3])
 			bpf_map_delete_elem(pins.endpoints, &key);
@@ -237,7 +239,7 @@ int pod_del(const struct ctx *c, const char *name)
 		return err;
 
 	/* The map entry first, so no packet is sent to a device going away. */
-	key.ip = p.ip;
+	memcpy(key.ip, &p.ip, 4);
 	if (pinned_open(c, &pins) == 0 &&
 	    bpf_map_lookup_elem(pins.endpoints, &key, &ep) == 0 &&
 	    ep.ifindex == (__u32)p.host_ifindex)

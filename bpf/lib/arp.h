@@ -33,7 +33,7 @@ static __always_inline int handle_arp_from_pod(struct __sk_buff *skb)
 	if ((void *)(arp + 1) > data_end)
 		return drop(skb, BL_DROP_TRUNCATED);
 
-	key.ip = arp->spa;
+	__builtin_memcpy(key.ip, &arp->spa, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
 	if (!ep || ep->ifindex != skb->ifindex || !mac_equal(arp->sha, ep->pod_mac) ||
 	    !mac_equal(eth->h_source, ep->pod_mac))
