@@ -59,8 +59,9 @@ int from_pod(struct __sk_buff *skb)
 	if (dst)
 		return deliver_to_pod(skb, eth, ip, dst, BL_FWD_LOCAL);
 
+	/* An array entry always exists; before node init it is all zeroes. */
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
+	if (!cfg || !cfg->node_ip)
 		return drop(skb, BL_DROP_NO_CONFIG);
 	if (in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask))
 		return drop(skb, BL_DROP_NO_ENDPOINT);

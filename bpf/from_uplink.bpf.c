@@ -32,7 +32,7 @@ int from_uplink(struct __sk_buff *skb)
 	ip = data + sizeof(*eth);
 	if ((void *)(ip + 1) > data_end)
 		return TC_ACT_OK;
-	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl < 5)
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl < 5)
 		return TC_ACT_OK;
 
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
