@@ -61,10 +61,13 @@ void state_unlock(int fd)
 /* Write through a temporary file and rename, so readers never see half a file. */
 static int json_save(json_t *j, const char *path)
 {
-	char tmp[PATH_MAX + 8];
+	char tmp[PATH_MAX + 32];
+	const char *slash = strrchr(path, '/');
 	int err = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* Not "<path>.tmp": a 253-character pod name leaves no room in NAME_MAX. */
+	snprintf(tmp, sizeof(tmp), "%.*s/.tmp.%d", slash ? (int)(slash - path) : 1,
+		 slash ? path : ".", getpid());
 	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS))
 		err = errorf(-EIO, "write %s", tmp);
 	else if (rename(tmp, path))
@@ -176,7 +179,7 @@ int pod_name_valid(const char *name)
 
 static void pod_path(const struct ctx *c, const char *name, char *buf)
 {
-	snprintf(buf, PATH_MAX, "%s/pods/%s.json", c->state_dir, name);
+	snprintf(buf, PATH_MAX, "%s/pods/%s", c->state_dir, name);
 }
 
 int pod_save(const struct ctx *c, const struct pod_rec *p)
@@ -256,9 +259,7 @@ int pod_foreach(const struct ctx *c,
 	if (!d)
 		return errno == ENOENT ? 0 : errorf(-errno, "open %s", dir);
 	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".json"))
+		if (!pod_name_valid(de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -268,7 +269,7 @@ int pod_foreach(const struct ctx *c,
 				return -ENOMEM;
 			}
 		}
-		names[n] = strndup(de->d_name, len - 5);
+		names[n] = strdup(de->d_name);
 		if (names[n])
 			n++;
 	}

@@ -2,7 +2,7 @@
 /*
  * What the node agent remembers between commands, in the state directory:
  *   node.json        the node's configuration (also in the pinned config map)
- *   pods/NAME.json   one record per pod
+ *   pods/NAME        one record per pod (JSON)
  *   ipam/IP          one file per reserved address, holding the pod name
  *   lock             flock()ed around every change
  */
