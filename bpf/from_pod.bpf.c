@@ -3,7 +3,8 @@
  * tc ingress of a pod's host veth: every packet a pod sends starts here.
  * Anti-spoofing first (source IP and MAC must be the sending pod's), then:
  * local pod -> redirect_peer; pod CIDR without endpoint -> drop; cluster CIDR
- * -> FIB + redirect to the uplink; anything else -> host stack.
+ * and no-masquerade prefixes -> FIB + redirect, source kept; anything else ->
+ * SNAT to the node IP + FIB + redirect (or the host stack with masquerade off).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -15,10 +16,38 @@
 #include "lib/arp.h"
 #include "lib/deliver.h"
 #include "lib/fib.h"
+#include "lib/nat.h"
 
 static __always_inline int in_prefix(__be32 addr, __be32 net, __be32 mask)
 {
 	return (addr & mask) == net;
+}
+
+/* Leave the cluster with the node's address: route first, then translate. */
+static __always_inline int snat_and_forward(struct __sk_buff *skb,
+					    const struct bl_config *cfg,
+					    struct iphdr *ip)
+{
+	struct bpf_fib_lookup params;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	int why;
+
+	if (ip->ttl <= 1)
+		return pass(skb, BL_PASS_TTL);
+	if (!fib_route(skb, ip, cfg->node_ip, &params))
+		return pass(skb, BL_PASS_FIB);
+	why = snat_egress(skb, cfg, ip);
+	if (why && why != BL_NAT_INBOUND_REPLY)
+		return drop(skb, why);
+	/* The checksum helpers moved the packet: find the headers again. */
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	ip = data + sizeof(*eth);
+	if ((void *)(ip + 1) > data_end)
+		return drop(skb, BL_DROP_TRUNCATED);
+	return fib_send(skb, eth, ip, &params, why ?: BL_NAT_EGRESS);
 }
 
 SEC("tc")
@@ -65,8 +94,10 @@ int from_pod(struct __sk_buff *skb)
 		return drop(skb, BL_DROP_NO_CONFIG);
 	if (in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask))
 		return drop(skb, BL_DROP_NO_ENDPOINT);
-	if (in_prefix(ip->daddr, cfg->cluster_cidr, cfg->cluster_mask))
+	if (no_masquerade(ip->daddr))
 		return forward_by_fib(skb, eth, ip, BL_FWD_CLUSTER);
+	if (cfg->flags & BL_CFG_MASQUERADE)
+		return snat_and_forward(skb, cfg, ip);
 	return pass(skb, BL_PASS_HOST);
 }
 

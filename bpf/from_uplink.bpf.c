@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * tc ingress of the node's uplink. Traffic for a local pod (from other nodes)
- * goes straight into the pod; everything else is the host's own traffic and
- * passes untouched and uncounted.
+ * goes straight into the pod; replies to SNAT mappings are translated back and
+ * go into the pod too; everything else is the host's own traffic and passes
+ * untouched and uncounted.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -12,15 +13,20 @@
 #include <bpf/bpf_endian.h>
 #include "lib/maps.h"
 #include "lib/deliver.h"
+#include "lib/nat.h"
 
 SEC("tc")
 int from_uplink(struct __sk_buff *skb)
 {
 	struct bl_endpoint_key key;
 	const struct bl_endpoint *ep;
+	const struct bl_config *cfg;
 	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *ip;
+	__be32 pod_ip;
+	__u32 zero = 0;
+	int rc;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return TC_ACT_OK;
@@ -37,9 +43,38 @@ int from_uplink(struct __sk_buff *skb)
 
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
-	if (!ep)
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !cfg->node_ip)
+		return ep ? deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK) : TC_ACT_OK;
+	if (ep) {
+		if ((cfg->flags & BL_CFG_MASQUERADE) && !no_masquerade(ip->saddr)) {
+			nat_note_inbound(skb, ip);
+			/* bpf_map_update_elem() leaves packet pointers valid */
+		}
+		return deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK);
+	}
+	if (ip->daddr != cfg->node_ip)
 		return TC_ACT_OK;
-	return deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK);
+	rc = snat_ingress(skb, cfg, ip, &pod_ip);
+	if (!rc)
+		return TC_ACT_OK;
+	if (rc == BL_NAT_REVERSE_MISS)
+		return pass(skb, rc);
+	if (rc != BL_NAT_INGRESS && rc != BL_NAT_ICMP_ERROR)
+		return drop(skb, rc);
+
+	/* The packet was rewritten: find the headers again. */
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	ip = data + sizeof(*eth);
+	if ((void *)(ip + 1) > data_end)
+		return drop(skb, BL_DROP_TRUNCATED);
+	__builtin_memcpy(key.ip, &pod_ip, 4);
+	ep = bpf_map_lookup_elem(&endpoints, &key);
+	if (!ep)
+		return drop(skb, BL_DROP_NO_ENDPOINT);
+	return deliver_to_pod(skb, eth, ip, ep, rc);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -10,6 +10,15 @@
 #include <linux/types.h>
 
 #define BL_MAX_ENDPOINTS 65536
+#define BL_MAX_NOMASQ 64 /* entries of the no-masquerade prefix list */
+#define BL_NAT_MAX_DEFAULT (512 * 1024)
+/*
+ * Default SNAT port range: above the host's default ephemeral range
+ * (32768-60999), so NAT ports and the node's own connections cannot collide.
+ */
+#define BL_NAT_PORT_MIN_DEFAULT 61000
+#define BL_NAT_PORT_MAX_DEFAULT 65535
+#define BL_NAT_PORT_TRIES 32 /* ports tried per new mapping */
 #define BL_GATEWAY_IP 0xa9fe0101u /* 169.254.1.1, host byte order */
 #define BL_IFNAME_PREFIX "bl"
 
@@ -41,14 +50,77 @@ struct bl_config {
 	__u8 uplink_mac[6];
 	__u8 pod_prefix_len;
 	__u8 cluster_prefix_len;
-	__u32 flags;
+	__u32 flags; /* BL_CFG_* */
+	__u16 nat_port_min; /* host byte order, inclusive */
+	__u16 nat_port_max;
 };
-_Static_assert(sizeof(struct bl_config) == 36, "bl_config layout");
+_Static_assert(sizeof(struct bl_config) == 40, "bl_config layout");
+
+#define BL_CFG_MASQUERADE (1u << 0) /* SNAT pod traffic leaving the cluster */
+
+/*
+ * nomasq: destinations pod traffic reaches with its own source address
+ * (the cluster CIDR and every --no-masquerade prefix). LPM trie key.
+ */
+struct bl_prefix_key {
+	__u32 prefixlen;
+	__u8 ip[4];
+};
+
+/*
+ * nat: one LRU table holding both directions of every SNAT mapping. The
+ * egress entry is keyed by the tuple as the pod sent it; the ingress entry by
+ * the tuple of a reply as it arrives on the uplink. Ports are in host byte
+ * order so bpftool shows them as they are; for ICMP echo the identifier plays
+ * the port of the pod's side (egress sport, ingress dport), the other is 0.
+ */
+enum bl_nat_dir { BL_DIR_EGRESS = 1, BL_DIR_INGRESS = 2 };
+
+struct bl_nat_key {
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 dir; /* enum bl_nat_dir */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bl_nat_key) == 16, "bl_nat_key layout");
+
+/* TCP flags seen in an entry's direction, for the collector's timeouts */
+#define BL_NAT_SEEN_SYN (1u << 0)
+#define BL_NAT_SEEN_FIN (1u << 1)
+#define BL_NAT_SEEN_RST (1u << 2)
+/*
+ * An egress entry for replies to a connection that came in from outside
+ * (uplink -> pod, no NAT): the replies must leave with the pod's own address,
+ * as netfilter NAT decides per connection, not per packet. No ingress partner.
+ */
+#define BL_NAT_INBOUND (1u << 3)
+
+struct bl_nat_entry {
+	__u8 addr[4]; /* egress: node IP; ingress: pod IP */
+	__u16 port; /* egress: node port; ingress: pod port (host order) */
+	__u8 seen; /* BL_NAT_SEEN_* */
+	__u8 pad;
+	__u64 created_ns; /* CLOCK_MONOTONIC */
+	__u64 last_seen_ns;
+	__u64 packets;
+};
+_Static_assert(sizeof(struct bl_nat_entry) == 32, "bl_nat_entry layout");
+
+/* Idle timeouts of the collector (`bridgeless nat gc`), in seconds. */
+#define BL_NAT_TIMEOUT_TCP_SYN 60
+#define BL_NAT_TIMEOUT_TCP_ESTABLISHED 21600
+#define BL_NAT_TIMEOUT_TCP_CLOSING 10
+#define BL_NAT_TIMEOUT_UDP 60
+#define BL_NAT_TIMEOUT_ICMP 30
 
 /*
  * Counters, one per reason: what happened to a packet. Drops and verdicts
  * share the table so `bridgeless stats` shows the whole picture. The name is
  * what user space prints; the X-macro keeps the enum and names in one place.
+ * Append only: the index is the key in the pinned counters map.
  */
 #define BL_COUNTERS(X)                                                        \
 	X(FWD_LOCAL, 0, "forward: pod to local pod (redirect_peer)")          \
@@ -65,8 +137,16 @@ _Static_assert(sizeof(struct bl_config) == 36, "bl_config layout");
 	X(DROP_TRUNCATED, 1, "drop: truncated packet")                        \
 	X(DROP_BAD_IP, 1, "drop: malformed IPv4 header")                      \
 	X(DROP_UNSUPPORTED_L3, 1, "drop: unsupported L3 protocol from pod")   \
-	X(PASS_FIB, 0, "pass: fib cannot forward, host stack answers")                  \
-	X(DROP_NO_CONFIG, 1, "drop: node not configured")
+	X(PASS_FIB, 0, "pass: fib cannot forward, host stack answers")       \
+	X(DROP_NO_CONFIG, 1, "drop: node not configured")                     \
+	X(NAT_EGRESS, 0, "nat: pod to outside translated (SNAT)")             \
+	X(NAT_NEW, 0, "nat: new mapping created")                             \
+	X(NAT_INGRESS, 0, "nat: reply translated back to pod")                \
+	X(NAT_ICMP_ERROR, 0, "nat: ICMP error translated back to pod")        \
+	X(NAT_REVERSE_MISS, 0, "nat: packet to a NAT port with no mapping")   \
+	X(DROP_NAT_NO_PORT, 1, "nat: no free port")                           \
+	X(DROP_NAT_UNSUPPORTED, 1, "nat: protocol cannot be translated")      \
+	X(NAT_INBOUND_REPLY, 0, "nat: reply to an inbound flow, not translated")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
+#include "bridgeless.h"
 #include "attach.h"
 #include "cli.h"
 #include "datapath.h"
@@ -17,6 +18,10 @@ static int node_init_cmd(const struct ctx *c, int argc, char **argv)
 		{ "pod-cidr", required_argument, NULL, 'p' },
 		{ "cluster-cidr", required_argument, NULL, 'c' },
 		{ "node-ip", required_argument, NULL, 'n' },
+		{ "nat-ports", required_argument, NULL, 'r' },
+		{ "nat-max", required_argument, NULL, 'm' },
+		{ "no-masquerade", required_argument, NULL, 'x' },
+		{ "masquerade", required_argument, NULL, 'M' },
 		{}
 	};
 	struct node_init_req req = {};
@@ -28,9 +33,19 @@ static int node_init_cmd(const struct ctx *c, int argc, char **argv)
 		case 'p': req.pod_cidr = optarg; break;
 		case 'c': req.cluster_cidr = optarg; break;
 		case 'n': req.node_ip = optarg; break;
+		case 'r': req.nat_ports = optarg; break;
+		case 'm': req.nat_max = optarg; break;
+		case 'M': req.masquerade = optarg; break;
+		case 'x':
+			if (req.n_no_masquerade == BL_MAX_NOMASQ - 1)
+				return errorf_raw(-E2BIG, "at most %d --no-masquerade prefixes",
+						  BL_MAX_NOMASQ - 1);
+			req.no_masquerade[req.n_no_masquerade++] = optarg;
+			break;
 		default:
-			return errorf_raw(-EINVAL,
-					  "usage: bridgeless node init --uplink DEV --pod-cidr CIDR [--cluster-cidr CIDR] [--node-ip IP]");
+			return errorf_raw(-EINVAL, "usage: bridgeless node init --uplink DEV --pod-cidr CIDR "
+					  "[--cluster-cidr CIDR] [--node-ip IP] [--nat-ports LO-HI] "
+					  "[--nat-max N] [--no-masquerade CIDR]... [--masquerade on|off]");
 		}
 	}
 	if (optind < argc)
@@ -80,15 +95,24 @@ static int node_status_cmd(const struct ctx *c, int argc, char **argv)
 		json_t *o = json_pack("{s:b, s:s, s:s}", "initialized", init,
 				      "pin_dir", c->pin_dir, "state_dir", c->state_dir);
 
-		if (init)
+		if (init) {
+			json_t *nm = json_array();
+			int i;
+
+			for (i = 0; i < n.n_nomasq; i++)
+				json_array_append_new(nm, json_string(cidr_str(&n.nomasq[i], pod)));
 			json_object_update_new(
-				o, json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s}",
+				o, json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:b, s:i, s:i, s:I, s:o}",
 					     "uplink", n.uplink, "uplink_ifindex",
 					     n.uplink_ifindex, "node_ip",
 					     ip_str(n.node_ip, ip), "pod_cidr",
 					     cidr_str(&n.pod_cidr, pod), "cluster_cidr",
 					     cidr_str(&n.cluster_cidr, cluster), "pods",
-					     pods, "attach", attach_mode_name(n.attach_mode)));
+					     pods, "attach", attach_mode_name(n.attach_mode),
+					     "masquerade", n.masquerade, "nat_port_min",
+					     n.nat_port_min, "nat_port_max", n.nat_port_max,
+					     "nat_max", (json_int_t)n.nat_max, "no_masquerade", nm));
+		}
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
@@ -105,11 +129,14 @@ static int node_status_cmd(const struct ctx *c, int argc, char **argv)
 	       "  pod CIDR      %s\n"
 	       "  cluster CIDR  %s\n"
 	       "  pods          %d\n"
+	       "  masquerade    %s (NAT ports %u-%u, table %u entries, %d no-masquerade prefixes)\n"
 	       "  pin dir       %s\n"
 	       "  state dir     %s\n",
 	       n.uplink, n.uplink_ifindex, attach_mode_name(n.attach_mode),
 	       ip_str(n.node_ip, ip), cidr_str(&n.pod_cidr, pod),
-	       cidr_str(&n.cluster_cidr, cluster), pods, c->pin_dir, c->state_dir);
+	       cidr_str(&n.cluster_cidr, cluster), pods, n.masquerade ? "on" : "off",
+	       n.nat_port_min, n.nat_port_max, n.nat_max, n.n_nomasq, c->pin_dir,
+	       c->state_dir);
 	return 0;
 }
 

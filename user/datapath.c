@@ -61,7 +61,24 @@ static int pin_prog(const struct ctx *c, struct bpf_program *prog)
 	return 0;
 }
 
-int datapath_load(const struct ctx *c, struct datapath **out)
+__u32 pinned_nat_size(const struct ctx *c)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/nat", c->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
 {
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = c->pin_dir);
 	struct datapath *skel;
@@ -71,7 +88,9 @@ int datapath_load(const struct ctx *c, struct datapath **out)
 	skel = datapath__open_opts(&opts);
 	if (!skel)
 		return errorf(-errno, "open BPF object");
-	err = datapath__load(skel);
+	err = bpf_map__set_max_entries(skel->maps.nat, nat_max);
+	if (!err)
+		err = datapath__load(skel);
 	if (err) {
 		datapath__destroy(skel);
 		return errorf(err, "load BPF programs (run with -v for the verifier log)");
@@ -106,14 +125,14 @@ static int open_pin(const struct ctx *c, const char *name)
 int pinned_open(const struct ctx *c, struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink };
+		       &p->from_uplink, &p->nat, &p->nomasq };
 	const char *names[] = { "endpoints", "config", "counters", "from_pod",
-				"from_uplink" };
+				"from_uplink", "nat", "nomasq" };
 	size_t i;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 7; i++)
 		*fds[i] = -1;
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 7; i++) {
 		*fds[i] = open_pin(c, names[i]);
 		if (*fds[i] < 0) {
 			int err = *fds[i];
@@ -128,10 +147,10 @@ int pinned_open(const struct ctx *c, struct pinned *p)
 void pinned_close(struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink };
+		       &p->from_uplink, &p->nat, &p->nomasq };
 	size_t i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 7; i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;

@@ -3,6 +3,7 @@
 #ifndef BL_DATAPATH_H
 #define BL_DATAPATH_H
 
+#include <linux/types.h>
 #include "state.h"
 
 struct datapath;
@@ -14,7 +15,10 @@ struct pinned {
 	int counters;
 	int from_pod;
 	int from_uplink;
+	int nat;
+	int nomasq;
 };
+#define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1 }
 
 /* Mount bpffs if needed and create the pin dir on it. */
 int bpffs_prepare(const char *pin_dir);
@@ -22,7 +26,9 @@ int bpffs_prepare(const char *pin_dir);
  * Load the programs, reusing (or creating) the pinned maps, and pin the
  * programs, replacing older ones. The caller destroys the skeleton.
  */
-int datapath_load(const struct ctx *c, struct datapath **out);
+int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out);
+/* max_entries of the pinned NAT table, 0 if there is none. */
+__u32 pinned_nat_size(const struct ctx *c);
 /* -ENOENT with "node not initialized" when nothing is pinned. */
 int pinned_open(const struct ctx *c, struct pinned *p);
 void pinned_close(struct pinned *p);

@@ -10,11 +10,15 @@
 static const char usage[] =
 	"usage: bridgeless [--pin-dir DIR] [--state-dir DIR] [-v] COMMAND\n"
 	"  node init --uplink DEV --pod-cidr CIDR [--cluster-cidr CIDR] [--node-ip IP]\n"
+	"            [--nat-ports LO-HI] [--nat-max N] [--no-masquerade CIDR]...\n"
+	"            [--masquerade on|off]\n"
 	"  node status [--json]\n"
 	"  node reset\n"
 	"  pod add NAME --netns NETNS [--ip IP] [--ifname IFNAME]\n"
 	"  pod del NAME\n"
 	"  pod list [--json]\n"
+	"  nat list [--json]\n"
+	"  nat gc\n"
 	"  stats [--json]\n"
 	"defaults: --pin-dir /sys/fs/bpf/bridgeless (env BRIDGELESS_PIN_DIR),\n"
 	"          --state-dir /var/lib/bridgeless (env BRIDGELESS_STATE_DIR)\n";
@@ -64,6 +68,8 @@ int main(int argc, char **argv)
 		err = cmd_node(&c, argc - 1, argv + 1);
 	else if (!strcmp(argv[0], "pod"))
 		err = cmd_pod(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[0], "nat"))
+		err = cmd_nat(&c, argc - 1, argv + 1);
 	else if (!strcmp(argv[0], "stats"))
 		err = cmd_stats(&c, argc, argv);
 	else

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -15,6 +16,56 @@
 #include "pod.h"
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+
+static int parse_nat_options(const struct node_init_req *req, struct node_rec *n)
+{
+	unsigned long lo, hi, max;
+	char *end;
+	int i;
+
+	n->masquerade = 1;
+	if (req->masquerade && !strcmp(req->masquerade, "off"))
+		n->masquerade = 0;
+	else if (req->masquerade && strcmp(req->masquerade, "on"))
+		return errorf_raw(-EINVAL, "--masquerade \"%s\": want on or off",
+				  req->masquerade);
+
+	n->nat_port_min = BL_NAT_PORT_MIN_DEFAULT;
+	n->nat_port_max = BL_NAT_PORT_MAX_DEFAULT;
+	if (req->nat_ports) {
+		errno = 0;
+		lo = strtoul(req->nat_ports, &end, 10);
+		if (errno || end == req->nat_ports || *end != '-' ||
+		    (hi = strtoul(end + 1, &end, 10), errno || *end) || lo < 1 ||
+		    hi > 65535 || lo > hi)
+			return errorf_raw(-EINVAL,
+					  "--nat-ports \"%s\": want LO-HI with 1 <= LO <= HI <= 65535",
+					  req->nat_ports);
+		n->nat_port_min = lo;
+		n->nat_port_max = hi;
+	}
+
+	n->nat_max = 0; /* decided against the pinned table in node_init */
+	if (req->nat_max) {
+		errno = 0;
+		max = strtoul(req->nat_max, &end, 10);
+		if (errno || end == req->nat_max || *end || max < 16 || max > (1ul << 26))
+			return errorf_raw(-EINVAL,
+					  "--nat-max \"%s\": want a number of entries from 16 to %lu",
+					  req->nat_max, 1ul << 26);
+		n->nat_max = max;
+	}
+
+	n->n_nomasq = 0;
+	for (i = 0; i < req->n_no_masquerade; i++) {
+		if (cidr_parse(req->no_masquerade[i], &n->nomasq[n->n_nomasq]))
+			return errorf_raw(-EINVAL,
+					  "--no-masquerade \"%s\" does not parse (want a.b.c.d/len with no host bits)",
+					  req->no_masquerade[i]);
+		n->n_nomasq++;
+	}
+	return 0;
+}
 
 static int parse_request(struct nl *nl, const struct node_init_req *req,
 			 struct node_rec *n, struct link_info *uplink)
@@ -61,7 +112,7 @@ static int parse_request(struct nl *nl, const struct node_init_req *req,
 	if (cidr_contains(&n->cluster_cidr, n->node_ip))
 		return errorf_raw(-EINVAL, "node IP %s is inside the cluster CIDR %s",
 				  ip_str(n->node_ip, a), cidr_str(&n->cluster_cidr, b));
-	return 0;
+	return parse_nat_options(req, n);
 }
 
 static void fill_config(const struct node_rec *n, const struct link_info *uplink,
@@ -77,6 +128,103 @@ static void fill_config(const struct node_rec *n, const struct link_info *uplink
 	cfg->cluster_prefix_len = n->cluster_cidr.len;
 	cfg->uplink_ifindex = n->uplink_ifindex;
 	memcpy(cfg->uplink_mac, uplink->mac, 6);
+	cfg->flags = n->masquerade ? BL_CFG_MASQUERADE : 0;
+	cfg->nat_port_min = n->nat_port_min;
+	cfg->nat_port_max = n->nat_port_max;
+}
+
+/* The cluster CIDR and every --no-masquerade prefix, replacing older entries. */
+static int fill_nomasq(int fd, const struct node_rec *n)
+{
+	struct bl_prefix_key k, next;
+	__u32 one = 1;
+	int i, err;
+
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
+		if (bpf_map_delete_elem(fd, &next))
+			break;
+	for (i = -1; i < n->n_nomasq; i++) {
+		const struct cidr *c = i < 0 ? &n->cluster_cidr : &n->nomasq[i];
+
+		k.prefixlen = c->len;
+		memcpy(k.ip, &c->net, 4);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY)) {
+			err = -errno;
+			return errorf(err, "no-masquerade map");
+		}
+	}
+	return 0;
+}
+
+#define RESERVED_PORTS "/proc/sys/net/ipv4/ip_local_reserved_ports"
+#define PORT_RANGE "/proc/sys/net/ipv4/ip_local_port_range"
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		buf[0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+	return 0;
+}
+
+static int write_line(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%s\n", s) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/*
+ * If the NAT range overlaps the host's ephemeral ports, reserve it there, so
+ * the node's own connections never take a port a mapping may use. The
+ * default range lies above the default ephemeral range and needs nothing.
+ */
+static int reserve_nat_ports(struct node_rec *n)
+{
+	char range[64], prev[sizeof(n->reserved_ports_prev)], next[320];
+	unsigned int lo, hi;
+	int err;
+
+	if (read_line(PORT_RANGE, range, sizeof(range)) ||
+	    sscanf(range, "%u %u", &lo, &hi) != 2)
+		return 0;
+	if (n->nat_port_max < lo || n->nat_port_min > hi)
+		return 0;
+	err = read_line(RESERVED_PORTS, prev, sizeof(prev));
+	if (err)
+		return errorf(err, "read %s", RESERVED_PORTS);
+	snprintf(next, sizeof(next), "%s%s%u-%u", prev, prev[0] ? "," : "",
+		 n->nat_port_min, n->nat_port_max);
+	err = write_line(RESERVED_PORTS, next);
+	if (err)
+		return errorf(err, "reserve NAT ports %u-%u in %s", n->nat_port_min,
+			      n->nat_port_max, RESERVED_PORTS);
+	if (!n->reserved_ports_changed)
+		snprintf(n->reserved_ports_prev, sizeof(n->reserved_ports_prev), "%s",
+			 prev);
+	n->reserved_ports_changed = 1;
+	pr_info("reserved NAT ports %u-%u in %s", n->nat_port_min,
+		n->nat_port_max, RESERVED_PORTS);
+	return 0;
+}
+
+static void restore_reserved_ports(const struct node_rec *n)
+{
+	if (n->reserved_ports_changed &&
+	    write_line(RESERVED_PORTS, n->reserved_ports_prev))
+		pr_warn("could not restore %s", RESERVED_PORTS);
 }
 
 static int count_pods(const struct pod_rec *p, void *data)
@@ -145,6 +293,7 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	struct bl_config cfg;
 	char pin[PATH_MAX], a[20];
 	int err, fresh, pods = 0, mode, fwd_changed = 0;
+	__u32 nat_size;
 	struct nl nl = {};
 	__u32 zero = 0;
 
@@ -174,10 +323,29 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 		}
 	}
 
+	if (!fresh) {
+		/* What an earlier init changed stays ours to restore. */
+		n.reserved_ports_changed = old.reserved_ports_changed;
+		memcpy(n.reserved_ports_prev, old.reserved_ports_prev,
+		       sizeof(n.reserved_ports_prev));
+		if (n.reserved_ports_changed)
+			restore_reserved_ports(&old);
+		n.reserved_ports_changed = 0;
+	}
+
 	err = bpffs_prepare(c->pin_dir);
 	if (err)
 		goto fail;
-	err = datapath_load(c, &skel);
+	nat_size = pinned_nat_size(c);
+	if (nat_size && n.nat_max && n.nat_max != nat_size) {
+		err = errorf_raw(-EBUSY,
+				 "NAT table already has %u entries (asked %u); run `bridgeless node reset` to resize it",
+				 nat_size, n.nat_max);
+		goto fail;
+	}
+	if (!n.nat_max)
+		n.nat_max = nat_size ?: BL_NAT_MAX_DEFAULT;
+	err = datapath_load(c, n.nat_max, &skel);
 	if (err)
 		goto fail;
 	fill_config(&n, &uplink, &cfg);
@@ -185,6 +353,12 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 		err = errorf(-errno, "write config map");
 		goto fail;
 	}
+	err = fill_nomasq(bpf_map__fd(skel->maps.nomasq), &n);
+	if (err)
+		goto fail;
+	err = reserve_nat_ports(&n);
+	if (err)
+		goto fail;
 	link_pin_path(c, "uplink", pin);
 	mode = attach_ingress(n.uplink_ifindex, bpf_program__fd(skel->progs.from_uplink),
 			      pin);
@@ -216,6 +390,7 @@ fail:
 		datapath_unpin(c);
 		if (fwd_changed)
 			restore_ip_forward();
+		restore_reserved_ports(&n);
 	}
 	datapath__destroy(skel);
 	return err;
@@ -264,6 +439,8 @@ int node_reset(const struct ctx *c)
 		return err;
 	if (have_node && n.ip_forward_changed)
 		restore_ip_forward();
+	if (have_node)
+		restore_reserved_ports(&n);
 	remove_state_files(c);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef BL_NODE_H
 #define BL_NODE_H
 
+#include "bridgeless.h"
 #include "state.h"
 
 struct node_init_req {
@@ -9,6 +10,11 @@ struct node_init_req {
 	const char *pod_cidr;
 	const char *cluster_cidr; /* NULL: the pod CIDR */
 	const char *node_ip; /* NULL: the uplink's first IPv4 address */
+	const char *nat_ports; /* "LO-HI"; NULL: the default range */
+	const char *nat_max; /* NULL: the default, or the existing table's size */
+	const char *masquerade; /* "on" / "off"; NULL: on */
+	const char *no_masquerade[BL_MAX_NOMASQ];
+	int n_no_masquerade;
 };
 
 /* Idempotent; on a fresh node a failure leaves nothing behind. Caller holds the lock. */

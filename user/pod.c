@@ -152,7 +152,7 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 	/* What exists so far: address, veth, attachment, endpoint. */
 	int made[4] = { 0, 0, 0, 0 };
 	struct pod_rec old;
-	struct pinned pins = { -1, -1, -1, -1, -1 };
+	struct pinned pins = PINNED_INIT;
 	struct nl hnl = {}, pnl = {};
 	struct node_rec node;
 	char pin[PATH_MAX];
@@ -221,7 +221,7 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 
 int pod_del(const struct ctx *c, const char *name)
 {
-	struct pinned pins = { -1, -1, -1, -1, -1 };
+	struct pinned pins = PINNED_INIT;
 	struct bl_endpoint_key key;
 	struct bl_endpoint ep;
 	struct link_info li;

@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <stdint.h>
 #include "addr.h"
+#include "bridgeless.h"
 
 #define POD_NAME_MAX 253
 
@@ -29,6 +30,14 @@ struct node_rec {
 	uint32_t node_ip;
 	int attach_mode;
 	int ip_forward_changed; /* node init turned ip_forward on */
+	int masquerade;
+	uint16_t nat_port_min, nat_port_max;
+	uint32_t nat_max;
+	int n_nomasq;
+	struct cidr nomasq[BL_MAX_NOMASQ]; /* --no-masquerade, as given */
+	/* ip_local_reserved_ports before init reserved the NAT range; "" if untouched */
+	char reserved_ports_prev[256];
+	int reserved_ports_changed;
 };
 
 struct pod_rec {

@@ -11,10 +11,62 @@
 #define AF_INET 2
 #endif
 
+/* 1 if the kernel FIB will forward to daddr from src (result in params). */
+static __always_inline int fib_route(struct __sk_buff *skb, struct iphdr *ip,
+				     __be32 src, struct bpf_fib_lookup *params)
+{
+	long rc;
+
+	__builtin_memset(params, 0, sizeof(*params));
+	params->family = AF_INET;
+	params->tos = ip->tos;
+	params->l4_protocol = ip->protocol;
+	/*
+	 * tot_len 0: the kernel checks the MTU against the skb itself, which
+	 * knows GSO packets are cut to size later; a GSO packet's tot_len
+	 * alone would read as too big.
+	 */
+	params->tot_len = 0;
+	params->ipv4_src = src;
+	params->ipv4_dst = ip->daddr;
+	params->ifindex = skb->ifindex;
+	rc = bpf_fib_lookup(skb, params, sizeof(*params), 0);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		return 1;
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* Tell fib_send to let bpf_redirect_neigh resolve it. */
+		params->dmac[0] = 0x01; /* multicast bit: never a resolved MAC */
+		return 1;
+	}
+	return 0;
+}
+
 /*
- * Look the route up in the kernel FIB and redirect to its device. With a
- * resolved neighbour the MACs are written here; without one,
- * bpf_redirect_neigh resolves it. Anything the FIB will not forward (no route,
+ * Redirect along a route fib_route found. With a resolved neighbour the MACs
+ * are written here; without one, bpf_redirect_neigh resolves it.
+ */
+static __always_inline int fib_send(struct __sk_buff *skb, struct ethhdr *eth,
+				    struct iphdr *ip,
+				    const struct bpf_fib_lookup *params,
+				    enum bl_counter reason)
+{
+	struct bpf_redir_neigh nh = {};
+
+	ip_decrease_ttl(ip);
+	count(skb, reason);
+	if (params->dmac[0] & 0x01) {
+		nh.nh_family = AF_INET;
+		nh.ipv4_nh = params->ipv4_dst;
+		return bpf_redirect_neigh(params->ifindex, &nh, sizeof(nh), 0);
+	}
+	/* params is on the stack with 2-byte-aligned MACs: copy bytewise */
+	__builtin_memcpy(eth->h_dest, params->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, params->smac, ETH_ALEN);
+	return bpf_redirect(params->ifindex, 0);
+}
+
+/*
+ * Route without translation. Anything the FIB will not forward (no route,
  * fragmentation needed, forwarding disabled) goes to the host stack, which
  * answers with the right ICMP error instead of a silent drop.
  */
@@ -22,37 +74,13 @@ static __always_inline int forward_by_fib(struct __sk_buff *skb,
 					  struct ethhdr *eth, struct iphdr *ip,
 					  enum bl_counter reason)
 {
-	struct bpf_fib_lookup params = {};
-	struct bpf_redir_neigh nh = {};
-	long rc;
+	struct bpf_fib_lookup params;
 
 	if (ip->ttl <= 1)
 		return pass(skb, BL_PASS_TTL);
-	params.family = AF_INET;
-	params.tos = ip->tos;
-	params.l4_protocol = ip->protocol;
-	params.tot_len = bpf_ntohs(ip->tot_len);
-	params.ipv4_src = ip->saddr;
-	params.ipv4_dst = ip->daddr;
-	params.ifindex = skb->ifindex;
-
-	rc = bpf_fib_lookup(skb, &params, sizeof(params), 0);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		ip_decrease_ttl(ip);
-		/* params is on the stack with 2-byte-aligned MACs: copy bytewise */
-		__builtin_memcpy(eth->h_dest, params.dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, params.smac, ETH_ALEN);
-		count(skb, reason);
-		return bpf_redirect(params.ifindex, 0);
-	}
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		ip_decrease_ttl(ip);
-		nh.nh_family = AF_INET;
-		nh.ipv4_nh = params.ipv4_dst;
-		count(skb, reason);
-		return bpf_redirect_neigh(params.ifindex, &nh, sizeof(nh), 0);
-	}
-	return pass(skb, BL_PASS_FIB);
+	if (!fib_route(skb, ip, ip->saddr, &params))
+		return pass(skb, BL_PASS_FIB);
+	return fib_send(skb, eth, ip, &params, reason);
 }
 
 #endif

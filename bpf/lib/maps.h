@@ -28,6 +28,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps") __weak;
 
+/* Destinations reached without SNAT: cluster CIDR and --no-masquerade. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, BL_MAX_NOMASQ);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bl_prefix_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nomasq SEC(".maps") __weak;
+
+/* Both directions of every SNAT mapping; sized by `node init --nat-max`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BL_NAT_MAX_DEFAULT);
+	__type(key, struct bl_nat_key);
+	__type(value, struct bl_nat_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nat SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BL_COUNTER_MAX);

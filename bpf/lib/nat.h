@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * SNAT in BPF: pod traffic leaving the cluster takes the node IP and a port
+ * of the NAT range; replies and ICMP errors about it are translated back.
+ * No conntrack, no netfilter. Checksums are fixed with the kernel's
+ * incremental helpers, which also handle CHECKSUM_PARTIAL (offloaded TCP/UDP
+ * checksums) and UDP packets without a checksum.
+ */
+#ifndef BL_NAT_H
+#define BL_NAT_H
+
+#include <linux/icmp.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include "count.h"
+#include "maps.h"
+
+#define IP_OFF (sizeof(struct ethhdr))
+#define IP_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
+#define IP_SADDR_OFF (IP_OFF + offsetof(struct iphdr, saddr))
+#define IP_DADDR_OFF (IP_OFF + offsetof(struct iphdr, daddr))
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+/* Where a protocol keeps what NAT rewrites, relative to its header. */
+struct l4_layout {
+	__u32 port_off; /* the pod side's port: ICMP id, TCP/UDP source port
+			 * going out, destination port coming back */
+	__u32 csum_off;
+	__u64 csum_flags; /* extra bpf_l4_csum_replace flags */
+	int pseudo; /* checksum covers the IP addresses */
+};
+
+/* The tuple of a packet as NAT sees it, ports in host byte order. */
+struct nat_tuple {
+	__be32 saddr;
+	__be32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 icmp_type;
+};
+
+static __always_inline int l4_layout(__u8 proto, enum bl_nat_dir dir,
+				     struct l4_layout *l)
+{
+	__u32 port_off = dir == BL_DIR_EGRESS ? 0 : 2;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		*l = (struct l4_layout){ port_off, offsetof(struct tcphdr, check),
+					 0, 1 };
+		return 0;
+	case IPPROTO_UDP:
+		*l = (struct l4_layout){ port_off, offsetof(struct udphdr, check),
+					 BPF_F_MARK_MANGLED_0, 1 };
+		return 0;
+	case IPPROTO_ICMP:
+		*l = (struct l4_layout){ offsetof(struct icmphdr, un.echo.id),
+					 offsetof(struct icmphdr, checksum), 0, 0 };
+		return 0;
+	}
+	return -1;
+}
+
+/* The cluster CIDR and --no-masquerade prefixes: reached without SNAT. */
+static __always_inline int no_masquerade(__be32 addr)
+{
+	struct bl_prefix_key k = { .prefixlen = 32 };
+
+	__builtin_memcpy(k.ip, &addr, 4);
+	return bpf_map_lookup_elem(&nomasq, &k) != NULL;
+}
+
+static __always_inline void key_from(struct bl_nat_key *k, __be32 saddr,
+				     __be32 daddr, __u16 sport, __u16 dport,
+				     __u8 proto, __u8 dir)
+{
+	__builtin_memcpy(k->saddr, &saddr, 4);
+	__builtin_memcpy(k->daddr, &daddr, 4);
+	k->sport = sport;
+	k->dport = dport;
+	k->proto = proto;
+	k->dir = dir;
+	k->pad = 0;
+}
+
+/*
+ * Read the L4 part of the tuple at off. ICMP echo requests and replies put
+ * their identifier where the pod side's port goes: sport for a request from
+ * the pod, dport for a reply coming back (which mirrors it).
+ * Returns 0, or -1 for what NAT cannot translate.
+ */
+static __always_inline int read_ports(struct __sk_buff *skb, __u32 off,
+				      struct nat_tuple *t)
+{
+	__u8 buf[14];
+
+	switch (t->proto) {
+	case IPPROTO_TCP:
+		if (bpf_skb_load_bytes(skb, off, buf, 14))
+			return -1;
+		t->tcp_flags = buf[13];
+		break;
+	case IPPROTO_UDP:
+		if (bpf_skb_load_bytes(skb, off, buf, 4))
+			return -1;
+		break;
+	case IPPROTO_ICMP:
+		if (bpf_skb_load_bytes(skb, off, buf, 6))
+			return -1;
+		t->icmp_type = buf[0];
+		if (buf[0] == ICMP_ECHO) {
+			t->sport = (buf[4] << 8) | buf[5];
+			t->dport = 0;
+		} else if (buf[0] == ICMP_ECHOREPLY) {
+			t->sport = 0;
+			t->dport = (buf[4] << 8) | buf[5];
+		}
+		return 0;
+	default:
+		return -1;
+	}
+	t->sport = (buf[0] << 8) | buf[1];
+	t->dport = (buf[2] << 8) | buf[3];
+	return 0;
+}
+
+static __always_inline __u8 tcp_seen(__u8 tcp_flags)
+{
+	__u8 seen = 0;
+
+	if (tcp_flags & 0x02)
+		seen |= BL_NAT_SEEN_SYN;
+	if (tcp_flags & 0x01)
+		seen |= BL_NAT_SEEN_FIN;
+	if (tcp_flags & 0x04)
+		seen |= BL_NAT_SEEN_RST;
+	return seen;
+}
+
+static __always_inline void entry_touch(struct bl_nat_entry *e, __u8 tcp_flags)
+{
+	__u8 seen = tcp_seen(tcp_flags);
+
+	e->last_seen_ns = bpf_ktime_get_ns();
+	e->packets++;
+	if ((e->seen | seen) != e->seen)
+		e->seen |= seen;
+}
+
+/*
+ * Rewrite an address at addr_off and a port at port_off (0: none) of an
+ * L4 header at l4_off, keeping the IP, L4 and (pseudo-header) checksums
+ * right. Ports in network byte order.
+ */
+static __always_inline int rewrite(struct __sk_buff *skb, __u32 ip_csum_off,
+				   __u32 addr_off, __be32 old_addr, __be32 new_addr,
+				   __u32 l4_off, const struct l4_layout *l,
+				   __be16 old_port, __be16 new_port, int rewrite_port)
+{
+	__u32 csum = l4_off + l->csum_off;
+
+	if (old_addr != new_addr) {
+		if (l->pseudo &&
+		    bpf_l4_csum_replace(skb, csum, old_addr, new_addr,
+					BPF_F_PSEUDO_HDR | l->csum_flags | 4))
+			return -1;
+		if (bpf_l3_csum_replace(skb, ip_csum_off, old_addr, new_addr, 4) ||
+		    bpf_skb_store_bytes(skb, addr_off, &new_addr, 4, 0))
+			return -1;
+	}
+	if (rewrite_port && old_port != new_port) {
+		if (bpf_l4_csum_replace(skb, csum, old_port, new_port,
+					l->csum_flags | 2) ||
+		    bpf_skb_store_bytes(skb, l4_off + l->port_off, &new_port, 2, 0))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Find or make the egress mapping of tuple t. A new mapping keeps the pod's
+ * port when it lies in the NAT range and is free towards this remote;
+ * otherwise ports of the range are tried from a random start, a bounded
+ * number of times. The ingress entry is claimed first (BPF_NOEXIST), so two
+ * flows can never own one node port towards one remote.
+ */
+static __always_inline struct bl_nat_entry *
+nat_mapping(struct __sk_buff *skb, const struct bl_config *cfg,
+	    const struct nat_tuple *t, enum bl_counter *why)
+{
+	struct bl_nat_entry *e, ev = {}, iv = {};
+	struct bl_nat_key ek, ik;
+	__u32 lo = cfg->nat_port_min, size = cfg->nat_port_max - lo + 1, start, i;
+	__u16 port;
+
+	key_from(&ek, t->saddr, t->daddr, t->sport, t->dport, t->proto,
+		 BL_DIR_EGRESS);
+	e = bpf_map_lookup_elem(&nat, &ek);
+	if (e)
+		return e;
+
+	if (size == 0 || size > 65536)
+		size = 1;
+	if (t->sport >= lo && t->sport <= cfg->nat_port_max)
+		start = t->sport - lo;
+	else
+		start = bpf_get_prandom_u32() % size;
+	__builtin_memcpy(iv.addr, &t->saddr, 4);
+	iv.port = t->sport;
+	iv.created_ns = iv.last_seen_ns = bpf_ktime_get_ns();
+	for (i = 0; i < BL_NAT_PORT_TRIES; i++) {
+		if (i >= size)
+			break;
+		port = lo + (start + i) % size;
+		if (t->proto == IPPROTO_ICMP)
+			key_from(&ik, t->daddr, cfg->node_ip, 0, port, t->proto,
+				 BL_DIR_INGRESS);
+		else
+			key_from(&ik, t->daddr, cfg->node_ip, t->dport, port,
+				 t->proto, BL_DIR_INGRESS);
+		if (bpf_map_update_elem(&nat, &ik, &iv, BPF_NOEXIST) == 0)
+			goto claimed;
+	}
+	*why = BL_DROP_NAT_NO_PORT;
+	return NULL;
+
+claimed:
+	__builtin_memcpy(ev.addr, &cfg->node_ip, 4);
+	ev.port = port;
+	ev.created_ns = iv.created_ns;
+	ev.last_seen_ns = iv.created_ns;
+	if (bpf_map_update_elem(&nat, &ek, &ev, BPF_NOEXIST)) {
+		/* Another CPU made this flow's mapping meanwhile: use theirs. */
+		bpf_map_delete_elem(&nat, &ik);
+	} else {
+		count(skb, BL_NAT_NEW);
+	}
+	e = bpf_map_lookup_elem(&nat, &ek);
+	if (!e)
+		*why = BL_DROP_NAT_NO_PORT;
+	return e;
+}
+
+/*
+ * Translate a pod's packet to the outside in place: source -> node IP and a
+ * NAT port. Returns 0, or the counter of the drop reason.
+ */
+static __always_inline int snat_egress(struct __sk_buff *skb,
+				       const struct bl_config *cfg,
+				       struct iphdr *ip)
+{
+	enum bl_counter why = BL_DROP_NAT_UNSUPPORTED;
+	struct nat_tuple t = {};
+	struct bl_nat_entry *e;
+	struct l4_layout l;
+	__u32 l4_off = IP_OFF + ip->ihl * 4;
+	__be32 node_ip = cfg->node_ip;
+
+	t.saddr = ip->saddr;
+	t.daddr = ip->daddr;
+	t.proto = ip->protocol;
+	if (ip->frag_off & bpf_htons(IP_OFFSET)) {
+		/*
+		 * A later fragment has no ports; its source is the node IP
+		 * whatever the mapping, and the first fragment carried the L4
+		 * checksum change. Only the IP header needs rewriting.
+		 */
+		if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, t.saddr, node_ip, 4) ||
+		    bpf_skb_store_bytes(skb, IP_SADDR_OFF, &node_ip, 4, 0))
+			return BL_DROP_NAT_UNSUPPORTED;
+		return 0;
+	}
+	if (l4_layout(t.proto, BL_DIR_EGRESS, &l) || read_ports(skb, l4_off, &t))
+		return BL_DROP_NAT_UNSUPPORTED;
+	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHO &&
+	    t.icmp_type != ICMP_ECHOREPLY)
+		return BL_DROP_NAT_UNSUPPORTED;
+
+	if (t.proto == IPPROTO_ICMP && t.icmp_type == ICMP_ECHOREPLY) {
+		/* Only as the answer to a ping that came in from outside. */
+		struct bl_nat_key ek;
+
+		key_from(&ek, t.saddr, t.daddr, t.sport, t.dport, t.proto,
+			 BL_DIR_EGRESS);
+		e = bpf_map_lookup_elem(&nat, &ek);
+		if (!e)
+			return BL_DROP_NAT_UNSUPPORTED;
+	} else {
+		e = nat_mapping(skb, cfg, &t, &why);
+		if (!e)
+			return why;
+	}
+	entry_touch(e, t.tcp_flags);
+	if (e->seen & BL_NAT_INBOUND)
+		return BL_NAT_INBOUND_REPLY;
+	if (rewrite(skb, IP_CSUM_OFF, IP_SADDR_OFF, t.saddr, node_ip, l4_off, &l,
+		    bpf_htons(t.sport), bpf_htons(e->port), 1))
+		return BL_DROP_NAT_UNSUPPORTED;
+	return 0;
+}
+
+/*
+ * A packet from outside the no-masquerade set is entering a pod directly (no
+ * NAT): remember its flow, so the pod's replies leave untranslated.
+ */
+static __always_inline void nat_note_inbound(struct __sk_buff *skb,
+					     struct iphdr *ip)
+{
+	struct bl_nat_entry v = {}, *e;
+	struct nat_tuple t = {};
+	struct bl_nat_key k;
+
+	t.proto = ip->protocol;
+	if (ip->frag_off & bpf_htons(IP_OFFSET))
+		return;
+	if (read_ports(skb, IP_OFF + ip->ihl * 4, &t))
+		return;
+	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHO)
+		return;
+	/* The reply's tuple: pod -> remote, ports swapped. */
+	key_from(&k, ip->daddr, ip->saddr, t.dport, t.sport, t.proto, BL_DIR_EGRESS);
+	e = bpf_map_lookup_elem(&nat, &k);
+	if (e) {
+		if (e->seen & BL_NAT_INBOUND)
+			entry_touch(e, t.tcp_flags);
+		return;
+	}
+	__builtin_memcpy(v.addr, &ip->daddr, 4);
+	v.port = t.dport;
+	v.seen = BL_NAT_INBOUND | tcp_seen(t.tcp_flags);
+	v.created_ns = v.last_seen_ns = bpf_ktime_get_ns();
+	v.packets = 1;
+	bpf_map_update_elem(&nat, &k, &v, BPF_NOEXIST);
+}
+
+/*
+ * A reply or ICMP error arriving on the uplink for the node IP: if it belongs
+ * to a mapping, rewrite it towards the pod and return the pod's address in
+ * *pod_ip (0 when it is not ours). Returns a counter: NAT_INGRESS,
+ * NAT_ICMP_ERROR, NAT_REVERSE_MISS, or 0 for "not a NAT port at all".
+ */
+static __always_inline int snat_ingress(struct __sk_buff *skb,
+					const struct bl_config *cfg,
+					struct iphdr *ip, __be32 *pod_ip)
+{
+	__u32 l4_off = IP_OFF + ip->ihl * 4, inner_off, inner_l4_off;
+	struct nat_tuple t = {}, in = {};
+	struct bl_nat_entry *e;
+	struct l4_layout l, il;
+	struct bl_nat_key k;
+	struct iphdr inner;
+	__be32 pod;
+	__u16 port;
+
+	*pod_ip = 0;
+	t.saddr = ip->saddr;
+	t.daddr = ip->daddr;
+	t.proto = ip->protocol;
+	if (ip->frag_off & bpf_htons(IP_OFFSET))
+		return 0;
+	if (l4_layout(t.proto, BL_DIR_INGRESS, &l) || read_ports(skb, l4_off, &t))
+		return 0;
+
+	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHOREPLY) {
+		if (t.icmp_type != ICMP_DEST_UNREACH &&
+		    t.icmp_type != ICMP_TIME_EXCEEDED &&
+		    t.icmp_type != ICMP_PARAMETERPROB)
+			return 0;
+		/* The error quotes our translated packet: node IP:port -> remote. */
+		inner_off = l4_off + sizeof(struct icmphdr);
+		if (bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner)) ||
+		    inner.saddr != cfg->node_ip || inner.ihl < 5)
+			return 0;
+		inner_l4_off = inner_off + inner.ihl * 4;
+		in.proto = inner.protocol;
+		/* the quoted packet went out: its NAT port is its source port */
+		if (l4_layout(in.proto, BL_DIR_EGRESS, &il) ||
+		    read_ports(skb, inner_l4_off, &in))
+			return 0;
+		if (in.proto == IPPROTO_ICMP) {
+			if (in.icmp_type != ICMP_ECHO)
+				return 0;
+			port = in.sport;
+			key_from(&k, inner.daddr, inner.saddr, 0, port, in.proto,
+				 BL_DIR_INGRESS);
+		} else {
+			port = in.sport;
+			key_from(&k, inner.daddr, inner.saddr, in.dport, port,
+				 in.proto, BL_DIR_INGRESS);
+		}
+		if (port < cfg->nat_port_min || port > cfg->nat_port_max)
+			return 0;
+		e = bpf_map_lookup_elem(&nat, &k);
+		if (!e)
+			return BL_NAT_REVERSE_MISS;
+		__builtin_memcpy(&pod, e->addr, 4);
+		/*
+		 * Outer destination, then the quoted source address and port.
+		 * The ICMP checksum covers the quoted header, so every quoted
+		 * change (address, its IP checksum, port) is folded into it.
+		 * The quoted L4 checksum is left as it is: the pod's stack
+		 * matches the error to its socket by addresses and ports only.
+		 */
+		{
+			struct l4_layout icmp = { 0, offsetof(struct icmphdr, checksum),
+						  0, 0 };
+			__u32 icmp_csum = l4_off + icmp.csum_off;
+			__u32 in_csum_off = inner_off + offsetof(struct iphdr, check);
+			__u16 old_check = inner.check, new_check;
+			__be16 old_p = bpf_htons(in.sport), new_p = bpf_htons(e->port);
+			__u32 sum;
+
+			if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, t.daddr, pod, 4) ||
+			    bpf_skb_store_bytes(skb, IP_DADDR_OFF, &pod, 4, 0))
+				return BL_DROP_NAT_UNSUPPORTED;
+			/* the quoted IP checksum, updated by hand (RFC 1624) */
+			sum = (__u16)~old_check;
+			sum += (__u16)~(inner.saddr & 0xffff) +
+			       (__u16)~(inner.saddr >> 16);
+			sum += (pod & 0xffff) + (pod >> 16);
+			sum = (sum & 0xffff) + (sum >> 16);
+			sum = (sum & 0xffff) + (sum >> 16);
+			new_check = ~sum;
+			if (bpf_l4_csum_replace(skb, icmp_csum, inner.saddr, pod, 4) ||
+			    bpf_l4_csum_replace(skb, icmp_csum, old_check, new_check, 2) ||
+			    bpf_skb_store_bytes(skb, in_csum_off, &new_check, 2, 0) ||
+			    bpf_skb_store_bytes(skb, inner_off + offsetof(struct iphdr, saddr),
+						&pod, 4, 0))
+				return BL_DROP_NAT_UNSUPPORTED;
+			if (bpf_l4_csum_replace(skb, icmp_csum, old_p, new_p, 2) ||
+			    bpf_skb_store_bytes(skb, inner_l4_off + il.port_off, &new_p, 2, 0))
+				return BL_DROP_NAT_UNSUPPORTED;
+		}
+		*pod_ip = pod;
+		return BL_NAT_ICMP_ERROR;
+	}
+
+	if (t.dport < cfg->nat_port_min || t.dport > cfg->nat_port_max)
+		return 0;
+	key_from(&k, t.saddr, t.daddr, t.sport, t.dport, t.proto, BL_DIR_INGRESS);
+	e = bpf_map_lookup_elem(&nat, &k);
+	if (!e)
+		return BL_NAT_REVERSE_MISS;
+	entry_touch(e, t.tcp_flags);
+	__builtin_memcpy(&pod, e->addr, 4);
+	if (rewrite(skb, IP_CSUM_OFF, IP_DADDR_OFF, t.daddr, pod, l4_off, &l,
+		    bpf_htons(t.dport), bpf_htons(e->port), 1))
+		return BL_DROP_NAT_UNSUPPORTED;
+	*pod_ip = pod;
+	return BL_NAT_INGRESS;
+}
+
+#endif
