@@ -157,32 +157,45 @@ void pinned_close(struct pinned *p)
 	}
 }
 
-static int unlink_dir_entries(const char *dir)
+static int remove_pin(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
-	struct dirent *de;
-	int err = 0;
-	DIR *d;
 
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : errorf(-errno, "open %s", dir);
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (de->d_type == DT_DIR)
-			err = unlink_dir_entries(path) ?: err;
-		else if (unlink(path) && errno != ENOENT)
-			err = errorf(-errno, "remove %s", path);
-	}
-	closedir(d);
-	if (rmdir(dir) && errno != ENOENT)
-		err = errorf(-errno, "remove %s", dir);
-	return err;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) && errno != ENOENT)
+		return errorf(-errno, "remove %s", path);
+	return 0;
 }
 
+/*
+ * Only what we pinned: the pin dir may be shared (or, by mistake, be the
+ * bpffs root), so nothing else in it is ours to remove.
+ */
 int datapath_unpin(const struct ctx *c)
 {
-	return unlink_dir_entries(c->pin_dir);
+	static const char *const pins[] = { "endpoints", "config", "counters",
+					    "nat", "nomasq", "from_pod",
+					    "from_uplink" };
+	char links[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	size_t i;
+	DIR *d;
+
+	snprintf(links, sizeof(links), "%s/links", c->pin_dir);
+	d = opendir(links);
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				err = remove_pin(links, de->d_name) ?: err;
+		closedir(d);
+		if (rmdir(links) && errno != ENOENT)
+			pr_warn("remove %s: %s", links, strerror(errno));
+	}
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		err = remove_pin(c->pin_dir, pins[i]) ?: err;
+	/* Only if empty: something else may live there. */
+	if (rmdir(c->pin_dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+		pr_warn("remove %s: %s", c->pin_dir, strerror(errno));
+	return err;
 }
