@@ -3,6 +3,7 @@
 # make test       install missing Debian packages, build, run every test
 # make demo       install missing Debian packages, build, run the sandboxed demo
 # make bench      pod-to-pod benchmark against bare veth and bridge mode
+# make install    install build/bridgeless and the CNI plugin (see README)
 
 BUILD    ?= build
 CC       ?= gcc
@@ -22,12 +23,14 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bridgeless.h
 SKEL     := $(BUILD)/datapath.skel.h
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# Every object but the two mains goes into both binaries.
+MAINS     := user/main.c user/cni_main.c
+USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) include/bridgeless.h $(SKEL)
 
-.PHONY: all deps test demo bench clean
-all: $(BUILD)/bridgeless $(BUILD)/test_datapath
+.PHONY: all deps test demo bench clean install
+all: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni $(BUILD)/test_datapath
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
 	@mkdir -p $(@D)
@@ -48,6 +51,9 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS)
 $(BUILD)/bridgeless: user/main.c $(USER_OBJS) $(USER_HDRS)
 	$(CC) $(CFLAGS) user/main.c $(USER_OBJS) -o $@ $(LDLIBS)
 
+$(BUILD)/bridgeless-cni: user/cni_main.c $(USER_OBJS) $(USER_HDRS)
+	$(CC) $(CFLAGS) user/cni_main.c $(USER_OBJS) -o $@ $(LDLIBS)
+
 $(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_OBJS) $(USER_HDRS)
 	$(CC) $(CFLAGS) tests/unit/test_datapath.c $(USER_OBJS) -o $@ $(LDLIBS)
 
@@ -65,6 +71,27 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tools/bench
+
+# make install [DESTDIR=] [PREFIX=/usr/local] [CNI_BIN_DIR=/opt/cni/bin]
+#   [CNI_CONF_DIR=/etc/cni/net.d] [POD_CIDR=CIDR]
+# The conflist needs the node's pod CIDR: written when the node is
+# initialized or POD_CIDR is given, else `bridgeless cni install` does it later.
+PREFIX       ?= /usr/local
+CNI_BIN_DIR  ?= /opt/cni/bin
+CNI_CONF_DIR ?= /etc/cni/net.d
+install: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni
+	install -D -m 0755 $(BUILD)/bridgeless $(DESTDIR)$(PREFIX)/sbin/bridgeless
+	install -D -m 0755 $(BUILD)/bridgeless-cni $(DESTDIR)$(PREFIX)/sbin/bridgeless-cni
+	@if [ -n "$(POD_CIDR)" ] || $(BUILD)/bridgeless node status --json 2>/dev/null | \
+		grep -q '"initialized": true'; then \
+		$(DESTDIR)$(PREFIX)/sbin/bridgeless cni install \
+			--bin-dir $(DESTDIR)$(CNI_BIN_DIR) --conf-dir $(DESTDIR)$(CNI_CONF_DIR) \
+			$(if $(POD_CIDR),--pod-cidr $(POD_CIDR)); \
+	else \
+		install -D -m 0755 $(BUILD)/bridgeless-cni $(DESTDIR)$(CNI_BIN_DIR)/bridgeless; \
+		echo "installed $(DESTDIR)$(CNI_BIN_DIR)/bridgeless; no conflist: node not initialized" \
+		     "(run \`bridgeless node init\` then \`bridgeless cni install\`, or make install POD_CIDR=...)"; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

@@ -9,5 +9,6 @@ int cmd_node(const struct ctx *c, int argc, char **argv);
 int cmd_pod(const struct ctx *c, int argc, char **argv);
 int cmd_nat(const struct ctx *c, int argc, char **argv);
 int cmd_stats(const struct ctx *c, int argc, char **argv);
+int cmd_cni(const struct ctx *c, int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const char usage[] =
 	"  nat list [--json]\n"
 	"  nat gc\n"
 	"  stats [--json]\n"
+	"  cni install [--bin-dir /opt/cni/bin] [--conf-dir /etc/cni/net.d] [--pod-cidr CIDR]\n"
 	"defaults: --pin-dir /sys/fs/bpf/bridgeless (env BRIDGELESS_PIN_DIR),\n"
 	"          --state-dir /var/lib/bridgeless (env BRIDGELESS_STATE_DIR)\n";
 
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
 		err = cmd_nat(&c, argc - 1, argv + 1);
 	else if (!strcmp(argv[0], "stats"))
 		err = cmd_stats(&c, argc, argv);
+	else if (!strcmp(argv[0], "cni"))
+		err = cmd_cni(&c, argc - 1, argv + 1);
 	else
 		err = errorf_raw(-EINVAL, "unknown command \"%s\" (try --help)", argv[0]);
 	if (err) {
