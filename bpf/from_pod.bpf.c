@@ -35,9 +35,12 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 
 	if (ip->ttl <= 1)
 		return pass(skb, BL_PASS_TTL);
+	/* Not forwardable (another local address, no route...): host stack. */
 	if (!fib_route(skb, ip, cfg->node_ip, &params))
 		return pass(skb, BL_PASS_FIB);
 	why = snat_egress(skb, cfg, ip);
+	if (why == BL_PASS_NAT_VIA_HOST)
+		return pass(skb, why);
 	if (why && why != BL_NAT_INBOUND_REPLY)
 		return drop(skb, why);
 	/* The checksum helpers moved the packet: find the headers again. */
@@ -94,6 +97,9 @@ int from_pod(struct __sk_buff *skb)
 		return drop(skb, BL_DROP_NO_CONFIG);
 	if (in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask))
 		return drop(skb, BL_DROP_NO_ENDPOINT);
+	/* kubelet probes and their replies: the node's own stack */
+	if (ip->daddr == cfg->node_ip)
+		return pass(skb, BL_PASS_HOST);
 	if (no_masquerade(ip->daddr))
 		return forward_by_fib(skb, eth, ip, BL_FWD_CLUSTER);
 	if (cfg->flags & BL_CFG_MASQUERADE)

@@ -48,7 +48,7 @@ int from_uplink(struct __sk_buff *skb)
 		return ep ? deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK) : TC_ACT_OK;
 	if (ep) {
 		if ((cfg->flags & BL_CFG_MASQUERADE) && !no_masquerade(ip->saddr)) {
-			nat_note_inbound(skb, ip);
+			nat_note_inbound(skb, ip, BL_NAT_INBOUND);
 			/* bpf_map_update_elem() leaves packet pointers valid */
 		}
 		return deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK);

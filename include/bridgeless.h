@@ -97,6 +97,14 @@ _Static_assert(sizeof(struct bl_nat_key) == 16, "bl_nat_key layout");
  * as netfilter NAT decides per connection, not per packet. No ingress partner.
  */
 #define BL_NAT_INBOUND (1u << 3)
+/*
+ * Like INBOUND, but the connection reached the pod through the host stack
+ * (seen on the host veth's egress, e.g. hostPort DNAT): replies go back to
+ * the host stack so netfilter can undo its own translation.
+ */
+#define BL_NAT_VIA_HOST (1u << 4)
+/* Entries of inbound flows stand alone, with no ingress partner. */
+#define BL_NAT_UNPAIRED (BL_NAT_INBOUND | BL_NAT_VIA_HOST)
 
 struct bl_nat_entry {
 	__u8 addr[4]; /* egress: node IP; ingress: pod IP */
@@ -108,6 +116,23 @@ struct bl_nat_entry {
 	__u64 packets;
 };
 _Static_assert(sizeof(struct bl_nat_entry) == 32, "bl_nat_entry layout");
+
+/*
+ * frags: the later fragments of a translated reply carry no ports; the first
+ * fragment leaves where they go, keyed by what all fragments share.
+ */
+struct bl_frag_key {
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u16 id; /* IP identification, network byte order */
+	__u8 proto;
+	__u8 pad;
+};
+
+struct bl_frag_entry {
+	__u8 pod_ip[4];
+};
+#define BL_MAX_FRAGS 4096
 
 /* Idle timeouts of the collector (`bridgeless nat gc`), in seconds. */
 #define BL_NAT_TIMEOUT_TCP_SYN 60
@@ -146,7 +171,8 @@ _Static_assert(sizeof(struct bl_nat_entry) == 32, "bl_nat_entry layout");
 	X(NAT_REVERSE_MISS, 0, "nat: packet to a NAT port with no mapping")   \
 	X(DROP_NAT_NO_PORT, 1, "nat: no free port")                           \
 	X(DROP_NAT_UNSUPPORTED, 1, "nat: protocol cannot be translated")      \
-	X(NAT_INBOUND_REPLY, 0, "nat: reply to an inbound flow, not translated")
+	X(NAT_INBOUND_REPLY, 0, "nat: reply to an inbound flow, not translated") \
+	X(PASS_NAT_VIA_HOST, 0, "pass: reply to a flow the host delivered, to host")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };

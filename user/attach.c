@@ -8,6 +8,7 @@
 
 /* Not in libbpf 1.1's headers (kernel 6.6 UAPI). */
 #define BL_TCX_INGRESS 46
+#define BL_TCX_EGRESS 47
 #define BL_TC_HANDLE 1
 #define BL_TC_PRIORITY 1
 
@@ -27,11 +28,12 @@ static int prog_id(int prog_fd, __u32 *id)
 	return 0;
 }
 
-static int tcx_has(int ifindex, __u32 id)
+static int tcx_has(int ifindex, int egress, __u32 id)
 {
 	__u32 ids[64], cnt = 64, i;
 
-	if (bpf_prog_query(ifindex, BL_TCX_INGRESS, 0, NULL, ids, &cnt))
+	if (bpf_prog_query(ifindex, egress ? BL_TCX_EGRESS : BL_TCX_INGRESS, 0,
+			   NULL, ids, &cnt))
 		return 0;
 	for (i = 0; i < cnt && i < 64; i++)
 		if (ids[i] == id)
@@ -39,26 +41,31 @@ static int tcx_has(int ifindex, __u32 id)
 	return 0;
 }
 
-static int tc_has(int ifindex, __u32 id)
+static int tc_has(int ifindex, int egress, __u32 id)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS);
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
 			    .priority = BL_TC_PRIORITY);
 
 	return bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == id;
 }
 
-int attach_check(int ifindex, int prog_fd)
+int attach_check_dir(int ifindex, int prog_fd, int egress)
 {
 	__u32 id;
 
 	if (prog_id(prog_fd, &id))
 		return 0;
-	return tcx_has(ifindex, id) || tc_has(ifindex, id);
+	return tcx_has(ifindex, egress, id) || tc_has(ifindex, egress, id);
 }
 
-static int tcx_attach(int ifindex, int prog_fd, const char *link_pin)
+int attach_check(int ifindex, int prog_fd)
+{
+	return attach_check_dir(ifindex, prog_fd, 0);
+}
+
+static int tcx_attach(int ifindex, int prog_fd, const char *link_pin, int egress)
 {
 	int link_fd, err;
 	__u32 id;
@@ -68,12 +75,13 @@ static int tcx_attach(int ifindex, int prog_fd, const char *link_pin)
 	if (link_fd >= 0) {
 		err = bpf_link_update(link_fd, prog_fd, NULL);
 		close(link_fd);
-		if (!err && !prog_id(prog_fd, &id) && tcx_has(ifindex, id))
+		if (!err && !prog_id(prog_fd, &id) && tcx_has(ifindex, egress, id))
 			return ATTACH_TCX;
 		/* Link of a device that is gone: start over. */
 		unlink(link_pin);
 	}
-	link_fd = bpf_link_create(prog_fd, ifindex, BL_TCX_INGRESS, NULL);
+	link_fd = bpf_link_create(prog_fd, ifindex,
+				  egress ? BL_TCX_EGRESS : BL_TCX_INGRESS, NULL);
 	if (link_fd < 0)
 		return -errno;
 	if (bpf_obj_pin(link_fd, link_pin)) {
@@ -85,10 +93,10 @@ static int tcx_attach(int ifindex, int prog_fd, const char *link_pin)
 	return ATTACH_TCX;
 }
 
-static int tc_attach(int ifindex, int prog_fd)
+static int tc_attach(int ifindex, int prog_fd, int egress)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS);
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
 			    .priority = BL_TC_PRIORITY, .prog_fd = prog_fd,
 			    .flags = BPF_TC_F_REPLACE);
@@ -103,24 +111,34 @@ static int tc_attach(int ifindex, int prog_fd)
 	return ATTACH_TC;
 }
 
-int attach_ingress(int ifindex, int prog_fd, const char *link_pin)
+static int attach_dir(int ifindex, int prog_fd, const char *link_pin, int egress)
 {
-	int ret = tcx_attach(ifindex, prog_fd, link_pin);
+	int ret = tcx_attach(ifindex, prog_fd, link_pin, egress);
 
 	/* EINVAL: kernel without tcx. Anything else is a real failure. */
 	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
 		pr_debug("tcx not available (%d), using clsact", ret);
-		return tc_attach(ifindex, prog_fd);
+		return tc_attach(ifindex, prog_fd, egress);
 	}
 	if (ret < 0)
-		return errorf(ret, "attach tcx ingress");
+		return errorf(ret, "attach tcx %s", egress ? "egress" : "ingress");
 	return ret;
 }
 
-int detach_ingress(int ifindex, const char *link_pin)
+int attach_ingress(int ifindex, int prog_fd, const char *link_pin)
+{
+	return attach_dir(ifindex, prog_fd, link_pin, 0);
+}
+
+int attach_egress(int ifindex, int prog_fd, const char *link_pin)
+{
+	return attach_dir(ifindex, prog_fd, link_pin, 1);
+}
+
+static int detach_dir(int ifindex, const char *link_pin, int egress)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS);
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
 			    .priority = BL_TC_PRIORITY);
 
@@ -130,4 +148,14 @@ int detach_ingress(int ifindex, const char *link_pin)
 	if (ifindex > 0 && bpf_tc_query(&hook, &opts) == 0)
 		bpf_tc_detach(&hook, &opts);
 	return 0;
+}
+
+int detach_ingress(int ifindex, const char *link_pin)
+{
+	return detach_dir(ifindex, link_pin, 0);
+}
+
+int detach_egress(int ifindex, const char *link_pin)
+{
+	return detach_dir(ifindex, link_pin, 1);
 }

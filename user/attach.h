@@ -15,10 +15,13 @@ enum attach_mode { ATTACH_TCX = 1, ATTACH_TC = 2 };
  * link is pinned. Returns the mode used, or -errno.
  */
 int attach_ingress(int ifindex, int prog_fd, const char *link_pin);
-/* Remove what attach_ingress made; missing pieces are not an error. */
+int attach_egress(int ifindex, int prog_fd, const char *link_pin);
+/* Remove what attach_* made; missing pieces are not an error. */
 int detach_ingress(int ifindex, const char *link_pin);
-/* 1 if prog_fd's program is attached to ifindex's ingress, 0 if not. */
+int detach_egress(int ifindex, const char *link_pin);
+/* 1 if prog_fd's program is attached to ifindex's ingress (egress), 0 if not. */
 int attach_check(int ifindex, int prog_fd);
+int attach_check_dir(int ifindex, int prog_fd, int egress);
 const char *attach_mode_name(int mode);
 
 #endif

@@ -33,7 +33,9 @@ static int print_flow(const struct nat_flow *f, void *data)
 	json_t *arr = data;
 
 	endpoint_str(f->ekey.saddr, f->ekey.sport, pod);
-	if (f->out.seen & BL_NAT_INBOUND)
+	if (f->out.seen & BL_NAT_VIA_HOST)
+		strcpy(node, "inbound via host stack");
+	else if (f->out.seen & BL_NAT_INBOUND)
 		strcpy(node, "inbound, untranslated");
 	else
 		endpoint_str(f->out.addr, f->out.port, node);
@@ -48,14 +50,14 @@ static int print_flow(const struct nat_flow *f, void *data)
 				       "packets_in",
 				       (json_int_t)(f->in_found ? f->in.packets : 0),
 				       "timeout_s", f->timeout_s, "complete",
-				       f->in_found || (f->out.seen & BL_NAT_INBOUND)));
+				       f->in_found || (f->out.seen & BL_NAT_UNPAIRED)));
 		return 0;
 	}
 	printf("%-5s %-21s <-> %-21s  %-21s %8.1f %8.1f %8llu %8llu%s\n",
 	       proto_name(f->ekey.proto), pod, node, remote, f->age_ns / 1e9,
 	       f->idle_ns / 1e9, (unsigned long long)f->out.packets,
 	       (unsigned long long)(f->in_found ? f->in.packets : 0),
-	       f->in_found || (f->out.seen & BL_NAT_INBOUND) ? "" : "  (no reverse entry)");
+	       f->in_found || (f->out.seen & BL_NAT_UNPAIRED) ? "" : "  (no reverse entry)");
 	return 0;
 }
 

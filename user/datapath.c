@@ -125,14 +125,14 @@ static int open_pin(const struct ctx *c, const char *name)
 int pinned_open(const struct ctx *c, struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink, &p->nat, &p->nomasq };
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
 	const char *names[] = { "endpoints", "config", "counters", "from_pod",
-				"from_uplink", "nat", "nomasq" };
+				"from_uplink", "nat", "nomasq", "to_pod" };
 	size_t i;
 
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		*fds[i] = -1;
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		*fds[i] = open_pin(c, names[i]);
 		if (*fds[i] < 0) {
 			int err = *fds[i];
@@ -147,10 +147,10 @@ int pinned_open(const struct ctx *c, struct pinned *p)
 void pinned_close(struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink, &p->nat, &p->nomasq };
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
 	size_t i;
 
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
@@ -175,7 +175,7 @@ int datapath_unpin(const struct ctx *c)
 {
 	static const char *const pins[] = { "endpoints", "config", "counters",
 					    "nat", "nomasq", "from_pod",
-					    "from_uplink" };
+					    "from_uplink", "to_pod", "frags" };
 	char links[PATH_MAX];
 	struct dirent *de;
 	int err = 0;

@@ -17,8 +17,9 @@ struct pinned {
 	int from_uplink;
 	int nat;
 	int nomasq;
+	int to_pod;
 };
-#define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1 }
+#define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1, -1 }
 
 /* Mount bpffs if needed and create the pin dir on it. */
 int bpffs_prepare(const char *pin_dir);

@@ -54,7 +54,7 @@ static unsigned int flow_timeout(const struct nat_flow *f, const struct nat_time
 {
 	__u8 out = f->out.seen, in = f->in_found ? f->in.seen : 0;
 
-	if (out & BL_NAT_INBOUND) /* no partner: judge by its own flags */
+	if (out & BL_NAT_UNPAIRED) /* no partner: judge by its own flags */
 		in = out;
 	switch (f->ekey.proto) {
 	case IPPROTO_TCP:
@@ -62,7 +62,7 @@ static unsigned int flow_timeout(const struct nat_flow *f, const struct nat_time
 			return t->tcp_closing;
 		if ((out & BL_NAT_SEEN_FIN) && (in & BL_NAT_SEEN_FIN))
 			return t->tcp_closing;
-		if ((f->in_found && f->in.packets) || (out & BL_NAT_INBOUND))
+		if ((f->in_found && f->in.packets) || (out & BL_NAT_UNPAIRED))
 			return t->tcp_established;
 		return t->tcp_syn;
 	case IPPROTO_UDP:
@@ -157,13 +157,13 @@ int nat_gc(int fd, const struct nat_timeouts *t, struct nat_gc_stats *st)
 		if (keys[i].dir == BL_DIR_EGRESS) {
 			if (load_flow(fd, &keys[i], now, t, &f))
 				continue;
-			int whole = f.in_found || (f.out.seen & BL_NAT_INBOUND);
+			int whole = f.in_found || (f.out.seen & BL_NAT_UNPAIRED);
 
 			if (whole && f.idle_ns < (uint64_t)f.timeout_s * 1000000000ull) {
 				st->live++;
 				continue;
 			}
-			if (f.out.seen & BL_NAT_INBOUND) {
+			if (f.out.seen & BL_NAT_UNPAIRED) {
 				st->expired++;
 			} else if (f.in_found) {
 				nat_ingress_key(&keys[i], &f.out, &other);

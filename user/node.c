@@ -235,19 +235,15 @@ static int count_pods(const struct pod_rec *p, void *data)
 
 struct reattach {
 	const struct ctx *c;
-	int prog_fd;
+	int from_pod, to_pod;
 };
 
 /* New programs were pinned: move every pod's attachment onto them. */
 static int reattach_pod(const struct pod_rec *p, void *data)
 {
 	struct reattach *r = data;
-	char pin[PATH_MAX];
-	int ret;
 
-	link_pin_path(r->c, p->host_ifname, pin);
-	ret = attach_ingress(p->host_ifindex, r->prog_fd, pin);
-	if (ret < 0)
+	if (pod_attach(r->c, p, r->from_pod, r->to_pod))
 		pr_warn("pod %s: reattach to %s: %s", p->name, p->host_ifname,
 			error_message());
 	return 0;
@@ -368,7 +364,8 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	}
 	n.attach_mode = mode;
 	if (!fresh) {
-		struct reattach r = { c, bpf_program__fd(skel->progs.from_pod) };
+		struct reattach r = { c, bpf_program__fd(skel->progs.from_pod),
+				      bpf_program__fd(skel->progs.to_pod) };
 
 		pod_foreach(c, reattach_pod, &r);
 	}

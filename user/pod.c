@@ -33,6 +33,43 @@ static int random_mac(uint8_t *mac)
 	return 0;
 }
 
+static void egress_pin_path(const struct ctx *c, const struct pod_rec *p, char *buf)
+{
+	char name[IF_NAMESIZE + 8];
+
+	snprintf(name, sizeof(name), "%s-egress", p->host_ifname);
+	link_pin_path(c, name, buf);
+}
+
+int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
+	       int to_pod)
+{
+	char pin[PATH_MAX];
+	int err;
+
+	link_pin_path(c, p->host_ifname, pin);
+	err = attach_ingress(p->host_ifindex, from_pod, pin);
+	if (err < 0)
+		return error_prefix(err, "attach from_pod to %s", p->host_ifname);
+	egress_pin_path(c, p, pin);
+	err = attach_egress(p->host_ifindex, to_pod, pin);
+	if (err < 0) {
+		pod_detach(c, p);
+		return error_prefix(err, "attach to_pod to %s", p->host_ifname);
+	}
+	return 0;
+}
+
+void pod_detach(const struct ctx *c, const struct pod_rec *p)
+{
+	char pin[PATH_MAX];
+
+	link_pin_path(c, p->host_ifname, pin);
+	detach_ingress(p->host_ifindex, pin);
+	egress_pin_path(c, p, pin);
+	detach_egress(p->host_ifindex, pin);
+}
+
 /* Inside the pod: IP/32, up, a link route to the gateway, default via it. */
 static int configure_pod_side(struct nl *pnl, const struct pod_rec *p)
 {
@@ -79,7 +116,6 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	struct veth_spec veth;
 	struct link_info li, uplink;
 	struct route_spec host_route;
-	char pin[PATH_MAX];
 	int err;
 
 	err = link_get(hnl, NULL, node->uplink_ifindex, &uplink);
@@ -129,10 +165,9 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	if (err)
 		return error_prefix(err, "add host route to pod");
 
-	link_pin_path(c, p->host_ifname, pin);
-	err = attach_ingress(p->host_ifindex, pins->from_pod, pin);
-	if (err < 0)
-		return error_prefix(err, "attach to %s", p->host_ifname);
+	err = pod_attach(c, p, pins->from_pod, pins->to_pod);
+	if (err)
+		return err;
 	made[2] = 1;
 
 	memcpy(key.ip, &p->ip, 4);
@@ -155,7 +190,6 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 	struct pinned pins = PINNED_INIT;
 	struct nl hnl = {}, pnl = {};
 	struct node_rec node;
-	char pin[PATH_MAX];
 	int err, nsfd;
 
 	memset(p, 0, sizeof(*p));
@@ -202,10 +236,8 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 
 		if (made[3])
 			bpf_map_delete_elem(pins.endpoints, &key);
-		if (made[2]) {
-			link_pin_path(c, p->host_ifname, pin);
-			detach_ingress(p->host_ifindex, pin);
-		}
+		if (made[2])
+			pod_detach(c, p);
 		if (made[1] && link_del(&hnl, p->host_ifindex))
 			pr_warn("pod add %s: rollback: could not delete %s", p->name,
 				p->host_ifname);
@@ -226,7 +258,6 @@ int pod_del(const struct ctx *c, const char *name)
 	struct bl_endpoint ep;
 	struct link_info li;
 	struct pod_rec p;
-	char pin[PATH_MAX];
 	struct nl nl = {};
 	int err;
 
@@ -247,10 +278,7 @@ int pod_del(const struct ctx *c, const char *name)
 	pinned_close(&pins);
 	error_clear();
 
-	link_pin_path(c, p.host_ifname, pin);
-	err = detach_ingress(0, pin);
-	if (err)
-		return err;
+	pod_detach(c, &p);
 
 	err = nl_open(&nl);
 	if (err)

@@ -20,6 +20,10 @@ struct pod_add_req {
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *out);
 /* Idempotent: a pod that does not exist is not an error. Caller holds the lock. */
 int pod_del(const struct ctx *c, const char *name);
+/* Attach (or move to new programs) the pod's host-veth programs. */
+int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
+	       int to_pod);
+void pod_detach(const struct ctx *c, const struct pod_rec *p);
 /* The host end's name for a pod: "bl" + FNV-1a of the name. */
 uint32_t pod_id(const char *name);
 

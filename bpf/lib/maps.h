@@ -47,6 +47,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nat SEC(".maps") __weak;
 
+/* Where the later fragments of a translated reply go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BL_MAX_FRAGS);
+	__type(key, struct bl_frag_key);
+	__type(value, struct bl_frag_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} frags SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BL_COUNTER_MAX);

@@ -98,13 +98,15 @@ static __always_inline void key_from(struct bl_nat_key *k, __be32 saddr,
 static __always_inline int read_ports(struct __sk_buff *skb, __u32 off,
 				      struct nat_tuple *t)
 {
-	__u8 buf[14];
+	__u8 buf[6];
 
 	switch (t->proto) {
 	case IPPROTO_TCP:
-		if (bpf_skb_load_bytes(skb, off, buf, 14))
+		if (bpf_skb_load_bytes(skb, off, buf, 4))
 			return -1;
-		t->tcp_flags = buf[13];
+		/* Absent in an ICMP error's quote, which may stop at 8 bytes. */
+		if (bpf_skb_load_bytes(skb, off + 13, &t->tcp_flags, 1))
+			t->tcp_flags = 0;
 		break;
 	case IPPROTO_UDP:
 		if (bpf_skb_load_bytes(skb, off, buf, 4))
@@ -247,6 +249,45 @@ claimed:
 	return e;
 }
 
+/* What to do with a reply to an inbound flow, by how it came in. */
+static __always_inline int unpaired_verdict(const struct bl_nat_entry *e)
+{
+	return e->seen & BL_NAT_VIA_HOST ? BL_PASS_NAT_VIA_HOST : BL_NAT_INBOUND_REPLY;
+}
+
+/*
+ * An ICMP error from a pod about a packet it received, e.g. port unreachable
+ * for a datagram that came in from outside: it belongs to that inbound flow
+ * and leaves the way its replies do. Errors about translated flows are not
+ * translated (dropped and counted).
+ */
+static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
+					       __u32 l4_off, __u8 type)
+{
+	struct nat_tuple in = {};
+	struct bl_nat_entry *e;
+	struct bl_nat_key k;
+	struct iphdr inner;
+
+	if (type != ICMP_DEST_UNREACH && type != ICMP_TIME_EXCEEDED &&
+	    type != ICMP_PARAMETERPROB)
+		return BL_DROP_NAT_UNSUPPORTED;
+	if (bpf_skb_load_bytes(skb, l4_off + sizeof(struct icmphdr), &inner,
+			       sizeof(inner)) || inner.ihl < 5)
+		return BL_DROP_NAT_UNSUPPORTED;
+	in.proto = inner.protocol;
+	if (in.proto == IPPROTO_ICMP ||
+	    read_ports(skb, l4_off + sizeof(struct icmphdr) + inner.ihl * 4, &in))
+		return BL_DROP_NAT_UNSUPPORTED;
+	/* The quoted packet went remote -> pod; its replies pod -> remote. */
+	key_from(&k, inner.daddr, inner.saddr, in.dport, in.sport, in.proto,
+		 BL_DIR_EGRESS);
+	e = bpf_map_lookup_elem(&nat, &k);
+	if (!e || !(e->seen & BL_NAT_UNPAIRED))
+		return BL_DROP_NAT_UNSUPPORTED;
+	return unpaired_verdict(e);
+}
+
 /*
  * Translate a pod's packet to the outside in place: source -> node IP and a
  * NAT port. Returns 0, or the counter of the drop reason.
@@ -280,7 +321,7 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 		return BL_DROP_NAT_UNSUPPORTED;
 	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHO &&
 	    t.icmp_type != ICMP_ECHOREPLY)
-		return BL_DROP_NAT_UNSUPPORTED;
+		return icmp_error_from_pod(skb, l4_off, t.icmp_type);
 
 	if (t.proto == IPPROTO_ICMP && t.icmp_type == ICMP_ECHOREPLY) {
 		/* Only as the answer to a ping that came in from outside. */
@@ -297,8 +338,8 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 			return why;
 	}
 	entry_touch(e, t.tcp_flags);
-	if (e->seen & BL_NAT_INBOUND)
-		return BL_NAT_INBOUND_REPLY;
+	if (e->seen & BL_NAT_UNPAIRED)
+		return unpaired_verdict(e);
 	if (rewrite(skb, IP_CSUM_OFF, IP_SADDR_OFF, t.saddr, node_ip, l4_off, &l,
 		    bpf_htons(t.sport), bpf_htons(e->port), 1))
 		return BL_DROP_NAT_UNSUPPORTED;
@@ -306,11 +347,13 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 }
 
 /*
- * A packet from outside the no-masquerade set is entering a pod directly (no
- * NAT): remember its flow, so the pod's replies leave untranslated.
+ * A packet from outside the no-masquerade set is entering a pod, either
+ * straight from the uplink without NAT (how = BL_NAT_INBOUND) or through the
+ * host stack (how = BL_NAT_VIA_HOST): remember its flow, so the pod's replies
+ * are not SNATed.
  */
 static __always_inline void nat_note_inbound(struct __sk_buff *skb,
-					     struct iphdr *ip)
+					     struct iphdr *ip, __u8 how)
 {
 	struct bl_nat_entry v = {}, *e;
 	struct nat_tuple t = {};
@@ -327,13 +370,13 @@ static __always_inline void nat_note_inbound(struct __sk_buff *skb,
 	key_from(&k, ip->daddr, ip->saddr, t.dport, t.sport, t.proto, BL_DIR_EGRESS);
 	e = bpf_map_lookup_elem(&nat, &k);
 	if (e) {
-		if (e->seen & BL_NAT_INBOUND)
+		if (e->seen & how)
 			entry_touch(e, t.tcp_flags);
 		return;
 	}
 	__builtin_memcpy(v.addr, &ip->daddr, 4);
 	v.port = t.dport;
-	v.seen = BL_NAT_INBOUND | tcp_seen(t.tcp_flags);
+	v.seen = how | tcp_seen(t.tcp_flags);
 	v.created_ns = v.last_seen_ns = bpf_ktime_get_ns();
 	v.packets = 1;
 	bpf_map_update_elem(&nat, &k, &v, BPF_NOEXIST);
@@ -353,8 +396,11 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 	struct nat_tuple t = {}, in = {};
 	struct bl_nat_entry *e;
 	struct l4_layout l, il;
+	struct bl_frag_entry *fe, fv;
+	struct bl_frag_key fk;
 	struct bl_nat_key k;
 	struct iphdr inner;
+	int more_frags;
 	__be32 pod;
 	__u16 port;
 
@@ -362,8 +408,24 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 	t.saddr = ip->saddr;
 	t.daddr = ip->daddr;
 	t.proto = ip->protocol;
-	if (ip->frag_off & bpf_htons(IP_OFFSET))
-		return 0;
+	fk.id = ip->id;
+	fk.proto = t.proto;
+	fk.pad = 0;
+	__builtin_memcpy(fk.saddr, &t.saddr, 4);
+	__builtin_memcpy(fk.daddr, &t.daddr, 4);
+	if (ip->frag_off & bpf_htons(IP_OFFSET)) {
+		/* A later fragment: follow the first one, if it was ours. */
+		fe = bpf_map_lookup_elem(&frags, &fk);
+		if (!fe)
+			return 0;
+		__builtin_memcpy(&pod, fe->pod_ip, 4);
+		if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, t.daddr, pod, 4) ||
+		    bpf_skb_store_bytes(skb, IP_DADDR_OFF, &pod, 4, 0))
+			return BL_DROP_NAT_UNSUPPORTED;
+		*pod_ip = pod;
+		return BL_NAT_INGRESS;
+	}
+	more_frags = ip->frag_off & bpf_htons(IP_MF);
 	if (l4_layout(t.proto, BL_DIR_INGRESS, &l) || read_ports(skb, l4_off, &t))
 		return 0;
 
@@ -449,6 +511,10 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 		return BL_NAT_REVERSE_MISS;
 	entry_touch(e, t.tcp_flags);
 	__builtin_memcpy(&pod, e->addr, 4);
+	if (more_frags) {
+		__builtin_memcpy(fv.pod_ip, &pod, 4);
+		bpf_map_update_elem(&frags, &fk, &fv, BPF_ANY);
+	}
 	if (rewrite(skb, IP_CSUM_OFF, IP_DADDR_OFF, t.daddr, pod, l4_off, &l,
 		    bpf_htons(t.dport), bpf_htons(e->port), 1))
 		return BL_DROP_NAT_UNSUPPORTED;
