@@ -177,6 +177,12 @@ struct bl_frag_entry {
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };
 #undef BL_ENUM_ENTRY
+/*
+ * The counters map has room to spare, so a newer datapath with more reasons
+ * can adopt the pinned map of an older one (same definition) on upgrade.
+ */
+#define BL_COUNTER_SLOTS 64
+_Static_assert(BL_COUNTER_MAX <= BL_COUNTER_SLOTS, "counter slots");
 
 struct bl_counter_val {
 	__u64 packets;

@@ -58,7 +58,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BL_COUNTER_MAX);
+	__uint(max_entries, BL_COUNTER_SLOTS);
 	__type(key, __u32);
 	__type(value, struct bl_counter_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
