@@ -29,7 +29,6 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 					    struct iphdr *ip)
 {
 	struct bpf_fib_lookup params;
-	void *data, *data_end;
 	struct ethhdr *eth;
 	int why;
 
@@ -44,11 +43,8 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 	if (why && why != BL_NAT_INBOUND_REPLY)
 		return drop(skb, why);
 	/* The checksum helpers moved the packet: find the headers again. */
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	eth = data;
-	ip = data + sizeof(*eth);
-	if ((void *)(ip + 1) > data_end)
+	ip = ip_headers(skb, &eth);
+	if (!ip)
 		return drop(skb, BL_DROP_TRUNCATED);
 	return fib_send(skb, eth, ip, &params, why ?: BL_NAT_EGRESS);
 }
@@ -59,7 +55,6 @@ int from_pod(struct __sk_buff *skb)
 	const struct bl_endpoint *src, *dst;
 	struct bl_endpoint_key key;
 	const struct bl_config *cfg;
-	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 zero = 0;
@@ -70,11 +65,8 @@ int from_pod(struct __sk_buff *skb)
 		return drop(skb, BL_DROP_UNSUPPORTED_L3);
 	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
 		return drop(skb, BL_DROP_TRUNCATED);
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	eth = data;
-	ip = data + sizeof(*eth);
-	if ((void *)(ip + 1) > data_end)
+	ip = ip_headers(skb, &eth);
+	if (!ip)
 		return drop(skb, BL_DROP_TRUNCATED);
 	if (ip->version != 4 || ip->ihl < 5)
 		return drop(skb, BL_DROP_BAD_IP);

@@ -21,7 +21,6 @@ int from_uplink(struct __sk_buff *skb)
 	struct bl_endpoint_key key;
 	const struct bl_endpoint *ep;
 	const struct bl_config *cfg;
-	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__be32 pod_ip;
@@ -32,11 +31,8 @@ int from_uplink(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
 		return TC_ACT_OK;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	eth = data;
-	ip = data + sizeof(*eth);
-	if ((void *)(ip + 1) > data_end)
+	ip = ip_headers(skb, &eth);
+	if (!ip)
 		return TC_ACT_OK;
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl < 5)
 		return TC_ACT_OK;
@@ -64,11 +60,8 @@ int from_uplink(struct __sk_buff *skb)
 		return drop(skb, rc);
 
 	/* The packet was rewritten: find the headers again. */
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	eth = data;
-	ip = data + sizeof(*eth);
-	if ((void *)(ip + 1) > data_end)
+	ip = ip_headers(skb, &eth);
+	if (!ip)
 		return drop(skb, BL_DROP_TRUNCATED);
 	__builtin_memcpy(key.ip, &pod_ip, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);

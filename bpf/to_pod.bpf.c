@@ -22,7 +22,6 @@ SEC("tc")
 int to_pod(struct __sk_buff *skb)
 {
 	const struct bl_config *cfg;
-	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 zero = 0;
@@ -31,11 +30,8 @@ int to_pod(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
 		return TC_ACT_OK;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	eth = data;
-	ip = data + sizeof(*eth);
-	if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5)
+	ip = ip_headers(skb, &eth);
+	if (!ip || ip->version != 4 || ip->ihl < 5)
 		return TC_ACT_OK;
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !(cfg->flags & BL_CFG_MASQUERADE))

@@ -3,6 +3,8 @@
 #define BL_PARSE_H
 
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 
 /*
@@ -18,6 +20,24 @@ static __always_inline int pull_headers(struct __sk_buff *skb, __u32 len)
 	if (skb->len < len)
 		return -1;
 	return bpf_skb_pull_data(skb, len) ? -1 : 0;
+}
+
+/*
+ * The Ethernet header and the IPv4 header behind it, or NULL when the linear
+ * part is too short. Call after pull_headers(), and again after any helper
+ * that may move the packet (checksum and store helpers).
+ */
+static __always_inline struct iphdr *ip_headers(struct __sk_buff *skb,
+						struct ethhdr **eth)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+
+	if ((void *)(ip + 1) > data_end)
+		return NULL;
+	*eth = data;
+	return ip;
 }
 
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
