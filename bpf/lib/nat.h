@@ -188,8 +188,11 @@ static __always_inline int rewrite(struct __sk_buff *skb, __u32 ip_csum_off,
 /*
  * Find or make the egress mapping of tuple t. A new mapping keeps the pod's
  * port when it lies in the NAT range and is free towards this remote;
- * otherwise ports of the range are tried from a random start, a bounded
- * number of times. The ingress entry is claimed first (BPF_NOEXIST), so two
+ * otherwise random ports of the range are tried, a bounded number of times.
+ * Random, not the next ones: a pod's connections to one server come with
+ * consecutive ports, and stepping one port on from a taken one would make
+ * each new mapping collide with the last (a range of at most
+ * BL_NAT_PORT_TRIES ports is walked in full instead). The ingress entry is claimed first (BPF_NOEXIST), so two
  * flows can never own one node port towards one remote.
  */
 static __always_inline struct bl_nat_entry *
@@ -219,7 +222,12 @@ nat_mapping(struct __sk_buff *skb, const struct bl_config *cfg,
 	for (i = 0; i < BL_NAT_PORT_TRIES; i++) {
 		if (i >= size)
 			break;
-		port = lo + (start + i) % size;
+		if (size <= BL_NAT_PORT_TRIES)
+			port = lo + (start + i) % size;
+		else if (i == 0)
+			port = lo + start;
+		else
+			port = lo + bpf_get_prandom_u32() % size;
 		if (t->proto == IPPROTO_ICMP)
 			key_from(&ik, t->daddr, cfg->node_ip, 0, port, t->proto,
 				 BL_DIR_INGRESS);
