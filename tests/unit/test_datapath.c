@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Golden-packet unit tests for the production tc programs (from_pod,
- * from_uplink), run with BPF_PROG_TEST_RUN.
+ * from_uplink, to_pod), run with BPF_PROG_TEST_RUN.
  *
  * Every case is one row of a table: an input frame, the program, the
  * expected verdict, the expected output frame and the one counter that must
- * move. Frames are described field by field and built by small helpers that
- * compute every checksum from scratch, so an expected frame never borrows a
- * byte from the program's output: a rewrite the datapath gets wrong cannot
- * also be "expected".
+ * move (plus nat_new when a mapping is made). Frames are described field by
+ * field and built by small helpers that compute every checksum from scratch
+ * (IPv4, TCP/UDP with the pseudo-header, ICMP, the header an ICMP error
+ * quotes), so an expected frame never borrows a byte from the program's
+ * output: a rewrite the datapath gets wrong cannot also be "expected". Every
+ * output checksum is also recomputed on its own. The one exception is a NAT
+ * port picked at random, which is read from the output, checked against the
+ * range, and then put into the expected frame.
+ *
+ * Each case starts with the node configured as `node init` leaves it
+ * (masquerade on, NAT ports 61000-65535, the cluster CIDR and one
+ * --no-masquerade prefix in nomasq) and an empty NAT table; a setup may
+ * change the config, fill the table, or send frames first (the flow whose
+ * reply a case tests), and a verify step checks the NAT table afterwards.
  *
  * The test runs in a private network namespace it creates at start: the
  * kernel's FIB, neighbours and sysctls that bpf_fib_lookup() sees are then
@@ -62,6 +72,27 @@
 #define GW_IP "169.254.1.1"
 #define REMOTE_POD_IP "10.244.2.5" /* a pod on another node */
 #define UNROUTED_POD_IP "10.244.3.5" /* cluster CIDR, no route at all */
+
+/*
+ * Outside the cluster. SRV_IP is a server on the internet, routed out of lo
+ * like the other node's pods; NOMASQ_IP is in a --no-masquerade prefix (also
+ * routed); UNROUTED_EXT_IP has no route. ICMP errors come from ROUTER_IP.
+ */
+#define SRV_IP "203.0.113.7"
+#define NOMASQ_IP "192.0.2.9"
+#define UNROUTED_EXT_IP "100.64.0.1"
+#define ROUTER_IP EXT_IP
+/* The NAT range of the test node, and a pod port inside it: kept by NAT. */
+#define NAT_LO 61000
+#define NAT_HI 65535
+#define KEPT_PORT 61005
+#define KEPT_ID 61007 /* an ICMP echo id inside the range */
+/*
+ * A remote port for which the UDP checksum of pod A's kept-port datagram to
+ * SRV_IP, translated to NODE_IP, sums to zero: it must go out as 0xffff.
+ */
+#define CSUM0_DPORT 13792
+#define NAT_TABLE_SIZE 4096
 
 /*
  * test_run hands the program an skb on the namespace's loopback device unless
@@ -122,6 +153,25 @@ struct pkt_spec {
 	__u16 arp_op;
 	const __u8 *sha, *tha;
 	__u16 trunc; /* nonzero: cut the frame to this many bytes */
+	/* L4 details, for NAT; zero means the protocol's usual values */
+	__u16 sport, dport; /* TCP/UDP ports (40000/40001 -> 53/80) */
+	__u16 echo_id; /* ICMP echo identifier (0x4242) */
+	bool echo_reply; /* ICMP echo reply instead of request */
+	__u8 tcp_flags; /* SYN */
+	bool udp_nocsum; /* UDP without a checksum: the field stays 0 */
+	__u16 frag; /* the IPv4 frag_off field (DF) */
+	__u16 tot_len; /* the IPv4 total length field (computed), for quotes */
+	__u8 quote_l4; /* as a quote: L4 bytes quoted (8, the RFC 792 minimum) */
+	/* ICMP error (type, code, next-hop MTU) quoting this packet */
+	const struct pkt_spec *quote;
+	__u8 err_type, err_code;
+	__u16 err_mtu;
+	/*
+	 * Take the TCP/UDP checksum field from this frame instead: what NAT
+	 * deliberately leaves alone (a later fragment, a quoted header).
+	 */
+	const struct pkt_spec *l4_csum_as;
+	__u16 want_l4_csum; /* nonzero: the L4 checksum the frame must get */
 };
 
 static __u32 be32_of(const char *s)
@@ -174,14 +224,33 @@ static __u32 put_eth(__u8 *b, const struct pkt_spec *s, __u16 proto)
 {
 	struct ethhdr *eth = (struct ethhdr *)b;
 
-	memcpy(eth->h_dest, s->dmac, ETH_ALEN);
-	memcpy(eth->h_source, s->smac, ETH_ALEN);
+	/* a quoted packet has no Ethernet header of its own: any MACs */
+	memcpy(eth->h_dest, s->dmac ? s->dmac : zero_mac, ETH_ALEN);
+	memcpy(eth->h_source, s->smac ? s->smac : zero_mac, ETH_ALEN);
 	eth->h_proto = htons(s->eth_proto ? s->eth_proto : proto);
 	return sizeof(*eth);
 }
 
-static __u32 put_l4(__u8 *b, const struct iphdr *ip, __u8 proto)
+static void build_ipv4(struct pkt *p, const struct pkt_spec *s);
+
+/* What an ICMP error quotes: the IPv4 header and 8 bytes of its payload. */
+static __u32 put_quote(__u8 *b, const struct pkt_spec *q)
 {
+	struct pkt inner;
+	const struct iphdr *ip;
+	__u32 len;
+
+	memset(&inner, 0, sizeof(inner));
+	build_ipv4(&inner, q);
+	ip = (const struct iphdr *)(inner.b + ETH_HLEN);
+	len = ip->ihl * 4 + (q->quote_l4 ? q->quote_l4 : 8);
+	memcpy(b, ip, len);
+	return len;
+}
+
+static __u32 put_l4(__u8 *b, const struct iphdr *ip, const struct pkt_spec *s)
+{
+	__u8 proto = s->l4;
 	__u32 len;
 
 	switch (proto) {
@@ -189,11 +258,13 @@ static __u32 put_l4(__u8 *b, const struct iphdr *ip, __u8 proto)
 		struct udphdr *udp = (struct udphdr *)b;
 
 		len = sizeof(*udp) + sizeof(payload);
-		udp->source = htons(40000);
-		udp->dest = htons(53);
+		udp->source = htons(s->sport ? s->sport : 40000);
+		udp->dest = htons(s->dport ? s->dport : 53);
 		udp->len = htons(len);
 		udp->check = 0;
 		memcpy(udp + 1, payload, sizeof(payload));
+		if (s->udp_nocsum)
+			return len;
 		udp->check = csum_fold(pseudo_sum(ip, proto, len) +
 				       csum_add(0, b, len));
 		if (!udp->check)
@@ -205,11 +276,13 @@ static __u32 put_l4(__u8 *b, const struct iphdr *ip, __u8 proto)
 
 		len = sizeof(*tcp);
 		memset(tcp, 0, len);
-		tcp->source = htons(40001);
-		tcp->dest = htons(80);
+		tcp->source = htons(s->sport ? s->sport : 40001);
+		tcp->dest = htons(s->dport ? s->dport : 80);
 		tcp->seq = htonl(0x12345678);
+		if (s->tcp_flags & 0x10)
+			tcp->ack_seq = htonl(0x9abcdef0);
 		tcp->doff = 5;
-		tcp->syn = 1;
+		b[13] = s->tcp_flags ? s->tcp_flags : 0x02;
 		tcp->window = htons(64240);
 		tcp->check = csum_fold(pseudo_sum(ip, proto, len) +
 				       csum_add(0, b, len));
@@ -218,18 +291,40 @@ static __u32 put_l4(__u8 *b, const struct iphdr *ip, __u8 proto)
 	case IPPROTO_ICMP: {
 		struct icmphdr *icmp = (struct icmphdr *)b;
 
-		len = sizeof(*icmp) + sizeof(payload);
 		memset(icmp, 0, sizeof(*icmp));
-		icmp->type = ICMP_ECHO;
-		icmp->un.echo.id = htons(0x4242);
-		icmp->un.echo.sequence = htons(1);
-		memcpy(icmp + 1, payload, sizeof(payload));
+		if (s->quote) {
+			icmp->type = s->err_type;
+			icmp->code = s->err_code;
+			icmp->un.frag.mtu = htons(s->err_mtu);
+			len = sizeof(*icmp) + put_quote(b + sizeof(*icmp), s->quote);
+		} else {
+			len = sizeof(*icmp) + sizeof(payload);
+			icmp->type = s->echo_reply ? ICMP_ECHOREPLY : ICMP_ECHO;
+			icmp->un.echo.id = htons(s->echo_id ? s->echo_id : 0x4242);
+			icmp->un.echo.sequence = htons(1);
+			memcpy(icmp + 1, payload, sizeof(payload));
+		}
 		icmp->checksum = csum_fold(csum_add(0, b, len));
 		return len;
 	}
 	}
 	fprintf(stderr, "test bug: L4 protocol %u\n", proto);
 	abort();
+}
+
+/* Where the L4 checksum field is, from the L4 header. */
+static __u32 csum_field_off(__u8 proto)
+{
+	return proto == IPPROTO_TCP ? offsetof(struct tcphdr, check) :
+	       proto == IPPROTO_UDP ? offsetof(struct udphdr, check) :
+				      offsetof(struct icmphdr, checksum);
+}
+
+/* Where the TCP/UDP checksum field is, from the L4 header; 0: none. */
+static __u32 l4_csum_off(__u8 proto)
+{
+	return proto == IPPROTO_TCP ? offsetof(struct tcphdr, check) :
+	       proto == IPPROTO_UDP ? offsetof(struct udphdr, check) : 0;
 }
 
 static void build_ipv4(struct pkt *p, const struct pkt_spec *s)
@@ -243,7 +338,7 @@ static void build_ipv4(struct pkt *p, const struct pkt_spec *s)
 	ip->version = s->version ? s->version : 4;
 	ip->ihl = ihl;
 	ip->id = htons(s->ip_id);
-	ip->frag_off = htons(IPV4_DF);
+	ip->frag_off = htons(s->frag ? s->frag : IPV4_DF);
 	ip->ttl = s->ttl;
 	ip->protocol = s->l4;
 	ip->saddr = be32_of(s->saddr);
@@ -257,8 +352,19 @@ static void build_ipv4(struct pkt *p, const struct pkt_spec *s)
 	 */
 	if (hlen < sizeof(*ip))
 		hlen = sizeof(*ip);
-	l4len = put_l4((__u8 *)ip + hlen, ip, s->l4);
-	ip->tot_len = htons(hlen + l4len);
+	l4len = put_l4((__u8 *)ip + hlen, ip, s);
+	if (s->l4_csum_as) {
+		struct pkt other;
+		__u32 co = off + hlen + csum_field_off(s->l4);
+		const struct iphdr *oip;
+
+		memset(&other, 0, sizeof(other));
+		build_ipv4(&other, s->l4_csum_as);
+		oip = (const struct iphdr *)(other.b + ETH_HLEN);
+		memcpy(p->b + co, other.b + ETH_HLEN + oip->ihl * 4 +
+					  csum_field_off(s->l4), 2);
+	}
+	ip->tot_len = htons(s->tot_len ? s->tot_len : hlen + l4len);
 	ip->check = csum_fold(csum_add(0, ip, hlen));
 	p->len = off + hlen + l4len;
 }
@@ -330,6 +436,17 @@ static int build(struct pkt *p, const struct pkt_spec *s, char *why, size_t n)
 			return -1;
 		}
 	}
+	if (s->want_l4_csum) {
+		const struct iphdr *ip = (const struct iphdr *)(p->b + ETH_HLEN);
+		__u16 got;
+
+		memcpy(&got, p->b + ETH_HLEN + ip->ihl * 4 + l4_csum_off(s->l4), 2);
+		if (!l4_csum_off(s->l4) || ntohs(got) != s->want_l4_csum) {
+			snprintf(why, n, "test bug: L4 checksum %04x, want %04x",
+				 ntohs(got), s->want_l4_csum);
+			return -1;
+		}
+	}
 	if (s->trunc) {
 		if (s->trunc > p->len) {
 			snprintf(why, n, "test bug: truncation %u > length %u",
@@ -348,6 +465,9 @@ struct env {
 	int endpoints_fd;
 	int config_fd;
 	int counters_fd;
+	int nat_fd;
+	int frags_fd; /* -1 if the datapath has none */
+	int nomasq_fd;
 	int ncpus;
 	const char *fib_skip; /* why the FIB cases cannot run, or NULL */
 	bool nonlinear_checked;
@@ -378,6 +498,10 @@ static int write_config(struct env *env, bool configured)
 		memcpy(cfg.uplink_mac, uplink_mac, ETH_ALEN);
 		cfg.pod_prefix_len = 24;
 		cfg.cluster_prefix_len = 16;
+		/* as `node init` leaves it: masquerade on, default range */
+		cfg.flags = BL_CFG_MASQUERADE;
+		cfg.nat_port_min = NAT_LO;
+		cfg.nat_port_max = NAT_HI;
 	}
 	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ?
 		       -errno : 0;
@@ -397,6 +521,138 @@ static int add_endpoint(struct env *env, const char *ip, __u32 ifindex,
 	memcpy(ep.host_mac, host_mac, ETH_ALEN);
 	return bpf_map_update_elem(env->endpoints_fd, &key, &ep, BPF_ANY) ?
 		       -errno : 0;
+}
+
+static int add_nomasq(struct env *env, const char *net, __u32 len)
+{
+	struct bl_prefix_key k = { .prefixlen = len };
+	__u32 addr = be32_of(net), one = 1;
+
+	memcpy(k.ip, &addr, 4);
+	return bpf_map_update_elem(env->nomasq_fd, &k, &one, BPF_ANY) ? -errno : 0;
+}
+
+/* ---- the NAT table ------------------------------------------------------- */
+
+static void nat_key(struct bl_nat_key *k, const char *saddr, const char *daddr,
+		    __u16 sport, __u16 dport, __u8 proto, __u8 dir)
+{
+	__u32 s = be32_of(saddr), d = be32_of(daddr);
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->saddr, &s, 4);
+	memcpy(k->daddr, &d, 4);
+	k->sport = sport;
+	k->dport = dport;
+	k->proto = proto;
+	k->dir = dir;
+}
+
+static int map_clear(int fd)
+{
+	__u8 k[64]; /* larger than any key here */
+
+	while (bpf_map_get_next_key(fd, NULL, k) == 0)
+		if (bpf_map_delete_elem(fd, k))
+			return -errno;
+	return 0;
+}
+
+/* The NAT state a case starts without: mappings, and fragments' routes. */
+static int nat_clear(struct env *env)
+{
+	int err = map_clear(env->nat_fd);
+
+	if (!err && env->frags_fd >= 0)
+		err = map_clear(env->frags_fd);
+	return err;
+}
+
+/* Entries in the NAT table, of one direction (0: all). */
+static int nat_count(struct env *env, __u8 dir)
+{
+	struct bl_nat_key k, *prev = NULL, cur;
+	struct bl_nat_entry e;
+	int n = 0;
+
+	while (bpf_map_get_next_key(env->nat_fd, prev, &k) == 0) {
+		if (bpf_map_lookup_elem(env->nat_fd, &k, &e) == 0 &&
+		    (!dir || k.dir == dir))
+			n++;
+		cur = k;
+		prev = &cur;
+	}
+	return n;
+}
+
+/*
+ * Claim node port PORT towards REMOTE:RPORT for another flow, as a mapping
+ * of some other pod would: the ingress half is what allocation checks.
+ */
+static int nat_occupy(struct env *env, const char *remote, __u16 rport,
+		      __u16 port, __u8 proto)
+{
+	struct bl_nat_entry e = { .port = 1234 };
+	__u32 other = be32_of("10.244.1.250");
+	struct bl_nat_key k;
+
+	nat_key(&k, remote, NODE_IP, rport, port, proto, BL_DIR_INGRESS);
+	memcpy(e.addr, &other, 4);
+	return bpf_map_update_elem(env->nat_fd, &k, &e, BPF_NOEXIST) ? -errno : 0;
+}
+
+static const char *ipstr(const __u8 *a, char *buf)
+{
+	return inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
+}
+
+/*
+ * Both halves of one SNAT mapping must be in the table and point at each
+ * other: egress (pod tuple) -> NODE_IP:node_port, ingress (reply tuple)
+ * -> pod_ip:pod_port. For ICMP echo the ports are ids (remote side 0).
+ * The egress entry is returned in *out when out is not NULL.
+ */
+static int expect_mapping(struct env *env, __u8 proto, const char *pod_ip,
+			  __u16 pod_port, const char *remote, __u16 rport,
+			  __u16 node_port, struct bl_nat_entry *out, char *why,
+			  size_t n)
+{
+	struct bl_nat_entry e, i;
+	struct bl_nat_key k;
+	char a[INET_ADDRSTRLEN];
+
+	nat_key(&k, pod_ip, remote, pod_port, rport, proto, BL_DIR_EGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e)) {
+		snprintf(why, n, "nat: no egress entry %s:%u -> %s:%u proto %u (%d entries)",
+			 pod_ip, pod_port, remote, rport, proto, nat_count(env, 0));
+		return -1;
+	}
+	if (memcmp(e.addr, &(__u32){ be32_of(NODE_IP) }, 4) || e.port != node_port ||
+	    (e.seen & BL_NAT_INBOUND)) {
+		snprintf(why, n, "nat: egress entry -> %s:%u seen %#x, want %s:%u",
+			 ipstr(e.addr, a), e.port, e.seen, NODE_IP, node_port);
+		return -1;
+	}
+	nat_key(&k, remote, NODE_IP, rport, node_port, proto, BL_DIR_INGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &i)) {
+		snprintf(why, n, "nat: no ingress entry %s:%u -> %s:%u proto %u",
+			 remote, rport, NODE_IP, node_port, proto);
+		return -1;
+	}
+	if (memcmp(i.addr, &(__u32){ be32_of(pod_ip) }, 4) || i.port != pod_port) {
+		snprintf(why, n, "nat: ingress entry -> %s:%u, want %s:%u",
+			 ipstr(i.addr, a), i.port, pod_ip, pod_port);
+		return -1;
+	}
+	if (!e.created_ns || e.last_seen_ns < e.created_ns) {
+		snprintf(why, n, "nat: egress entry times created %llu last seen %llu",
+			 (unsigned long long)e.created_ns,
+			 (unsigned long long)e.last_seen_ns);
+		return -1;
+	}
+	if (out)
+		*out = e;
+	return 0;
 }
 
 static int read_counters(struct env *env, struct bl_counter_val *sum)
@@ -482,16 +738,20 @@ static int lo_neighbour(bool add)
  * Give bpf_fib_lookup() something to find, with ioctls so the test needs no
  * netlink code: lo up (is_skb_forwardable() refuses a down device), forwarding
  * on lo (the lookup is done as for a packet received on lo, the skb's device),
- * 10.244.2.0/24 routed out of lo, and a permanent neighbour on lo: lookups
- * succeed (MACs from the neighbour and lo's all-zero address) until a case
- * removes the neighbour to see the NO_NEIGH outcome. 10.244.3.0/24 stays
- * unrouted.
+ * 10.244.2.0/24 (the other node's pods), 203.0.113.0/24 (the internet) and
+ * 192.0.2.0/24 (a no-masquerade prefix) routed out of lo, and a permanent
+ * neighbour on lo: lookups succeed (MACs from the neighbour and lo's all-zero
+ * address) until a case removes the neighbour to see the NO_NEIGH outcome.
+ * 10.244.3.0/24 and 100.64.0.0/10 stay unrouted.
  */
 static const char *setup_fib(void)
 {
+	static const char *const routed[] = { "10.244.2.0", "203.0.113.0",
+					      "192.0.2.0" };
 	static char why[160];
 	struct rtentry rt = {};
 	struct ifreq ifr = {};
+	size_t i;
 	int fd, err;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -504,11 +764,27 @@ static const char *setup_fib(void)
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		goto err;
 
-	set_sin(&rt.rt_dst, "10.244.2.0");
-	set_sin(&rt.rt_genmask, "255.255.255.0");
-	rt.rt_flags = RTF_UP;
-	rt.rt_dev = "lo";
-	if (ioctl(fd, SIOCADDRT, &rt) < 0)
+	for (i = 0; i < sizeof(routed) / sizeof(routed[0]); i++) {
+		memset(&rt, 0, sizeof(rt));
+		set_sin(&rt.rt_dst, routed[i]);
+		set_sin(&rt.rt_genmask, "255.255.255.0");
+		rt.rt_flags = RTF_UP;
+		rt.rt_dev = "lo";
+		if (ioctl(fd, SIOCADDRT, &rt) < 0)
+			goto err;
+	}
+	/*
+	 * The node IP is a local address, as on a node: the FIB does not
+	 * forward to it. A /32 on an alias of lo, so no prefix route comes
+	 * with it.
+	 */
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo:1");
+	set_sin(&ifr.ifr_addr, NODE_IP);
+	if (ioctl(fd, SIOCSIFADDR, &ifr) < 0)
+		goto err;
+	set_sin(&ifr.ifr_netmask, "255.255.255.255");
+	if (ioctl(fd, SIOCSIFNETMASK, &ifr) < 0)
 		goto err;
 	close(fd);
 
@@ -547,6 +823,12 @@ static int env_open(struct env *env, char *why, size_t n)
 		snprintf(why, n, "opening the skeleton: %s", strerror(errno));
 		return -1;
 	}
+	/* A small NAT table is enough and quick to create. */
+	err = bpf_map__set_max_entries(env->skel->maps.nat, NAT_TABLE_SIZE);
+	if (err) {
+		snprintf(why, n, "sizing the NAT table: %s", strerror(-err));
+		return -1;
+	}
 	/* Private, unpinned maps: the test must not see or change a node's. */
 	bpf_object__for_each_map(map, env->skel->obj)
 	{
@@ -565,6 +847,19 @@ static int env_open(struct env *env, char *why, size_t n)
 	env->endpoints_fd = bpf_map__fd(env->skel->maps.endpoints);
 	env->config_fd = bpf_map__fd(env->skel->maps.config);
 	env->counters_fd = bpf_map__fd(env->skel->maps.counters);
+	env->nat_fd = bpf_map__fd(env->skel->maps.nat);
+	env->nomasq_fd = bpf_map__fd(env->skel->maps.nomasq);
+	map = bpf_object__find_map_by_name(env->skel->obj, "frags");
+	env->frags_fd = map ? bpf_map__fd(map) : -1;
+
+	/* as `node init --no-masquerade 192.0.2.0/24` fills it */
+	err = add_nomasq(env, "10.244.0.0", 16);
+	if (!err)
+		err = add_nomasq(env, "192.0.2.0", 24);
+	if (err) {
+		snprintf(why, n, "filling nomasq: %s", strerror(-err));
+		return -1;
+	}
 
 	err = add_endpoint(env, POD_A_IP, POD_A_IFINDEX, 0x1a2b3c4d, pod_a_mac,
 			   host_a_mac);
@@ -581,7 +876,8 @@ static int env_open(struct env *env, char *why, size_t n)
 
 /* ---- cases --------------------------------------------------------------- */
 
-enum prog_id { FROM_POD, FROM_UPLINK };
+/* from_pod: host veth ingress; from_uplink: uplink ingress; to_pod: host veth egress */
+enum prog_id { FROM_POD, FROM_UPLINK, TO_POD };
 
 struct tcase {
 	const char *name;
@@ -598,9 +894,84 @@ struct tcase {
 	 */
 	bool short_ip;
 	bool needs_fib;
+	bool nat_new; /* a new mapping: nat_new must move as well */
+	/*
+	 * The node port is NAT's pick (the pod's port is outside the range):
+	 * it must lie in the configured range; the expected frame is then
+	 * built with it and compared byte for byte as usual.
+	 */
+	bool any_port;
 	int (*setup)(struct env *env);
 	void (*cleanup)(struct env *env);
+	/* after the frame and counters matched: the NAT table, say */
+	int (*verify)(struct env *env, const struct pkt *got, char *why, size_t n);
 };
+
+static int prog_fd(struct env *env, enum prog_id prog)
+{
+	return bpf_program__fd(prog == FROM_POD ? env->skel->progs.from_pod :
+			       prog == TO_POD	? env->skel->progs.to_pod :
+						  env->skel->progs.from_uplink);
+}
+
+/* Run one frame through a program, as a case's setup; -EPROTO on a surprise. */
+static int run_spec(struct env *env, enum prog_id prog, const struct pkt_spec *s,
+		    int verdict)
+{
+	struct __sk_buff ctx = {};
+	__u8 out[PKT_MAX];
+	char why[128];
+	struct pkt p;
+
+	if (build(&p, s, why, sizeof(why))) {
+		fprintf(stderr, "%s\n", why);
+		return -EINVAL;
+	}
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.b,
+		    .data_size_in = p.len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	if (bpf_prog_test_run_opts(prog_fd(env, prog), &opts))
+		return -errno;
+	return (int)opts.retval == verdict ? 0 : -EPROTO;
+}
+
+static int update_config(struct env *env, __u32 flags, __u16 lo, __u16 hi)
+{
+	struct bl_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.flags = flags;
+	cfg.nat_port_min = lo;
+	cfg.nat_port_max = hi;
+	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ?
+		       -errno : 0;
+}
+
+static int read_nat_range(struct env *env, __u16 *lo, __u16 *hi)
+{
+	struct bl_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
+		return -errno;
+	*lo = cfg.nat_port_min;
+	*hi = cfg.nat_port_max;
+	return 0;
+}
+
+/* The pod side's port of a frame NAT sent out: TCP/UDP source port, echo id. */
+static __u16 egress_port(const struct pkt *p)
+{
+	const struct iphdr *ip = (const struct iphdr *)(p->b + ETH_HLEN);
+	const __u8 *l4 = p->b + ETH_HLEN + ip->ihl * 4;
+
+	if (ip->protocol == IPPROTO_ICMP)
+		return l4[4] << 8 | l4[5];
+	return l4[0] << 8 | l4[1];
+}
 
 static int unconfigure(struct env *env)
 {
@@ -643,6 +1014,598 @@ static void neighbour_back(struct env *env)
 	.kind = PK_IPV4, .dmac = uplink_mac, .smac = ext_mac,                 \
 	.saddr = REMOTE_POD_IP, .daddr = (dst), .ttl = (ttlv),                \
 	.l4 = IPPROTO_UDP
+
+/* ---- NAT: frames, setups and table checks --------------------------------- */
+
+/* Pod A to the server, from source port SP (TCP/UDP; ICMP uses echo_id). */
+#define A_OUT(l4p, sp) A_TO(SRV_IP, l4p, 64), .sport = (sp)
+/* ... as it must leave: node IP, routed by the FIB (neighbour MAC, TTL - 1). */
+#define NODE_OUT(l4p, sp)                                                     \
+	.kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac, .saddr = NODE_IP, \
+	.daddr = SRV_IP, .ttl = 63, .l4 = (l4p), .sport = (sp)
+/* From the internet to the node on the uplink. */
+#define FROM_SRV(dst, l4p)                                                    \
+	.kind = PK_IPV4, .dmac = uplink_mac, .smac = ext_mac, .saddr = SRV_IP, \
+	.daddr = (dst), .ttl = 64, .l4 = (l4p)
+/* ... and as pod A must receive it: pod MACs, TTL - 1. */
+#define SRV_TO_A(l4p)                                                         \
+	.kind = PK_IPV4, .dmac = pod_a_mac, .smac = host_a_mac,               \
+	.saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63, .l4 = (l4p)
+/* An ICMP error from a router on the way, to the node / to pod A. */
+#define ERR_TO(dst, dm, sm, ttlv, type, code, q)                              \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = ROUTER_IP,      \
+	.daddr = (dst), .ttl = (ttlv), .l4 = IPPROTO_ICMP, .err_type = (type), \
+	.err_code = (code), .quote = (q)
+
+/* What the setups send first: the flows whose replies the cases test. */
+static const struct pkt_spec out_udp = { A_OUT(IPPROTO_UDP, KEPT_PORT) };
+static const struct pkt_spec out_udp_nocsum = { A_OUT(IPPROTO_UDP, KEPT_PORT),
+						 .udp_nocsum = true };
+static const struct pkt_spec out_tcp = { A_OUT(IPPROTO_TCP, KEPT_PORT) };
+static const struct pkt_spec out_echo = { A_TO(SRV_IP, IPPROTO_ICMP, 64),
+					  .echo_id = KEPT_ID };
+/* A connection from the internet straight to pod A (no NAT on the way in). */
+static const struct pkt_spec in_syn = { FROM_SRV(POD_A_IP, IPPROTO_TCP),
+					.sport = 40001, .dport = 8080 };
+static const struct pkt_spec in_echo = { FROM_SRV(POD_A_IP, IPPROTO_ICMP) };
+
+/*
+ * Headers quoted by ICMP errors: as the translated packet left the node, and
+ * as pod A must see it after translation back. Quoted UDP carries its
+ * checksum in the 8 bytes; NAT leaves it as it was on the wire.
+ */
+static const struct pkt_spec q_udp_node = {
+	.kind = PK_IPV4, .saddr = NODE_IP, .daddr = SRV_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = KEPT_PORT + 1, .tot_len = 1328
+};
+static const struct pkt_spec q_udp_pod = {
+	.kind = PK_IPV4, .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = KEPT_PORT, .tot_len = 1328,
+	.l4_csum_as = &q_udp_node
+};
+static const struct pkt_spec q_tcp_node = {
+	.kind = PK_IPV4, .saddr = NODE_IP, .daddr = SRV_IP, .ttl = 1,
+	.l4 = IPPROTO_TCP, .sport = KEPT_PORT
+};
+static const struct pkt_spec q_tcp_pod = {
+	.kind = PK_IPV4, .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 1,
+	.l4 = IPPROTO_TCP, .sport = KEPT_PORT, .l4_csum_as = &q_tcp_node
+};
+/* Linux quotes as much as fits in 576 bytes: the whole TCP header here. */
+static const struct pkt_spec q_tcp_node_long = {
+	.kind = PK_IPV4, .saddr = NODE_IP, .daddr = SRV_IP, .ttl = 1,
+	.l4 = IPPROTO_TCP, .sport = KEPT_PORT, .quote_l4 = 20
+};
+static const struct pkt_spec q_tcp_pod_long = {
+	.kind = PK_IPV4, .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 1,
+	.l4 = IPPROTO_TCP, .sport = KEPT_PORT, .quote_l4 = 20,
+	.l4_csum_as = &q_tcp_node_long
+};
+static const struct pkt_spec q_echo_node = {
+	.kind = PK_IPV4, .saddr = NODE_IP, .daddr = SRV_IP, .ttl = 1,
+	.l4 = IPPROTO_ICMP, .echo_id = KEPT_ID + 1
+};
+static const struct pkt_spec q_echo_pod = {
+	.kind = PK_IPV4, .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 1,
+	.l4 = IPPROTO_ICMP, .echo_id = KEPT_ID, .l4_csum_as = &q_echo_node
+};
+/* Quoting a node port no mapping owns / the host's own (outside the range) */
+static const struct pkt_spec q_udp_unmapped = {
+	.kind = PK_IPV4, .saddr = NODE_IP, .daddr = SRV_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 61500
+};
+static const struct pkt_spec q_udp_host = {
+	.kind = PK_IPV4, .saddr = NODE_IP, .daddr = SRV_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 40000
+};
+/* A later fragment (offset 1480) of pod A's datagram: only bytes to NAT. */
+#define LATER_FRAG A_OUT(IPPROTO_UDP, KEPT_PORT), .frag = 185
+static const struct pkt_spec later_frag = { LATER_FRAG };
+
+/*
+ * A reply too big for one frame, fragmented on the way: the first fragment
+ * (MF, offset 0) has the ports, a later one (offset 1480) only the IP id.
+ */
+#define REPLY_FRAG(off)                                                       \
+	FROM_SRV(NODE_IP, IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT,      \
+	.ip_id = 0x5151, .frag = (off)
+static const struct pkt_spec reply_first_frag = { REPLY_FRAG(0x2000) };
+static const struct pkt_spec reply_later_frag = { REPLY_FRAG(185) };
+/* A datagram from the internet to a closed port of pod A, and the error */
+static const struct pkt_spec in_udp_closed = {
+	FROM_SRV(POD_A_IP, IPPROTO_UDP), .sport = 40000, .dport = 9999
+};
+static const struct pkt_spec q_in_udp_closed = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 40000, .dport = 9999
+};
+#define A_PORT_UNREACH(dm, sm, ttlv)                                          \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = POD_A_IP,       \
+	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_ICMP,                   \
+	.err_type = ICMP_DEST_UNREACH, .err_code = ICMP_PORT_UNREACH,         \
+	.quote = &q_in_udp_closed
+
+/*
+ * The host stack hands pod A a connection it rewrote on the way in (hostPort
+ * DNAT: node IP:8080 -> pod A:80): seen on the host veth's egress.
+ */
+#define HOST_TO_A(src)                                                        \
+	.kind = PK_IPV4, .dmac = pod_a_mac, .smac = host_a_mac,               \
+	.saddr = (src), .daddr = POD_A_IP, .ttl = 63, .l4 = IPPROTO_TCP,      \
+	.sport = 40001, .dport = 80
+static const struct pkt_spec host_syn = { HOST_TO_A(SRV_IP) };
+
+static int masquerade_off(struct env *env)
+{
+	return update_config(env, 0, NAT_LO, NAT_HI);
+}
+
+static int setup_out_udp(struct env *env)
+{
+	return run_spec(env, FROM_POD, &out_udp, TC_ACT_REDIRECT);
+}
+
+static int setup_out_udp_nocsum(struct env *env)
+{
+	return run_spec(env, FROM_POD, &out_udp_nocsum, TC_ACT_REDIRECT);
+}
+
+static int setup_out_tcp(struct env *env)
+{
+	return run_spec(env, FROM_POD, &out_tcp, TC_ACT_REDIRECT);
+}
+
+static int setup_out_echo(struct env *env)
+{
+	return run_spec(env, FROM_POD, &out_echo, TC_ACT_REDIRECT);
+}
+
+/* Another pod holds node port KEPT_PORT towards SRV_IP:53 (UDP). */
+static int occupy_kept_udp(struct env *env)
+{
+	return nat_occupy(env, SRV_IP, 53, KEPT_PORT, IPPROTO_UDP);
+}
+
+/*
+ * A range no larger than the number of tries is walked in order from the
+ * kept port (a larger one is tried at random after it), which makes a moved
+ * port predictable: the small range is NAT_LO .. NAT_LO + BL_NAT_PORT_TRIES - 1.
+ */
+#define SMALL_HI (NAT_LO + BL_NAT_PORT_TRIES - 1)
+_Static_assert(KEPT_PORT > NAT_LO && KEPT_PORT < SMALL_HI && KEPT_ID < SMALL_HI,
+	       "kept port and id inside the small range");
+
+static int small_range(struct env *env)
+{
+	return update_config(env, BL_CFG_MASQUERADE, NAT_LO, SMALL_HI);
+}
+
+static int occupy_kept_small(struct env *env)
+{
+	int err = small_range(env);
+
+	return err ? err : occupy_kept_udp(env);
+}
+
+/* ... so pod A's flow from KEPT_PORT gets KEPT_PORT + 1. */
+static int setup_out_udp_moved(struct env *env)
+{
+	int err = occupy_kept_small(env);
+
+	return err ? err : setup_out_udp(env);
+}
+
+static int setup_out_echo_moved(struct env *env)
+{
+	int err = small_range(env);
+
+	if (!err)
+		err = nat_occupy(env, SRV_IP, 0, KEPT_ID, IPPROTO_ICMP);
+	return err ? err : setup_out_echo(env);
+}
+
+/* The small range with every port but one taken: the one before the kept. */
+static int occupy_small_but_one(struct env *env)
+{
+	int p, err = small_range(env);
+
+	for (p = NAT_LO; !err && p <= SMALL_HI; p++)
+		if (p != KEPT_PORT - 1)
+			err = nat_occupy(env, SRV_IP, 53, p, IPPROTO_UDP);
+	return err;
+}
+
+static int occupy_small_all(struct env *env)
+{
+	int p, err = small_range(env);
+
+	for (p = NAT_LO; !err && p <= SMALL_HI; p++)
+		err = nat_occupy(env, SRV_IP, 53, p, IPPROTO_UDP);
+	return err;
+}
+
+/*
+ * A range of 2 x BL_NAT_PORT_TRIES ports with every other one taken, the
+ * kept port among them: the random tries must land on a free one (all of
+ * them missing has a chance of 2^-31).
+ */
+static int occupy_odd(struct env *env)
+{
+	int p, err = update_config(env, BL_CFG_MASQUERADE, NAT_LO,
+				   NAT_LO + 2 * BL_NAT_PORT_TRIES - 1);
+
+	_Static_assert((KEPT_PORT - NAT_LO) % 2 == 1, "kept port among the taken");
+	for (p = NAT_LO + 1; !err && p < NAT_LO + 2 * BL_NAT_PORT_TRIES; p += 2)
+		err = nat_occupy(env, SRV_IP, 53, p, IPPROTO_UDP);
+	return err;
+}
+
+/* Ten ports, the kept one and the last taken: the search wraps to the first. */
+static int occupy_wrap(struct env *env)
+{
+	int err = update_config(env, BL_CFG_MASQUERADE, KEPT_PORT - 9, KEPT_PORT + 1);
+
+	if (!err)
+		err = nat_occupy(env, SRV_IP, 53, KEPT_PORT, IPPROTO_UDP);
+	if (!err)
+		err = nat_occupy(env, SRV_IP, 53, KEPT_PORT + 1, IPPROTO_UDP);
+	return err;
+}
+
+/* Two ports, both taken by two flows of pod A from outside the range. */
+static int setup_range_full(struct env *env)
+{
+	struct pkt_spec s = { A_OUT(IPPROTO_UDP, 40000) };
+	int err = update_config(env, BL_CFG_MASQUERADE, NAT_LO, NAT_LO + 1);
+
+	if (!err)
+		err = run_spec(env, FROM_POD, &s, TC_ACT_REDIRECT);
+	s.sport = 40001;
+	if (!err)
+		err = run_spec(env, FROM_POD, &s, TC_ACT_REDIRECT);
+	return err;
+}
+
+static int setup_reply_first_frag(struct env *env)
+{
+	int err = setup_out_udp(env);
+
+	return err ? err : run_spec(env, FROM_UPLINK, &reply_first_frag,
+				    TC_ACT_REDIRECT);
+}
+
+static int setup_inbound_udp_closed(struct env *env)
+{
+	return run_spec(env, FROM_UPLINK, &in_udp_closed, TC_ACT_REDIRECT);
+}
+
+static int setup_host_syn(struct env *env)
+{
+	return run_spec(env, TO_POD, &host_syn, TC_ACT_OK);
+}
+
+static int setup_inbound_syn(struct env *env)
+{
+	return run_spec(env, FROM_UPLINK, &in_syn, TC_ACT_REDIRECT);
+}
+
+static int setup_inbound_echo(struct env *env)
+{
+	return run_spec(env, FROM_UPLINK, &in_echo, TC_ACT_REDIRECT);
+}
+
+static int nat_empty(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	int c = nat_count(env, 0);
+
+	if (c == 0)
+		return 0;
+	snprintf(why, n, "nat: %d entries, want none", c);
+	return -1;
+}
+
+static int expect_n(struct env *env, int egress, int ingress, char *why, size_t n)
+{
+	int e = nat_count(env, BL_DIR_EGRESS), i = nat_count(env, BL_DIR_INGRESS);
+
+	if (e == egress && i == ingress)
+		return 0;
+	snprintf(why, n, "nat: %d egress + %d ingress entries, want %d + %d", e,
+		 i, egress, ingress);
+	return -1;
+}
+
+static int v_tcp_kept(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	if (expect_mapping(env, IPPROTO_TCP, POD_A_IP, KEPT_PORT, SRV_IP, 80,
+			   KEPT_PORT, &e, why, n) ||
+	    expect_n(env, 1, 1, why, n))
+		return -1;
+	if (e.seen != BL_NAT_SEEN_SYN || e.packets != 1) {
+		snprintf(why, n, "nat: egress entry seen %#x packets %llu, want SYN and 1",
+			 e.seen, (unsigned long long)e.packets);
+		return -1;
+	}
+	return 0;
+}
+
+static int v_udp_kept(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
+			      KEPT_PORT, NULL, why, n) ||
+	       expect_n(env, 1, 1, why, n);
+}
+
+static int v_udp_kept_twice(struct env *env, const struct pkt *got, char *why,
+			    size_t n)
+{
+	struct bl_nat_entry e;
+
+	if (v_udp_kept(env, got, why, n) ||
+	    expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
+			   KEPT_PORT, &e, why, n))
+		return -1;
+	if (e.packets != 2) {
+		snprintf(why, n, "nat: egress entry packets %llu, want 2",
+			 (unsigned long long)e.packets);
+		return -1;
+	}
+	return 0;
+}
+
+static int v_udp_csum0(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP,
+			      CSUM0_DPORT, KEPT_PORT, NULL, why, n);
+}
+
+static int v_echo_kept(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_mapping(env, IPPROTO_ICMP, POD_A_IP, KEPT_ID, SRV_IP, 0,
+			      KEPT_ID, NULL, why, n) ||
+	       expect_n(env, 1, 1, why, n);
+}
+
+static int v_tcp_any(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_mapping(env, IPPROTO_TCP, POD_A_IP, 40001, SRV_IP, 80,
+			      egress_port(got), NULL, why, n) ||
+	       expect_n(env, 1, 1, why, n);
+}
+
+static int v_udp_any(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, 40000, SRV_IP, 53,
+			      egress_port(got), NULL, why, n) ||
+	       expect_n(env, 1, 1, why, n);
+}
+
+static int v_echo_any(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_mapping(env, IPPROTO_ICMP, POD_A_IP, 0x4242, SRV_IP, 0,
+			      egress_port(got), NULL, why, n) ||
+	       expect_n(env, 1, 1, why, n);
+}
+
+/* The occupied port's entry untouched, pod A's flow on KEPT_PORT + 1. */
+static int v_udp_moved(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	struct bl_nat_entry e;
+	struct bl_nat_key k;
+
+	if (expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
+			   KEPT_PORT + 1, NULL, why, n) ||
+	    expect_n(env, 1, 2, why, n))
+		return -1;
+	nat_key(&k, SRV_IP, NODE_IP, 53, KEPT_PORT, IPPROTO_UDP, BL_DIR_INGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) || e.port != 1234) {
+		snprintf(why, n, "nat: the other flow's entry for port %u changed",
+			 KEPT_PORT);
+		return -1;
+	}
+	return 0;
+}
+
+static int v_udp_other_rport(struct env *env, const struct pkt *got, char *why,
+			     size_t n)
+{
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 123,
+			      KEPT_PORT, NULL, why, n) ||
+	       expect_n(env, 1, 2, why, n);
+}
+
+/* Moved at random: any other port of the range, the other flow untouched. */
+static int v_udp_moved_random(struct env *env, const struct pkt *got, char *why,
+			      size_t n)
+{
+	struct bl_nat_entry e;
+	struct bl_nat_key k;
+	__u16 port = egress_port(got);
+
+	if (port == KEPT_PORT) {
+		snprintf(why, n, "nat: got the taken port %u", port);
+		return -1;
+	}
+	if (expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53, port,
+			   NULL, why, n) ||
+	    expect_n(env, 1, 2, why, n))
+		return -1;
+	nat_key(&k, SRV_IP, NODE_IP, 53, KEPT_PORT, IPPROTO_UDP, BL_DIR_INGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) || e.port != 1234) {
+		snprintf(why, n, "nat: the other flow's entry for port %u changed",
+			 KEPT_PORT);
+		return -1;
+	}
+	return 0;
+}
+
+static int v_udp_last_try(struct env *env, const struct pkt *got, char *why,
+			  size_t n)
+{
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
+			      KEPT_PORT - 1, NULL, why, n) ||
+	       expect_n(env, 1, BL_NAT_PORT_TRIES, why, n);
+}
+
+static int v_udp_free_even(struct env *env, const struct pkt *got, char *why,
+			   size_t n)
+{
+	__u16 port = egress_port(got);
+
+	if ((port - NAT_LO) % 2) {
+		snprintf(why, n, "nat: got port %u, which another flow holds", port);
+		return -1;
+	}
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
+			      port, NULL, why, n) ||
+	       expect_n(env, 1, BL_NAT_PORT_TRIES + 1, why, n);
+}
+
+static int v_udp_wrapped(struct env *env, const struct pkt *got, char *why,
+			 size_t n)
+{
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
+			      KEPT_PORT - 9, NULL, why, n);
+}
+
+static int v_no_port(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_n(env, 0, BL_NAT_PORT_TRIES, why, n);
+}
+
+static int v_range_full(struct env *env, const struct pkt *got, char *why,
+			size_t n)
+{
+	return expect_n(env, 2, 2, why, n);
+}
+
+/* The reply refreshed the ingress half and recorded the peer's SYN. */
+static int v_tcp_reply(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	struct bl_nat_entry i;
+	struct bl_nat_key k;
+
+	if (v_tcp_kept(env, got, why, n))
+		return -1;
+	nat_key(&k, SRV_IP, NODE_IP, 80, KEPT_PORT, IPPROTO_TCP, BL_DIR_INGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &i) || i.packets != 1 ||
+	    i.seen != BL_NAT_SEEN_SYN) {
+		snprintf(why, n, "nat: ingress entry packets %llu seen %#x, want 1 and SYN",
+			 (unsigned long long)i.packets, i.seen);
+		return -1;
+	}
+	return 0;
+}
+
+/* The TCP flags the collector's timeouts go by, per direction. */
+static int expect_seen(struct env *env, __u8 dir, __u8 seen, __u64 packets,
+		       char *why, size_t n)
+{
+	struct bl_nat_entry e;
+	struct bl_nat_key k;
+
+	if (dir == BL_DIR_EGRESS)
+		nat_key(&k, POD_A_IP, SRV_IP, KEPT_PORT, 80, IPPROTO_TCP, dir);
+	else
+		nat_key(&k, SRV_IP, NODE_IP, 80, KEPT_PORT, IPPROTO_TCP, dir);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) || e.seen != seen ||
+	    e.packets != packets) {
+		snprintf(why, n, "nat: %s entry seen %#x packets %llu, want %#x and %llu",
+			 dir == BL_DIR_EGRESS ? "egress" : "ingress", e.seen,
+			 (unsigned long long)e.packets, seen,
+			 (unsigned long long)packets);
+		return -1;
+	}
+	return 0;
+}
+
+static int v_tcp_fin(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_seen(env, BL_DIR_EGRESS, BL_NAT_SEEN_SYN | BL_NAT_SEEN_FIN,
+			   2, why, n);
+}
+
+static int v_tcp_rst(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_seen(env, BL_DIR_INGRESS, BL_NAT_SEEN_RST, 1, why, n);
+}
+
+/* An inbound flow: one egress entry for the replies, marked, no partner. */
+static int expect_inbound(struct env *env, __u8 proto, __u16 pod_port,
+			  __u16 rport, __u64 packets, char *why, size_t n)
+{
+	struct bl_nat_entry e;
+	struct bl_nat_key k;
+	char a[INET_ADDRSTRLEN];
+
+	nat_key(&k, POD_A_IP, SRV_IP, pod_port, rport, proto, BL_DIR_EGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e)) {
+		snprintf(why, n, "nat: no inbound entry %s:%u -> %s:%u (%d entries)",
+			 POD_A_IP, pod_port, SRV_IP, rport, nat_count(env, 0));
+		return -1;
+	}
+	if (!(e.seen & BL_NAT_INBOUND) || e.packets != packets ||
+	    memcmp(e.addr, &(__u32){ be32_of(POD_A_IP) }, 4) || e.port != pod_port) {
+		snprintf(why, n, "nat: inbound entry -> %s:%u seen %#x packets %llu, want %s:%u INBOUND %llu",
+			 ipstr(e.addr, a), e.port, e.seen,
+			 (unsigned long long)e.packets, POD_A_IP, pod_port,
+			 (unsigned long long)packets);
+		return -1;
+	}
+	return expect_n(env, 1, 0, why, n);
+}
+
+/* A flow the host delivered: one egress entry, marked VIA_HOST, no partner. */
+static int expect_via_host(struct env *env, __u64 packets, char *why, size_t n)
+{
+	struct bl_nat_entry e;
+	struct bl_nat_key k;
+
+	nat_key(&k, POD_A_IP, SRV_IP, 80, 40001, IPPROTO_TCP, BL_DIR_EGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e)) {
+		snprintf(why, n, "nat: no via-host entry %s:80 -> %s:40001 (%d entries)",
+			 POD_A_IP, SRV_IP, nat_count(env, 0));
+		return -1;
+	}
+	if (e.seen != (BL_NAT_VIA_HOST | BL_NAT_SEEN_SYN) || e.packets != packets) {
+		snprintf(why, n, "nat: via-host entry seen %#x packets %llu, want %#x and %llu",
+			 e.seen, (unsigned long long)e.packets,
+			 BL_NAT_VIA_HOST | BL_NAT_SEEN_SYN, (unsigned long long)packets);
+		return -1;
+	}
+	return expect_n(env, 1, 0, why, n);
+}
+
+static int v_via_host_syn(struct env *env, const struct pkt *got, char *why,
+			  size_t n)
+{
+	return expect_via_host(env, 1, why, n);
+}
+
+static int v_via_host_reply(struct env *env, const struct pkt *got, char *why,
+			    size_t n)
+{
+	return expect_via_host(env, 2, why, n);
+}
+
+static int v_inbound_syn(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_inbound(env, IPPROTO_TCP, 8080, 40001, 1, why, n);
+}
+
+static int v_inbound_reply(struct env *env, const struct pkt *got, char *why,
+			   size_t n)
+{
+	return expect_inbound(env, IPPROTO_TCP, 8080, 40001, 2, why, n);
+}
+
+static int v_inbound_echo(struct env *env, const struct pkt *got, char *why,
+			  size_t n)
+{
+	return expect_inbound(env, IPPROTO_ICMP, 0, 0x4242, 2, why, n);
+}
 
 static const struct tcase cases[] = {
 	/* pod to local pod: routed in BPF, straight into pod B */
@@ -757,10 +1720,17 @@ static const struct tcase cases[] = {
 	{ .name = "no_endpoint_in_pod_cidr", .prog = FROM_POD,
 	  .in = { A_TO("10.244.1.77", IPPROTO_UDP, 64) },
 	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NO_ENDPOINT },
-	{ .name = "internet_to_host", .prog = FROM_POD,
-	  .in = { A_TO("8.8.8.8", IPPROTO_UDP, 64) },
-	  .verdict = TC_ACT_OK, .reason = BL_PASS_HOST },
-	{ .name = "node_ip_to_host", .prog = FROM_POD,
+	/* with masquerade off, the host stack decides (its own NAT, say) */
+	{ .name = "masquerade_off_to_host", .prog = FROM_POD,
+	  .needs_fib = true, .setup = masquerade_off,
+	  .in = { A_TO(SRV_IP, IPPROTO_UDP, 64) },
+	  .verdict = TC_ACT_OK, .reason = BL_PASS_HOST, .verify = nat_empty },
+	/* the node's own address (kubelet, node services) is the host's */
+	{ .name = "node_ip_to_host", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_TO(NODE_IP, IPPROTO_TCP, 64) },
+	  .verdict = TC_ACT_OK, .reason = BL_PASS_HOST, .verify = nat_empty },
+	{ .name = "node_ip_to_host_masquerade_off", .prog = FROM_POD,
+	  .setup = masquerade_off,
 	  .in = { A_TO(NODE_IP, IPPROTO_TCP, 64) },
 	  .verdict = TC_ACT_OK, .reason = BL_PASS_HOST },
 	/*
@@ -881,6 +1851,390 @@ static const struct tcase cases[] = {
 	  .out = { .kind = PK_IPV4, .dmac = pod_b_mac, .smac = host_b_mac,
 		   .saddr = REMOTE_POD_IP, .daddr = POD_B_IP, .ttl = 62,
 		   .l4 = IPPROTO_UDP } },
+	/*
+	 * SNAT, pod to the internet: route first (the FIB must know a way
+	 * out), then translate the source to the node IP and a port of the
+	 * NAT range. A pod port inside the range is kept when it is free
+	 * towards that remote, which makes these frames exact.
+	 */
+	{ .name = "nat_egress_tcp_syn", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_OUT(IPPROTO_TCP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_TCP, KEPT_PORT) }, .verify = v_tcp_kept },
+	{ .name = "nat_egress_udp", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT) }, .verify = v_udp_kept },
+	/* No checksum stays no checksum (RFC 768), not a "fixed" garbage one. */
+	{ .name = "nat_egress_udp_zero_csum", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT), .udp_nocsum = true },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT), .udp_nocsum = true },
+	  .verify = v_udp_kept },
+	/* A translated UDP checksum that computes to 0 is sent as 0xffff. */
+	{ .name = "nat_egress_udp_csum_becomes_ffff", .prog = FROM_POD,
+	  .needs_fib = true,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT), .dport = CSUM0_DPORT },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT), .dport = CSUM0_DPORT,
+		   .want_l4_csum = 0xffff },
+	  .verify = v_udp_csum0 },
+	{ .name = "nat_egress_icmp_echo", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_TO(SRV_IP, IPPROTO_ICMP, 64), .echo_id = KEPT_ID },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_ICMP, 0), .echo_id = KEPT_ID },
+	  .verify = v_echo_kept },
+	{ .name = "nat_egress_ip_options", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT), .ihl = 6 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT), .ihl = 6 },
+	  .verify = v_udp_kept },
+	/* Pod ports outside the range: NAT picks one inside it. */
+	{ .name = "nat_egress_tcp_port_outside_range", .prog = FROM_POD,
+	  .needs_fib = true, .any_port = true,
+	  .in = { A_TO(SRV_IP, IPPROTO_TCP, 64) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_TCP, 0) }, .verify = v_tcp_any },
+	{ .name = "nat_egress_udp_port_outside_range", .prog = FROM_POD,
+	  .needs_fib = true, .any_port = true,
+	  .in = { A_TO(SRV_IP, IPPROTO_UDP, 64) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, 0) }, .verify = v_udp_any },
+	{ .name = "nat_egress_icmp_id_outside_range", .prog = FROM_POD,
+	  .needs_fib = true, .any_port = true,
+	  .in = { A_TO(SRV_IP, IPPROTO_ICMP, 64) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_ICMP, 0) }, .verify = v_echo_any },
+	/* The flow's second packet uses its mapping: no new one. */
+	{ .name = "nat_egress_existing_mapping", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_udp,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT) }, .verify = v_udp_kept_twice },
+	/*
+	 * Another flow owns the kept port towards this remote: another port
+	 * of the range, at random ...
+	 */
+	{ .name = "nat_port_collision", .prog = FROM_POD, .needs_fib = true,
+	  .setup = occupy_kept_udp, .any_port = true,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, 0) }, .verify = v_udp_moved_random },
+	/* ... and in a range no larger than the tries, the next one. */
+	{ .name = "nat_port_collision_small_range", .prog = FROM_POD,
+	  .needs_fib = true, .setup = occupy_kept_small,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT + 1) }, .verify = v_udp_moved },
+	/* Random tries skip ports other flows hold. */
+	{ .name = "nat_port_random_tries_skip_taken", .prog = FROM_POD,
+	  .needs_fib = true, .setup = occupy_odd, .any_port = true,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, 0) }, .verify = v_udp_free_even },
+	/* ... but towards another remote port the same node port is free. */
+	{ .name = "nat_port_reuse_other_remote_port", .prog = FROM_POD,
+	  .needs_fib = true, .setup = occupy_kept_udp,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT), .dport = 123 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT), .dport = 123 },
+	  .verify = v_udp_other_rport },
+	/*
+	 * A small range is walked in full: the last port tried (the one
+	 * before the kept port, after wrapping) is found ...
+	 */
+	{ .name = "nat_port_small_range_last_try", .prog = FROM_POD,
+	  .needs_fib = true, .setup = occupy_small_but_one,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT - 1) },
+	  .verify = v_udp_last_try },
+	/* ... and with every port taken the packet is dropped, counted */
+	{ .name = "nat_port_small_range_full", .prog = FROM_POD,
+	  .needs_fib = true, .setup = occupy_small_all,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_NO_PORT,
+	  .verify = v_no_port },
+	{ .name = "nat_port_search_wraps", .prog = FROM_POD, .needs_fib = true,
+	  .setup = occupy_wrap,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT - 9) },
+	  .verify = v_udp_wrapped },
+	/* A two-port range, both ports in use towards this remote. */
+	{ .name = "nat_range_full", .prog = FROM_POD, .needs_fib = true,
+	  .setup = setup_range_full,
+	  .in = { A_OUT(IPPROTO_UDP, 40002) },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_NO_PORT,
+	  .verify = v_range_full },
+	/* Where NAT must not happen, or not yet. */
+	{ .name = "nat_no_masquerade_dst", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_TO(NOMASQ_IP, IPPROTO_UDP, 64) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_FWD_CLUSTER,
+	  .out = { .kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac,
+		   .saddr = POD_A_IP, .daddr = NOMASQ_IP, .ttl = 63,
+		   .l4 = IPPROTO_UDP },
+	  .verify = nat_empty },
+	{ .name = "nat_no_route_no_mapping", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_TO(UNROUTED_EXT_IP, IPPROTO_UDP, 64), .sport = KEPT_PORT },
+	  .verdict = TC_ACT_OK, .reason = BL_PASS_FIB, .verify = nat_empty },
+	{ .name = "nat_ttl1_no_mapping", .prog = FROM_POD, .needs_fib = true,
+	  .in = { A_TO(SRV_IP, IPPROTO_UDP, 1), .sport = KEPT_PORT },
+	  .verdict = TC_ACT_OK, .reason = BL_PASS_TTL, .verify = nat_empty },
+	/* A later fragment has no ports: only the source address changes. */
+	{ .name = "nat_egress_later_fragment", .prog = FROM_POD,
+	  .needs_fib = true,
+	  .in = { LATER_FRAG },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT), .frag = 185,
+		   .l4_csum_as = &later_frag },
+	  .verify = nat_empty },
+	/* An echo reply from a pod nobody pinged is nothing NAT can map. */
+	{ .name = "nat_unsolicited_echo_reply", .prog = FROM_POD,
+	  .needs_fib = true,
+	  .in = { A_TO(SRV_IP, IPPROTO_ICMP, 64), .echo_reply = true },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_UNSUPPORTED,
+	  .verify = nat_empty },
+
+	/* Replies on the uplink, translated back and into the pod. */
+	{ .name = "nat_reply_tcp_synack", .prog = FROM_UPLINK,
+	  .setup = setup_out_tcp,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_TCP), .sport = 80,
+		  .dport = KEPT_PORT, .tcp_flags = 0x12 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_TCP), .sport = 80, .dport = KEPT_PORT,
+		   .tcp_flags = 0x12 },
+	  .verify = v_tcp_reply },
+	{ .name = "nat_reply_udp", .prog = FROM_UPLINK, .setup = setup_out_udp,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT } },
+	{ .name = "nat_reply_udp_zero_csum", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp_nocsum,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT,
+		  .udp_nocsum = true },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT,
+		   .udp_nocsum = true } },
+	/* node port KEPT_PORT + 1 back to the pod's KEPT_PORT */
+	{ .name = "nat_reply_udp_port_restored", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp_moved,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_UDP), .sport = 53,
+		  .dport = KEPT_PORT + 1 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT } },
+	{ .name = "nat_reply_icmp_echo", .prog = FROM_UPLINK,
+	  .setup = setup_out_echo,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_ICMP), .echo_reply = true,
+		  .echo_id = KEPT_ID },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_ICMP), .echo_reply = true,
+		   .echo_id = KEPT_ID } },
+	{ .name = "nat_reply_icmp_echo_id_restored", .prog = FROM_UPLINK,
+	  .setup = setup_out_echo_moved,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_ICMP), .echo_reply = true,
+		  .echo_id = KEPT_ID + 1 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_ICMP), .echo_reply = true,
+		   .echo_id = KEPT_ID } },
+	/* FIN and RST are recorded per direction for the collector. */
+	{ .name = "nat_tcp_fin_recorded", .prog = FROM_POD, .needs_fib = true,
+	  .setup = setup_out_tcp,
+	  .in = { A_OUT(IPPROTO_TCP, KEPT_PORT), .tcp_flags = 0x11 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT(IPPROTO_TCP, KEPT_PORT), .tcp_flags = 0x11 },
+	  .verify = v_tcp_fin },
+	{ .name = "nat_reply_rst_recorded", .prog = FROM_UPLINK,
+	  .setup = setup_out_tcp,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_TCP), .sport = 80,
+		  .dport = KEPT_PORT, .tcp_flags = 0x14 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_TCP), .sport = 80, .dport = KEPT_PORT,
+		   .tcp_flags = 0x14 },
+	  .verify = v_tcp_rst },
+	/*
+	 * A fragmented reply: the first fragment is translated like any
+	 * reply; the later ones, which carry no ports, follow it to the pod
+	 * (only the destination changes). Without a first fragment seen, a
+	 * later one is the host's (its own traffic, reassembled there).
+	 */
+	{ .name = "nat_reply_first_fragment", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp,
+	  .in = { REPLY_FRAG(0x2000) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT,
+		   .ip_id = 0x5151, .frag = 0x2000 } },
+	{ .name = "nat_reply_later_fragment", .prog = FROM_UPLINK,
+	  .setup = setup_reply_first_frag,
+	  .in = { REPLY_FRAG(185) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INGRESS,
+	  .out = { SRV_TO_A(IPPROTO_UDP), .sport = 53, .dport = KEPT_PORT,
+		   .ip_id = 0x5151, .frag = 185, .l4_csum_as = &reply_later_frag } },
+	{ .name = "nat_later_fragment_not_ours", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp,
+	  .in = { REPLY_FRAG(185) },
+	  .verdict = TC_ACT_OK, .reason = NO_COUNT },
+	/* No mapping: the host's to judge, counted, never rewritten. */
+	{ .name = "nat_reverse_miss", .prog = FROM_UPLINK,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_TCP), .sport = 80,
+		  .dport = KEPT_PORT, .tcp_flags = 0x12 },
+	  .verdict = TC_ACT_OK, .reason = BL_NAT_REVERSE_MISS },
+	/* The mapping is for SRV_IP:53 only (endpoint-dependent filtering). */
+	{ .name = "nat_reply_from_other_remote_port", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_UDP), .sport = 54, .dport = KEPT_PORT },
+	  .verdict = TC_ACT_OK, .reason = BL_NAT_REVERSE_MISS },
+	/* The node answering a ping whose id happens to be in the range. */
+	{ .name = "nat_echo_request_to_node", .prog = FROM_UPLINK,
+	  .setup = setup_out_echo,
+	  .in = { FROM_SRV(NODE_IP, IPPROTO_ICMP), .echo_id = KEPT_ID },
+	  .verdict = TC_ACT_OK, .reason = NO_COUNT },
+
+	/*
+	 * ICMP errors about a translated packet: outer destination, quoted
+	 * source address and port, quoted IP checksum and the ICMP checksum
+	 * translated back; the quoted L4 checksum is left as it was.
+	 */
+	{ .name = "nat_icmp_frag_needed_udp", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp_moved,
+	  .in = { ERR_TO(NODE_IP, uplink_mac, ext_mac, 64, ICMP_DEST_UNREACH,
+			 ICMP_FRAG_NEEDED, &q_udp_node), .err_mtu = 1200 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR,
+	  .out = { ERR_TO(POD_A_IP, pod_a_mac, host_a_mac, 63, ICMP_DEST_UNREACH,
+			  ICMP_FRAG_NEEDED, &q_udp_pod), .err_mtu = 1200 } },
+	/* RFC 792 routers quote 8 bytes: TCP ports and sequence number only */
+	{ .name = "nat_icmp_time_exceeded_tcp", .prog = FROM_UPLINK,
+	  .setup = setup_out_tcp,
+	  .in = { ERR_TO(NODE_IP, uplink_mac, ext_mac, 64, ICMP_TIME_EXCEEDED,
+			 ICMP_EXC_TTL, &q_tcp_node) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR,
+	  .out = { ERR_TO(POD_A_IP, pod_a_mac, host_a_mac, 63, ICMP_TIME_EXCEEDED,
+			  ICMP_EXC_TTL, &q_tcp_pod) } },
+	{ .name = "nat_icmp_time_exceeded_tcp_long_quote", .prog = FROM_UPLINK,
+	  .setup = setup_out_tcp,
+	  .in = { ERR_TO(NODE_IP, uplink_mac, ext_mac, 64, ICMP_TIME_EXCEEDED,
+			 ICMP_EXC_TTL, &q_tcp_node_long) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR,
+	  .out = { ERR_TO(POD_A_IP, pod_a_mac, host_a_mac, 63, ICMP_TIME_EXCEEDED,
+			  ICMP_EXC_TTL, &q_tcp_pod_long) } },
+	{ .name = "nat_icmp_time_exceeded_echo", .prog = FROM_UPLINK,
+	  .setup = setup_out_echo_moved,
+	  .in = { ERR_TO(NODE_IP, uplink_mac, ext_mac, 64, ICMP_TIME_EXCEEDED,
+			 ICMP_EXC_TTL, &q_echo_node) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR,
+	  .out = { ERR_TO(POD_A_IP, pod_a_mac, host_a_mac, 63, ICMP_TIME_EXCEEDED,
+			  ICMP_EXC_TTL, &q_echo_pod) } },
+	{ .name = "nat_icmp_port_unreachable_udp", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp_moved,
+	  .in = { ERR_TO(NODE_IP, uplink_mac, ext_mac, 64, ICMP_DEST_UNREACH,
+			 ICMP_PORT_UNREACH, &q_udp_node) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR,
+	  .out = { ERR_TO(POD_A_IP, pod_a_mac, host_a_mac, 63, ICMP_DEST_UNREACH,
+			  ICMP_PORT_UNREACH, &q_udp_pod) } },
+	{ .name = "nat_icmp_error_no_mapping", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp,
+	  .in = { ERR_TO(NODE_IP, uplink_mac, ext_mac, 64, ICMP_DEST_UNREACH,
+			 ICMP_FRAG_NEEDED, &q_udp_unmapped), .err_mtu = 1200 },
+	  .verdict = TC_ACT_OK, .reason = BL_NAT_REVERSE_MISS },
+	/* about the host's own traffic: not NAT's business at all */
+	{ .name = "nat_icmp_error_host_flow", .prog = FROM_UPLINK,
+	  .setup = setup_out_udp,
+	  .in = { ERR_TO(NODE_IP, uplink_mac, ext_mac, 64, ICMP_DEST_UNREACH,
+			 ICMP_FRAG_NEEDED, &q_udp_host), .err_mtu = 1200 },
+	  .verdict = TC_ACT_OK, .reason = NO_COUNT },
+
+	/*
+	 * A flow from the internet straight to a pod (routed to the pod CIDR,
+	 * no NAT): its replies must leave with the pod's address, so the
+	 * first packet in records an inbound entry.
+	 */
+	{ .name = "nat_inbound_records_flow", .prog = FROM_UPLINK,
+	  .in = { FROM_SRV(POD_A_IP, IPPROTO_TCP), .sport = 40001, .dport = 8080 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_FWD_FROM_UPLINK,
+	  .out = { SRV_TO_A(IPPROTO_TCP), .sport = 40001, .dport = 8080 },
+	  .verify = v_inbound_syn },
+	{ .name = "nat_inbound_reply_untranslated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_inbound_syn,
+	  .in = { A_TO(SRV_IP, IPPROTO_TCP, 64), .sport = 8080, .dport = 40001,
+		  .tcp_flags = 0x12 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { .kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac,
+		   .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 63,
+		   .l4 = IPPROTO_TCP, .sport = 8080, .dport = 40001,
+		   .tcp_flags = 0x12 },
+	  .verify = v_inbound_reply },
+	{ .name = "nat_inbound_echo_reply_untranslated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_inbound_echo,
+	  .in = { A_TO(SRV_IP, IPPROTO_ICMP, 64), .echo_reply = true },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { .kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac,
+		   .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 63,
+		   .l4 = IPPROTO_ICMP, .echo_reply = true },
+	  .verify = v_inbound_echo },
+	/*
+	 * The pod's own ICMP error about an inbound datagram (port
+	 * unreachable) belongs to that flow: it leaves untranslated too.
+	 */
+	{ .name = "nat_inbound_icmp_error_from_pod", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_inbound_udp_closed,
+	  .in = { A_PORT_UNREACH(host_a_mac, pod_a_mac, 64) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { A_PORT_UNREACH(neigh_mac, lo_mac, 63) } },
+	/* ... and one about no known flow cannot go anywhere */
+	{ .name = "nat_icmp_error_from_pod_unknown", .prog = FROM_POD,
+	  .needs_fib = true,
+	  .in = { A_PORT_UNREACH(host_a_mac, pod_a_mac, 64) },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_UNSUPPORTED,
+	  .verify = nat_empty },
+	/*
+	 * What the host stack delivers to a pod (to_pod, host veth egress):
+	 * a connection it rewrote on the way in (hostPort DNAT) is recorded,
+	 * and the pod's replies go back to the host stack, which undoes its
+	 * own rewrite. Kubelet probes (from the node IP) and cluster traffic
+	 * need nothing.
+	 */
+	{ .name = "to_pod_records_host_delivered_flow", .prog = TO_POD,
+	  .in = { HOST_TO_A(SRV_IP) },
+	  .verdict = TC_ACT_OK, .reason = NO_COUNT, .verify = v_via_host_syn },
+	{ .name = "nat_via_host_reply_to_host", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_host_syn,
+	  .in = { A_TO(SRV_IP, IPPROTO_TCP, 64), .sport = 80, .dport = 40001,
+		  .tcp_flags = 0x12 },
+	  .verdict = TC_ACT_OK, .reason = BL_PASS_NAT_VIA_HOST,
+	  .verify = v_via_host_reply },
+	{ .name = "to_pod_node_ip_not_recorded", .prog = TO_POD,
+	  .in = { HOST_TO_A(NODE_IP) },
+	  .verdict = TC_ACT_OK, .reason = NO_COUNT, .verify = nat_empty },
+	{ .name = "to_pod_cluster_not_recorded", .prog = TO_POD,
+	  .in = { HOST_TO_A(REMOTE_POD_IP) },
+	  .verdict = TC_ACT_OK, .reason = NO_COUNT, .verify = nat_empty },
+	{ .name = "to_pod_masquerade_off_not_recorded", .prog = TO_POD,
+	  .setup = masquerade_off,
+	  .in = { HOST_TO_A(SRV_IP) },
+	  .verdict = TC_ACT_OK, .reason = NO_COUNT, .verify = nat_empty },
+	/* From inside the cluster or a no-masquerade source: nothing to remember */
+	{ .name = "nat_inbound_from_cluster_not_recorded", .prog = FROM_UPLINK,
+	  .in = { REMOTE_TO(POD_A_IP, 63) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_FWD_FROM_UPLINK,
+	  .out = { .kind = PK_IPV4, .dmac = pod_a_mac, .smac = host_a_mac,
+		   .saddr = REMOTE_POD_IP, .daddr = POD_A_IP, .ttl = 62,
+		   .l4 = IPPROTO_UDP },
+	  .verify = nat_empty },
+	{ .name = "nat_inbound_from_nomasq_not_recorded", .prog = FROM_UPLINK,
+	  .in = { .kind = PK_IPV4, .dmac = uplink_mac, .smac = ext_mac,
+		  .saddr = NOMASQ_IP, .daddr = POD_A_IP, .ttl = 64,
+		  .l4 = IPPROTO_UDP },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_FWD_FROM_UPLINK,
+	  .out = { .kind = PK_IPV4, .dmac = pod_a_mac, .smac = host_a_mac,
+		   .saddr = NOMASQ_IP, .daddr = POD_A_IP, .ttl = 63,
+		   .l4 = IPPROTO_UDP },
+	  .verify = nat_empty },
+	{ .name = "nat_inbound_masquerade_off_not_recorded", .prog = FROM_UPLINK,
+	  .setup = masquerade_off,
+	  .in = { FROM_SRV(POD_A_IP, IPPROTO_TCP), .sport = 40001, .dport = 8080 },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_FWD_FROM_UPLINK,
+	  .out = { SRV_TO_A(IPPROTO_TCP), .sport = 40001, .dport = 8080 },
+	  .verify = nat_empty },
 };
 
 /* ---- running and judging one case --------------------------------------- */
@@ -905,6 +2259,53 @@ static void lower(char *dst, const char *src, size_t n)
 	for (i = 0; i + 1 < n && src[i]; i++)
 		dst[i] = tolower((unsigned char)src[i]);
 	dst[i] = 0;
+}
+
+/* The name of the byte at l3 past the IPv4 header's start, in its L4 part. */
+static const char *l4_field_at(const struct pkt *p, __u32 l3)
+{
+	const __u8 *ip = p->b + ETH_HLEN;
+	__u32 hlen = (ip[0] & 0x0f) * 4, o, qh;
+
+	if (l3 < hlen)
+		return "ip options";
+	o = l3 - hlen;
+	switch (ip[9]) {
+	case IPPROTO_TCP:
+		return o < 2 ? "tcp sport" : o < 4 ? "tcp dport" : o < 12 ? "tcp seq/ack" :
+		       o < 16 ? "tcp flags/window" : o < 18 ? "tcp checksum" : "tcp";
+	case IPPROTO_UDP:
+		return o < 2 ? "udp sport" : o < 4 ? "udp dport" : o < 6 ? "udp length" :
+		       o < 8 ? "udp checksum" : "udp payload";
+	case IPPROTO_ICMP:
+		if (o < 2)
+			return "icmp type/code";
+		if (o < 4)
+			return "icmp checksum";
+		if (o < 8)
+			return "icmp id/seq/mtu";
+		if (ip[hlen] == ICMP_ECHO || ip[hlen] == ICMP_ECHOREPLY)
+			return "icmp payload";
+		/* an error: the quoted header follows */
+		o -= 8;
+		qh = ETH_HLEN + hlen + 8 < p->len ?
+			     (p->b[ETH_HLEN + hlen + 8] & 0x0f) * 4 : 20;
+		if (o < 10)
+			return "quoted ip ver/len/id/frag/ttl/proto";
+		if (o < 12)
+			return "quoted ip checksum";
+		if (o < 16)
+			return "quoted ip saddr";
+		if (o < 20)
+			return "quoted ip daddr";
+		if (o < qh)
+			return "quoted ip options";
+		o -= qh;
+		return o < 2 ? "quoted sport/type" : o < 4 ? "quoted dport/csum" :
+		       o < 6 ? "quoted len/seq/id" : o < 8 ? "quoted udp checksum/seq" :
+				 "quoted l4";
+	}
+	return "l4";
 }
 
 /* Where a byte sits, so a diff reads "ip ttl", not "offset 22". */
@@ -932,7 +2333,7 @@ static const char *field_at(const struct pkt *p, __u32 off)
 			return "ip saddr";
 		if (l3 < 20)
 			return "ip daddr";
-		return "ip options/l4";
+		return l4_field_at(p, l3);
 	}
 	if (proto == ETH_P_ARP) {
 		if (l3 < 6)
@@ -1004,9 +2405,72 @@ static bool bad_ip_csum(const struct pkt *p, char *why, size_t n)
 	return true;
 }
 
+/*
+ * Every checksum of an output frame, recomputed from its bytes alone: IPv4
+ * header, TCP/UDP with the pseudo-header (a UDP checksum of 0 means none),
+ * ICMP, and the IPv4 header an ICMP error quotes. Not the quoted TCP/UDP
+ * checksum, which covers data the error does not carry.
+ */
+static bool bad_csums(const struct pkt *p, char *why, size_t n)
+{
+	const struct iphdr *ip = (const struct iphdr *)(p->b + ETH_HLEN);
+	const __u8 *l4;
+	__u32 hlen, l4len;
+	__u16 v;
+
+	if (bad_ip_csum(p, why, n))
+		return true;
+	if (p->len < ETH_HLEN + sizeof(*ip) ||
+	    (p->b[12] << 8 | p->b[13]) != ETH_P_IP || ip->ihl < 5)
+		return false;
+	hlen = ip->ihl * 4;
+	if (ntohs(ip->tot_len) < hlen || ETH_HLEN + (__u32)ntohs(ip->tot_len) > p->len)
+		return false;
+	/* a fragment's L4 checksum covers the whole datagram */
+	if (ntohs(ip->frag_off) & 0x3fff)
+		return false;
+	l4 = p->b + ETH_HLEN + hlen;
+	l4len = ntohs(ip->tot_len) - hlen;
+	switch (ip->protocol) {
+	case IPPROTO_UDP:
+		if (l4len < 8 || (l4[6] == 0 && l4[7] == 0))
+			return false;
+		/* fall through */
+	case IPPROTO_TCP:
+		if (csum_fold(pseudo_sum(ip, ip->protocol, l4len) +
+			      csum_add(0, l4, l4len))) {
+			memcpy(&v, l4 + l4_csum_off(ip->protocol), 2);
+			snprintf(why, n, "output %s checksum %04x is invalid",
+				 ip->protocol == IPPROTO_TCP ? "TCP" : "UDP",
+				 ntohs(v));
+			return true;
+		}
+		return false;
+	case IPPROTO_ICMP:
+		if (csum_fold(csum_add(0, l4, l4len))) {
+			snprintf(why, n, "output ICMP checksum %02x%02x is invalid",
+				 l4[2], l4[3]);
+			return true;
+		}
+		if ((l4[0] == ICMP_DEST_UNREACH || l4[0] == ICMP_TIME_EXCEEDED ||
+		     l4[0] == ICMP_PARAMETERPROB) && l4len >= 8 + sizeof(*ip)) {
+			const struct iphdr *q = (const struct iphdr *)(l4 + 8);
+
+			if (q->ihl >= 5 && 8 + q->ihl * 4u <= l4len &&
+			    csum_fold(csum_add(0, q, q->ihl * 4))) {
+				snprintf(why, n, "quoted IPv4 header checksum %04x is invalid",
+					 ntohs(q->check));
+				return true;
+			}
+		}
+		return false;
+	}
+	return false;
+}
+
 static bool diff_counters(const struct bl_counter_val *before,
 			  const struct bl_counter_val *after, int reason,
-			  __u32 len, char *why, size_t n)
+			  int reason2, __u32 len, char *why, size_t n)
 {
 	int used = 0, i;
 	bool bad = false;
@@ -1015,8 +2479,8 @@ static bool diff_counters(const struct bl_counter_val *before,
 	for (i = 0; i < BL_COUNTER_MAX; i++) {
 		__u64 dp = after[i].packets - before[i].packets;
 		__u64 db = after[i].bytes - before[i].bytes;
-		__u64 wp = i == reason ? 1 : 0;
-		__u64 wb = i == reason ? len : 0;
+		__u64 wp = i == reason || i == reason2 ? 1 : 0;
+		__u64 wb = wp ? len : 0;
 
 		if (dp == wp && db == wb)
 			continue;
@@ -1096,8 +2560,13 @@ static int run_case(struct env *env, const struct tcase *tc, char *why,
 	else if (build(&want, &tc->out, why, n))
 		return 1;
 
-	/* Every case starts from the configured node; a setup may undo that. */
-	err = write_config(env, true);
+	/*
+	 * Every case starts from the configured node and an empty NAT table;
+	 * a setup may change either.
+	 */
+	err = nat_clear(env);
+	if (!err)
+		err = write_config(env, true);
 	if (!err && tc->setup)
 		err = tc->setup(env);
 	if (err) {
@@ -1115,8 +2584,7 @@ static int run_case(struct env *env, const struct tcase *tc, char *why,
 		    .data_size_in = in.len, .data_out = got.b,
 		    .data_size_out = sizeof(got.b), .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-	fd = bpf_program__fd(tc->prog == FROM_POD ? env->skel->progs.from_pod :
-						    env->skel->progs.from_uplink);
+	fd = prog_fd(env, tc->prog);
 	err = bpf_prog_test_run_opts(fd, &opts);
 	if (err && errno == EINVAL && tc->short_ip) {
 		snprintf(why, n, "this kernel's BPF_PROG_TEST_RUN refuses an IPv4 frame of %u bytes (shorter than eth + IPv4 header) with EINVAL",
@@ -1141,11 +2609,35 @@ static int run_case(struct env *env, const struct tcase *tc, char *why,
 			 verdict_name(tc->verdict));
 		goto out;
 	}
+	if (tc->any_port) {
+		struct pkt_spec o = tc->out;
+		__u16 port = egress_port(&got), lo = 0, hi = 0;
+
+		err = read_nat_range(env, &lo, &hi);
+		if (err) {
+			snprintf(why, n, "reading config: %s", strerror(-err));
+			goto out;
+		}
+		if (port < lo || port > hi) {
+			snprintf(why, n, "node port %u outside the NAT range %u-%u",
+				 port, lo, hi);
+			goto out;
+		}
+		if (o.l4 == IPPROTO_ICMP)
+			o.echo_id = port;
+		else
+			o.sport = port;
+		if (build(&want, &o, why, n))
+			goto out;
+	}
 	if (diff_bytes(&got, &want, why, n))
 		goto out;
-	if (tc->out.kind != PK_NONE && bad_ip_csum(&got, why, n))
+	if (tc->out.kind != PK_NONE && bad_csums(&got, why, n))
 		goto out;
-	if (diff_counters(before, after, tc->reason, in.len, why, n))
+	if (diff_counters(before, after, tc->reason,
+			  tc->nat_new ? BL_NAT_NEW : NO_COUNT, in.len, why, n))
+		goto out;
+	if (tc->verify && tc->verify(env, &got, why, n))
 		goto out;
 	ret = 0;
 out:
