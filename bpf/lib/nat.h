@@ -427,6 +427,13 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 		if (!fe)
 			return 0;
 		__builtin_memcpy(&pod, fe->pod_ip, 4);
+		/*
+		 * The last one closes the entry, so a later datagram reusing
+		 * the IP id cannot follow it (fragments out of order beyond
+		 * this are lost, as without the entry).
+		 */
+		if (!(ip->frag_off & bpf_htons(IP_MF)))
+			bpf_map_delete_elem(&frags, &fk);
 		if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, t.daddr, pod, 4) ||
 		    bpf_skb_store_bytes(skb, IP_DADDR_OFF, &pod, 4, 0))
 			return BL_DROP_NAT_UNSUPPORTED;
