@@ -14,7 +14,10 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -I$(BUILD) -Iuser
-LDLIBS   += -lbpf -lmnl -ljansson -lelf -lz
+# --as-needed: the CNI plugin links none of libmicrohttpd (metrics) from the
+# archive, so it does not depend on it at run time either.
+LDFLAGS  += -Wl,--as-needed
+LDLIBS   += -lbpf -lmnl -ljansson -lmicrohttpd -lpthread -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-I/usr/include/$(MULTIARCH) -Wall -Werror
 
@@ -23,10 +26,12 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bridgeless.h
 SKEL     := $(BUILD)/datapath.skel.h
 
-# Every object but the two mains goes into both binaries.
+# Every object but the two mains goes into one archive; each binary takes
+# the objects it uses.
 MAINS     := user/main.c user/cni_main.c
 USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+USER_LIB  := $(BUILD)/libbridgeless.a
 USER_HDRS := $(wildcard user/*.h) include/bridgeless.h $(SKEL)
 
 .PHONY: all deps test demo bench clean install
@@ -48,14 +53,18 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/bridgeless: user/main.c $(USER_OBJS) $(USER_HDRS)
-	$(CC) $(CFLAGS) user/main.c $(USER_OBJS) -o $@ $(LDLIBS)
+$(USER_LIB): $(USER_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
 
-$(BUILD)/bridgeless-cni: user/cni_main.c $(USER_OBJS) $(USER_HDRS)
-	$(CC) $(CFLAGS) user/cni_main.c $(USER_OBJS) -o $@ $(LDLIBS)
+$(BUILD)/bridgeless: user/main.c $(USER_LIB) $(USER_HDRS)
+	$(CC) $(CFLAGS) $(LDFLAGS) user/main.c $(USER_LIB) -o $@ $(LDLIBS)
 
-$(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_OBJS) $(USER_HDRS)
-	$(CC) $(CFLAGS) tests/unit/test_datapath.c $(USER_OBJS) -o $@ $(LDLIBS)
+$(BUILD)/bridgeless-cni: user/cni_main.c $(USER_LIB) $(USER_HDRS)
+	$(CC) $(CFLAGS) $(LDFLAGS) user/cni_main.c $(USER_LIB) -o $@ $(LDLIBS)
+
+$(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_LIB) $(USER_HDRS)
+	$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)
 
 deps:
 	tools/install-deps

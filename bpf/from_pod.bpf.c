@@ -18,6 +18,9 @@
 #include "lib/fib.h"
 #include "lib/nat.h"
 
+/* The trace switch every program reads (lib/maps.h); its one definition. */
+__u32 trace_rate SEC(".data.trace_cfg") = 0;
+
 static __always_inline int in_prefix(__be32 addr, __be32 net, __be32 mask)
 {
 	return (addr & mask) == net;
@@ -77,6 +80,7 @@ int from_pod(struct __sk_buff *skb)
 		return drop(skb, BL_DROP_SPOOF_IP);
 	if (!mac_equal(eth->h_source, src->pod_mac))
 		return drop(skb, BL_DROP_SPOOF_MAC);
+	count_tx(skb, src->slot);
 
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	dst = bpf_map_lookup_elem(&endpoints, &key);

@@ -6,7 +6,9 @@
  * rewrote on their way in (hostPort/NodePort DNAT by iptables). The pod's
  * replies to those must go back through the host stack, which undoes its
  * rewrite; SNATing them in BPF would break them. Record such flows so
- * from_pod hands their replies to the host.
+ * from_pod hands their replies to the host. What passes here is also
+ * counted as received by the pod (ep_stats rx), like what the datapath
+ * delivers itself.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -21,6 +23,8 @@
 SEC("tc")
 int to_pod(struct __sk_buff *skb)
 {
+	const struct bl_endpoint *ep;
+	struct bl_endpoint_key key;
 	const struct bl_config *cfg;
 	struct ethhdr *eth;
 	struct iphdr *ip;
@@ -33,6 +37,10 @@ int to_pod(struct __sk_buff *skb)
 	ip = ip_headers(skb, &eth);
 	if (!ip || ip->version != 4 || ip->ihl < 5)
 		return TC_ACT_OK;
+	__builtin_memcpy(key.ip, &ip->daddr, 4);
+	ep = bpf_map_lookup_elem(&endpoints, &key);
+	if (ep && ep->ifindex == skb->ifindex)
+		count_rx(skb, ep->slot);
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !(cfg->flags & BL_CFG_MASQUERADE))
 		return TC_ACT_OK;

@@ -36,8 +36,9 @@ struct bl_endpoint {
 	__u32 id; /* endpoint id, also the hash in the host ifname */
 	__u8 pod_mac[6]; /* MAC of eth0 inside the pod */
 	__u8 host_mac[6]; /* MAC of the host end; the pod's gateway MAC */
+	__u32 slot; /* index into ep_stats; 0: not counted */
 };
-_Static_assert(sizeof(struct bl_endpoint) == 20, "bl_endpoint layout");
+_Static_assert(sizeof(struct bl_endpoint) == 24, "bl_endpoint layout");
 
 /* config: one entry, written by `node init`, read on every packet */
 struct bl_config {
@@ -172,7 +173,8 @@ struct bl_frag_entry {
 	X(DROP_NAT_NO_PORT, 1, "nat: no free port")                           \
 	X(DROP_NAT_UNSUPPORTED, 1, "nat: protocol cannot be translated")      \
 	X(NAT_INBOUND_REPLY, 0, "nat: reply to an inbound flow, not translated") \
-	X(PASS_NAT_VIA_HOST, 0, "pass: reply to a flow the host delivered, to host")
+	X(PASS_NAT_VIA_HOST, 0, "pass: reply to a flow the host delivered, to host") \
+	X(EVENTS_LOST, 0, "monitor: event not sent, ring buffer full")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };
@@ -188,5 +190,56 @@ struct bl_counter_val {
 	__u64 packets;
 	__u64 bytes;
 };
+
+/*
+ * ep_stats: per-CPU packets and bytes of each pod, indexed by the slot in its
+ * endpoint entry. rx is what the datapath (or the host stack) delivered to
+ * the pod, tx what the pod sent that passed anti-spoofing. Slot 0 is never
+ * given to a pod: an endpoint without a slot counts there, unseen.
+ */
+#define BL_MAX_EP_SLOTS 4096
+
+struct bl_ep_stats {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+};
+
+/*
+ * events: a ring buffer of drop events (every drop) and, while `bridgeless
+ * monitor --trace` runs, sampled trace events of forwarded packets. Where an
+ * event cannot be queued (ring full: nobody reading, or reading too slowly)
+ * the EVENTS_LOST counter moves instead.
+ */
+#define BL_EVENTS_RING_SIZE (256 * 1024)
+
+#define BL_EVENT_DROP 1u
+#define BL_EVENT_TRACE 2u
+
+struct bl_event {
+	__u64 time_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex; /* where the packet came in (tc ingress device) */
+	__u32 out_ifindex; /* trace: where it was sent; 0: the host stack */
+	__u32 len; /* skb->len, Ethernet header included */
+	__u16 reason; /* enum bl_counter */
+	__u8 flags; /* BL_EVENT_DROP or BL_EVENT_TRACE */
+	__u8 proto; /* IPv4 protocol; 0 if not IPv4 */
+	__u8 saddr[4]; /* IPv4 source; ARP: sender address */
+	__u8 daddr[4]; /* IPv4 destination; ARP: target address */
+	__u16 sport; /* host byte order; ICMP: type; ARP: operation */
+	__u16 dport; /* host byte order; ICMP: code */
+	__u16 ethertype; /* host byte order */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bl_event) == 40, "bl_event layout");
+
+/*
+ * trace_cfg: the sampling switch of trace events, the global variable
+ * `__u32 trace_rate` (1 in N forwarded packets; 0: off). It lives in a data
+ * section of its own, so the forward path reads it with one load (no map
+ * lookup) and pays one predicted branch while it is 0; user space sees it as
+ * a one-element array map pinned as trace_cfg whose value is that __u32.
+ */
 
 #endif /* BRIDGELESS_H */

@@ -10,5 +10,8 @@ int cmd_pod(const struct ctx *c, int argc, char **argv);
 int cmd_nat(const struct ctx *c, int argc, char **argv);
 int cmd_stats(const struct ctx *c, int argc, char **argv);
 int cmd_cni(const struct ctx *c, int argc, char **argv);
+int cmd_monitor(const struct ctx *c, int argc, char **argv);
+int cmd_metrics(const struct ctx *c, int argc, char **argv);
+int cmd_agent(const struct ctx *c, int argc, char **argv);
 
 #endif

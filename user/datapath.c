@@ -89,6 +89,17 @@ int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
 	if (!skel)
 		return errorf(-errno, "open BPF object");
 	err = bpf_map__set_max_entries(skel->maps.nat, nat_max);
+	/*
+	 * The trace switch is a global variable (one load on the forward
+	 * path), so libbpf does not pin it by name: pin it here, and a reload
+	 * keeps the running monitor's setting.
+	 */
+	if (!err) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/trace_cfg", c->pin_dir);
+		err = bpf_map__set_pin_path(skel->maps.data_trace_cfg, path);
+	}
 	if (!err)
 		err = datapath__load(skel);
 	if (err) {
@@ -106,7 +117,7 @@ int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
 	return 0;
 }
 
-static int open_pin(const struct ctx *c, const char *name)
+int pin_open(const struct ctx *c, const char *name)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -133,7 +144,7 @@ int pinned_open(const struct ctx *c, struct pinned *p)
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		*fds[i] = -1;
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		*fds[i] = open_pin(c, names[i]);
+		*fds[i] = pin_open(c, names[i]);
 		if (*fds[i] < 0) {
 			int err = *fds[i];
 
@@ -175,7 +186,8 @@ int datapath_unpin(const struct ctx *c)
 {
 	static const char *const pins[] = { "endpoints", "config", "counters",
 					    "nat", "nomasq", "from_pod",
-					    "from_uplink", "to_pod", "frags" };
+					    "from_uplink", "to_pod", "frags",
+					    "ep_stats", "events", "trace_cfg" };
 	char links[PATH_MAX];
 	struct dirent *de;
 	int err = 0;

@@ -32,6 +32,8 @@ int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out);
 __u32 pinned_nat_size(const struct ctx *c);
 /* -ENOENT with "node not initialized" when nothing is pinned. */
 int pinned_open(const struct ctx *c, struct pinned *p);
+/* One pinned object by name ("ep_stats", "events", "trace_cfg"...): its fd. */
+int pin_open(const struct ctx *c, const char *name);
 void pinned_close(struct pinned *p);
 /* Remove every pin under the pin dir, then the dir. */
 int datapath_unpin(const struct ctx *c);

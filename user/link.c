@@ -6,6 +6,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <linux/if_addr.h>
+#include "addr.h"
 #include "link.h"
 #include "log.h"
 
@@ -214,6 +215,44 @@ int addr_first_ipv4(struct nl *nl, int ifindex, uint32_t *ip)
 	return 0;
 }
 
+struct find_addr {
+	uint32_t ip;
+	int ifindex;
+};
+
+static int find_addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = {};
+	struct find_addr *fa = data;
+
+	if (fa->ifindex || ifa->ifa_family != AF_INET)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	if (tb[IFA_LOCAL] && mnl_attr_get_u32(tb[IFA_LOCAL]) == fa->ip)
+		fa->ifindex = ifa->ifa_index;
+	return MNL_CB_OK;
+}
+
+int addr_find_ifindex(struct nl *nl, uint32_t ip, int *ifindex)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct find_addr fa = { .ip = ip };
+	char s[16];
+	int err;
+
+	ifa->ifa_family = AF_INET;
+	err = nl_talk(nl, nlh, find_addr_cb, &fa);
+	if (err)
+		return err;
+	if (!fa.ifindex)
+		return errorf_raw(-EADDRNOTAVAIL, "no interface has address %s",
+				  ip_str(ip, s));
+	*ifindex = fa.ifindex;
+	return 0;
+}
+
 static struct nlmsghdr *route_msg(struct nl *nl, uint16_t type, uint16_t flags,
 				  const struct route_spec *r)
 {
@@ -223,7 +262,7 @@ static struct nlmsghdr *route_msg(struct nl *nl, uint16_t type, uint16_t flags,
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = r->dst_len;
 	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_protocol = r->protocol ?: RTPROT_BOOT;
 	rtm->rtm_scope = r->scope;
 	rtm->rtm_type = RTN_UNICAST;
 	if (r->dst_len)
@@ -241,9 +280,69 @@ int route_add(struct nl *nl, const struct route_spec *r)
 		       NULL, NULL);
 }
 
+int route_replace(struct nl *nl, const struct route_spec *r)
+{
+	return nl_talk(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r),
+		       NULL, NULL);
+}
+
 int route_del(struct nl *nl, const struct route_spec *r)
 {
 	return nl_talk(nl, route_msg(nl, RTM_DELROUTE, 0, r), NULL, NULL);
+}
+
+struct route_walk {
+	unsigned char protocol;
+	int (*fn)(const struct route_spec *r, void *data);
+	void *data;
+};
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= RTA_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int route_walk_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = {};
+	struct route_walk *w = data;
+	struct route_spec r = {};
+	uint32_t table;
+
+	if (rtm->rtm_family != AF_INET || rtm->rtm_protocol != w->protocol ||
+	    rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN)
+		return MNL_CB_OK;
+	r.dst_len = rtm->rtm_dst_len;
+	r.scope = rtm->rtm_scope;
+	r.protocol = rtm->rtm_protocol;
+	if (tb[RTA_DST])
+		r.dst = mnl_attr_get_u32(tb[RTA_DST]);
+	if (tb[RTA_GATEWAY])
+		r.gateway = mnl_attr_get_u32(tb[RTA_GATEWAY]);
+	if (tb[RTA_OIF])
+		r.oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	return w->fn(&r, w->data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int route_foreach(struct nl *nl, unsigned char protocol,
+		  int (*fn)(const struct route_spec *r, void *data), void *data)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct route_walk w = { protocol, fn, data };
+
+	rtm->rtm_family = AF_INET;
+	return nl_talk(nl, nlh, route_walk_cb, &w);
 }
 
 static int foreach_cb(const struct nlmsghdr *nlh, void *data)

@@ -40,6 +40,16 @@ int link_no_ipv6_addrgen(struct nl *nl, int ifindex);
 /* IPv4 only; addresses in network byte order. */
 int addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
 int addr_first_ipv4(struct nl *nl, int ifindex, uint32_t *ip);
+/* The interface that has address ip; -EADDRNOTAVAIL if none. */
+int addr_find_ifindex(struct nl *nl, uint32_t ip, int *ifindex);
+
+/*
+ * rtm_protocol of the routes the agent installs for other nodes' pod CIDRs,
+ * so it can find its own routes again (`ip route show proto 199`) and remove
+ * stale ones without touching anybody else's. Unused by iproute2's
+ * rt_protos and by the routing daemons we know of (bird, frr use 12, 186-192).
+ */
+#define RTPROT_BRIDGELESS 199
 
 struct route_spec {
 	uint32_t dst; /* network byte order */
@@ -47,9 +57,15 @@ struct route_spec {
 	uint32_t gateway; /* 0: none */
 	int oif;
 	unsigned char scope; /* RT_SCOPE_* */
+	unsigned char protocol; /* RTPROT_*; 0: RTPROT_BOOT */
 };
 int route_add(struct nl *nl, const struct route_spec *r);
+/* Add, or replace the route to the same destination in the main table. */
+int route_replace(struct nl *nl, const struct route_spec *r);
 int route_del(struct nl *nl, const struct route_spec *r);
+/* Call fn for each IPv4 route of the main table with rtm_protocol protocol. */
+int route_foreach(struct nl *nl, unsigned char protocol,
+		  int (*fn)(const struct route_spec *r, void *data), void *data);
 
 /* Call fn for each link whose name starts with prefix. */
 int link_foreach(struct nl *nl, const char *prefix,

@@ -7,22 +7,28 @@
 #include "log.h"
 
 enum log_level log_level = LOG_WARN;
+enum log_level log_libbpf_level = LOG_INFO;
 
-static char errbuf[1024];
+/* Per thread: the metrics server answers scrapes beside the agent's work. */
+static __thread char errbuf[1024];
 
 static const char *level_name[] = { "warn", "info", "debug" };
 
+/* One write per line: the agent's threads must not interleave their lines. */
 void logmsg(enum log_level level, const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
+	int n;
 
 	if (level > log_level)
 		return;
-	fprintf(stderr, "bridgeless: %s: ", level_name[level]);
+	n = snprintf(line, sizeof(line), "bridgeless: %s: ", level_name[level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	strcat(line, "\n");
+	fputs(line, stderr);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -33,7 +39,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	if (level == LIBBPF_INFO && log_level < LOG_INFO)
 		return 0;
 	/* libbpf warns about failures we report ourselves; show them only with -v */
-	if (log_level < LOG_INFO)
+	if (log_level < log_libbpf_level)
 		return 0;
 	fprintf(stderr, "bridgeless: libbpf: ");
 	return vfprintf(stderr, fmt, ap);

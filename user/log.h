@@ -17,7 +17,12 @@ void logmsg(enum log_level level, const char *fmt, ...)
 #define pr_info(...) logmsg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) logmsg(LOG_DEBUG, __VA_ARGS__)
 
-/* Route libbpf's own messages through our logger. */
+/*
+ * Route libbpf's own messages through our logger. They show from
+ * log_libbpf_level on (default: -v); the agent, which logs at info anyway,
+ * raises it so libbpf's chatter needs -vv there.
+ */
+extern enum log_level log_libbpf_level;
 void log_setup_libbpf(void);
 
 /*

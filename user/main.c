@@ -20,7 +20,11 @@ static const char usage[] =
 	"  nat list [--json]\n"
 	"  nat gc\n"
 	"  stats [--json]\n"
+	"  monitor [--json] [--trace[=N]] [--count N] [--duration S]\n"
 	"  cni install [--bin-dir /opt/cni/bin] [--conf-dir /etc/cni/net.d] [--pod-cidr CIDR]\n"
+	"  agent [--config FILE] [node init flags] [--node-name NAME] [--peers FILE]\n"
+	"        [--reconcile-interval S] [--nat-gc-interval S] [--nat-timeout-PROTO S]...\n"
+	"        [--metrics-listen HOST:PORT] [--metrics on|off] [--once]   (agent --help)\n"
 	"defaults: --pin-dir /sys/fs/bpf/bridgeless (env BRIDGELESS_PIN_DIR),\n"
 	"          --state-dir /var/lib/bridgeless (env BRIDGELESS_STATE_DIR)\n";
 
@@ -75,6 +79,12 @@ int main(int argc, char **argv)
 		err = cmd_stats(&c, argc, argv);
 	else if (!strcmp(argv[0], "cni"))
 		err = cmd_cni(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[0], "monitor"))
+		err = cmd_monitor(&c, argc, argv);
+	else if (!strcmp(argv[0], "metrics"))
+		err = cmd_metrics(&c, argc - 1, argv + 1);
+	else if (!strcmp(argv[0], "agent"))
+		err = cmd_agent(&c, argc, argv);
 	else
 		err = errorf_raw(-EINVAL, "unknown command \"%s\" (try --help)", argv[0]);
 	if (err) {

@@ -139,8 +139,17 @@ int nat_foreach(int fd, const struct nat_timeouts *t,
 	return err;
 }
 
+static int del_entry(int fd, const struct bl_nat_key *k, unsigned int *deleted)
+{
+	if (bpf_map_delete_elem(fd, k))
+		return -errno;
+	(*deleted)++;
+	return 0;
+}
+
 int nat_gc(int fd, const struct nat_timeouts *t, struct nat_gc_stats *st)
 {
+	unsigned int deleted = 0;
 	struct bl_nat_key *keys, other;
 	struct bl_nat_entry e;
 	struct nat_flow f;
@@ -167,12 +176,12 @@ int nat_gc(int fd, const struct nat_timeouts *t, struct nat_gc_stats *st)
 				st->expired++;
 			} else if (f.in_found) {
 				nat_ingress_key(&keys[i], &f.out, &other);
-				bpf_map_delete_elem(fd, &other);
+				del_entry(fd, &other, &deleted);
 				st->expired++;
 			} else {
 				st->orphans++;
 			}
-			bpf_map_delete_elem(fd, &keys[i]);
+			del_entry(fd, &keys[i], &deleted);
 		} else if (bpf_map_lookup_elem(fd, &keys[i], &e) == 0) {
 			/* An ingress entry whose egress half is gone (LRU, race). */
 			struct bl_nat_entry oe;
@@ -183,10 +192,11 @@ int nat_gc(int fd, const struct nat_timeouts *t, struct nat_gc_stats *st)
 			/* Just claimed by a new mapping on another CPU? Let it be. */
 			if (now - e.created_ns < 1000000000ull)
 				continue;
-			bpf_map_delete_elem(fd, &keys[i]);
+			del_entry(fd, &keys[i], &deleted);
 			st->orphans++;
 		}
 	}
 	free(keys);
+	st->entries = n > deleted ? n - deleted : 0;
 	return 0;
 }

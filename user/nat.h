@@ -34,6 +34,7 @@ int nat_foreach(int fd, const struct nat_timeouts *t,
 
 struct nat_gc_stats {
 	unsigned int scanned, expired, orphans, live;
+	unsigned int entries; /* left in the table after the pass (both directions) */
 };
 /* Delete expired mappings (both directions) and half-mappings LRU left behind. */
 int nat_gc(int fd, const struct nat_timeouts *t, struct nat_gc_stats *st);

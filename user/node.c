@@ -133,19 +133,36 @@ static void fill_config(const struct node_rec *n, const struct link_info *uplink
 	cfg->nat_port_max = n->nat_port_max;
 }
 
-/* The cluster CIDR and every --no-masquerade prefix, replacing older entries. */
-static int fill_nomasq(int fd, const struct node_rec *n)
+static int nomasq_wanted(const struct node_rec *n, const struct bl_prefix_key *k)
 {
-	struct bl_prefix_key k, next;
-	__u32 one = 1;
-	int i, err;
+	int i;
 
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
-		if (bpf_map_delete_elem(fd, &next))
-			break;
 	for (i = -1; i < n->n_nomasq; i++) {
 		const struct cidr *c = i < 0 ? &n->cluster_cidr : &n->nomasq[i];
 
+		if (k->prefixlen == (__u32)c->len && !memcmp(k->ip, &c->net, 4))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The cluster CIDR and every --no-masquerade prefix, replacing older entries.
+ * New entries go in before stale ones go out: on a running node (agent
+ * restart, upgrade) a packet in between must never find the cluster CIDR
+ * missing, or it would be SNATed.
+ */
+static int fill_nomasq(int fd, const struct node_rec *n)
+{
+	struct bl_prefix_key k, keys[BL_MAX_NOMASQ * 2];
+	__u32 one = 1;
+	size_t nkeys = 0, j;
+	int i, err;
+
+	for (i = -1; i < n->n_nomasq; i++) {
+		const struct cidr *c = i < 0 ? &n->cluster_cidr : &n->nomasq[i];
+
+		memset(&k, 0, sizeof(k));
 		k.prefixlen = c->len;
 		memcpy(k.ip, &c->net, 4);
 		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY)) {
@@ -153,6 +170,13 @@ static int fill_nomasq(int fd, const struct node_rec *n)
 			return errorf(err, "no-masquerade map");
 		}
 	}
+	while (nkeys < sizeof(keys) / sizeof(keys[0]) &&
+	       bpf_map_get_next_key(fd, nkeys ? &keys[nkeys - 1] : NULL,
+				    &keys[nkeys]) == 0)
+		nkeys++;
+	for (j = 0; j < nkeys; j++)
+		if (!nomasq_wanted(n, &keys[j]))
+			bpf_map_delete_elem(fd, &keys[j]);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include "bridgeless.h"
 #include "attach.h"
+#include "counters.h"
 #include "datapath.h"
 #include "ipam.h"
 #include "link.h"
@@ -70,6 +71,69 @@ void pod_detach(const struct ctx *c, const struct pod_rec *p)
 	detach_egress(p->host_ifindex, pin);
 }
 
+void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
+		  struct bl_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	memcpy(key->ip, &p->ip, 4);
+	ep->ifindex = p->host_ifindex;
+	ep->id = p->id;
+	memcpy(ep->pod_mac, p->mac, 6);
+	memcpy(ep->host_mac, p->host_mac, 6);
+	ep->slot = p->slot;
+}
+
+static int mark_slot(const struct pod_rec *p, void *data)
+{
+	uint8_t *used = data;
+
+	if (p->slot && p->slot < BL_MAX_EP_SLOTS)
+		used[p->slot / 8] |= 1u << (p->slot % 8);
+	return 0;
+}
+
+/*
+ * The lowest ep_stats slot no other pod record holds. The caller holds the
+ * state lock, so no other pod add can take it meanwhile. With every slot
+ * taken the pod is forwarded as usual, only not counted on its own (0).
+ */
+static int slot_alloc(const struct ctx *c, const char *name, uint32_t *slot)
+{
+	uint8_t used[BL_MAX_EP_SLOTS / 8] = { 1 }; /* slot 0: nobody's */
+	uint32_t i;
+	int err;
+
+	err = pod_foreach(c, mark_slot, used);
+	if (err)
+		return err;
+	for (i = 1; i < BL_MAX_EP_SLOTS; i++) {
+		if (!(used[i / 8] & (1u << (i % 8)))) {
+			*slot = i;
+			return 0;
+		}
+	}
+	pr_warn("pod %s: all %d counter slots taken, the pod is not counted on its own",
+		name, BL_MAX_EP_SLOTS - 1);
+	*slot = 0;
+	return 0;
+}
+
+/* A slot starts from zero, whatever a pod before left in it. */
+static void slot_clear(const struct ctx *c, uint32_t slot)
+{
+	int fd;
+
+	if (!slot)
+		return;
+	fd = pin_open(c, "ep_stats");
+	if (fd >= 0) {
+		if (ep_stats_clear(fd, slot))
+			pr_warn("%s", error_message());
+		close(fd);
+	}
+	error_clear();
+}
+
 /* Inside the pod: IP/32, up, a link route to the gateway, default via it. */
 static int configure_pod_side(struct nl *pnl, const struct pod_rec *p)
 {
@@ -112,7 +176,7 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		     int *made)
 {
 	struct bl_endpoint_key key;
-	struct bl_endpoint ep = {};
+	struct bl_endpoint ep;
 	struct veth_spec veth;
 	struct link_info li, uplink;
 	struct route_spec host_route;
@@ -170,11 +234,11 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		return err;
 	made[2] = 1;
 
-	memcpy(key.ip, &p->ip, 4);
-	ep.ifindex = p->host_ifindex;
-	ep.id = p->id;
-	memcpy(ep.pod_mac, p->mac, 6);
-	memcpy(ep.host_mac, p->host_mac, 6);
+	err = slot_alloc(c, p->name, &p->slot);
+	if (err)
+		return err;
+	slot_clear(c, p->slot);
+	pod_endpoint(p, &key, &ep);
 	if (bpf_map_update_elem(pins->endpoints, &key, &ep, BPF_NOEXIST))
 		return errorf(-errno, "insert endpoint");
 	made[3] = 1;
@@ -277,6 +341,8 @@ int pod_del(const struct ctx *c, const char *name)
 		bpf_map_delete_elem(pins.endpoints, &key);
 	pinned_close(&pins);
 	error_clear();
+	/* Its packets and bytes go with it, not to the slot's next pod. */
+	slot_clear(c, p.slot);
 
 	pod_detach(c, &p);
 

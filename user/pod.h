@@ -24,6 +24,9 @@ int pod_del(const struct ctx *c, const char *name);
 int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
 	       int to_pod);
 void pod_detach(const struct ctx *c, const struct pod_rec *p);
+/* The pod's entry in the endpoints map, as pod add inserts it. */
+void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
+		  struct bl_endpoint *ep);
 /* The host end's name for a pod: "bl" + FNV-1a of the name. */
 uint32_t pod_id(const char *name);
 

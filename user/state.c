@@ -216,13 +216,13 @@ int pod_save(const struct ctx *c, const struct pod_rec *p)
 	if (err)
 		return err;
 	pod_path(c, p->name, path);
-	return json_save(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I}",
+	return json_save(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}",
 				   "name", p->name, "ip", ip_str(p->ip, ip),
 				   "netns", p->netns, "ifname", p->ifname,
 				   "host_ifname", p->host_ifname, "host_ifindex",
 				   p->host_ifindex, "mac", mac_str(p->mac, m1),
 				   "host_mac", mac_str(p->host_mac, m2), "id",
-				   (json_int_t)p->id),
+				   (json_int_t)p->id, "slot", (json_int_t)p->slot),
 			 path);
 }
 
@@ -246,6 +246,10 @@ int pod_load(const struct ctx *c, const char *name, struct pod_rec *p)
 		 jstr(j, "host_ifname"));
 	p->host_ifindex = json_integer_value(json_object_get(j, "host_ifindex"));
 	p->id = json_integer_value(json_object_get(j, "id"));
+	/* records written before per-pod counters have none: 0 */
+	p->slot = json_integer_value(json_object_get(j, "slot"));
+	if (p->slot >= BL_MAX_EP_SLOTS)
+		p->slot = 0;
 	if (ip_parse(jstr(j, "ip"), &p->ip) || mac_parse(jstr(j, "mac"), p->mac) ||
 	    mac_parse(jstr(j, "host_mac"), p->host_mac))
 		err = errorf_raw(-EINVAL, "%s: bad pod record", path);

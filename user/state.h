@@ -50,6 +50,7 @@ struct pod_rec {
 	uint8_t mac[6];
 	uint8_t host_mac[6];
 	uint32_t id;
+	uint32_t slot; /* ep_stats slot, 1..BL_MAX_EP_SLOTS-1; 0: none */
 };
 
 int mkdir_p(const char *path, int mode);

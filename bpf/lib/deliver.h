@@ -21,6 +21,8 @@ static __always_inline int deliver_to_pod(struct __sk_buff *skb,
 	ip_decrease_ttl(ip);
 	set_macs(eth, ep->pod_mac, ep->host_mac);
 	count(skb, reason);
+	count_rx(skb, ep->slot);
+	trace(skb, reason, ep->ifindex);
 	return bpf_redirect_peer(ep->ifindex, 0);
 }
 

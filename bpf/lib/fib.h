@@ -54,6 +54,7 @@ static __always_inline int fib_send(struct __sk_buff *skb, struct ethhdr *eth,
 
 	ip_decrease_ttl(ip);
 	count(skb, reason);
+	trace(skb, reason, params->ifindex);
 	if (params->dmac[0] & 0x01) {
 		nh.nh_family = AF_INET;
 		nh.ipv4_nh = params->ipv4_dst;

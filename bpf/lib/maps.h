@@ -64,4 +64,28 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } counters SEC(".maps") __weak;
 
+/* Per-pod packets and bytes, by the slot in the pod's endpoint entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BL_MAX_EP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct bl_ep_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ep_stats SEC(".maps") __weak;
+
+/* Drop and trace events (struct bl_event) for `bridgeless monitor`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BL_EVENTS_RING_SIZE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} events SEC(".maps") __weak;
+
+/*
+ * Not a map but a global variable in a data section of its own: libbpf makes
+ * the section a one-element array map (pinned as trace_cfg by the loader),
+ * and the programs read it with a plain load, no lookup. Defined once, in
+ * from_pod.bpf.c: weak copies would each keep their bytes in the section.
+ */
+extern __u32 trace_rate;
+
 #endif
