@@ -22,89 +22,6 @@
 #include "netns.h"
 #include "pod.h"
 
-struct want {
-	uint32_t dst; /* network byte order */
-	int dst_len;
-	uint32_t gw;
-	int oif;
-	int found;
-};
-
-static int rt_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (type <= RTA_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int route_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[RTA_MAX + 1] = {};
-	struct want *w = data;
-	uint32_t table = rtm->rtm_table;
-
-	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != w->dst_len)
-		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*rtm), rt_attr_cb, tb);
-	if (tb[RTA_TABLE])
-		table = mnl_attr_get_u32(tb[RTA_TABLE]);
-	if (table == RT_TABLE_MAIN &&
-	    (tb[RTA_DST] ? mnl_attr_get_u32(tb[RTA_DST]) : 0) == w->dst &&
-	    (tb[RTA_GATEWAY] ? mnl_attr_get_u32(tb[RTA_GATEWAY]) : 0) == w->gw &&
-	    tb[RTA_OIF] && (int)mnl_attr_get_u32(tb[RTA_OIF]) == w->oif)
-		w->found = 1;
-	return MNL_CB_OK;
-}
-
-static int route_has(struct nl *nl, struct want *w)
-{
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-
-	rtm->rtm_family = AF_INET;
-	w->found = 0;
-	return nl_talk(nl, nlh, route_cb, w);
-}
-
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (type <= IFA_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int addr_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFA_MAX + 1] = {};
-	struct want *w = data;
-
-	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != w->oif ||
-	    ifa->ifa_prefixlen != w->dst_len)
-		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
-	if (tb[IFA_LOCAL] && mnl_attr_get_u32(tb[IFA_LOCAL]) == w->dst)
-		w->found = 1;
-	return MNL_CB_OK;
-}
-
-static int addr_has(struct nl *nl, struct want *w)
-{
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-
-	ifa->ifa_family = AF_INET;
-	w->found = 0;
-	return nl_talk(nl, nlh, addr_cb, w);
-}
-
 /* Something ADD made is missing or changed. */
 #define bad(...) cni_errorf(CNI_ERR_CHECK, -EINVAL, __VA_ARGS__)
 
@@ -145,7 +62,7 @@ static int check_host(const struct cni_req *r, const struct pod_rec *p, struct n
 	struct bl_endpoint_key key;
 	struct bl_endpoint ep;
 	struct link_info li;
-	struct want w = { .dst = p->ip, .dst_len = 32, .oif = p->host_ifindex };
+	struct route_spec w = { .dst = p->ip, .dst_len = 32, .oif = p->host_ifindex };
 	char ip[16], m1[18];
 	int err;
 
@@ -156,10 +73,10 @@ static int check_host(const struct cni_req *r, const struct pod_rec *p, struct n
 	if (li.ifindex != p->host_ifindex || memcmp(li.mac, p->host_mac, 6))
 		return bad("host veth %s is not the one pod %s was made with (recreated outside bridgeless?): DEL and ADD the container again",
 			   p->host_ifname, p->name);
-	err = route_has(nl, &w);
-	if (err)
+	err = route_exists(nl, &w);
+	if (err < 0)
 		return cni_error_code(CNI_ERR_DATAPATH, error_prefix(err, "list node routes"));
-	if (!w.found)
+	if (!err)
 		return bad("node has no route to %s/32 through %s (pod %s)", ip,
 			   p->host_ifname, p->name);
 
@@ -183,9 +100,8 @@ static int check_host(const struct cni_req *r, const struct pod_rec *p, struct n
 
 static int check_pod(const struct cni_req *r, const struct pod_rec *p, struct nl *nl)
 {
-	struct want gw = { .dst = htonl(BL_GATEWAY_IP), .dst_len = 32 };
-	struct want def = { .gw = htonl(BL_GATEWAY_IP) };
-	struct want addr = { .dst = p->ip, .dst_len = 32 };
+	struct route_spec gw = { .dst = htonl(BL_GATEWAY_IP), .dst_len = 32 };
+	struct route_spec def = { .gateway = htonl(BL_GATEWAY_IP) };
 	struct link_info li;
 	char ip[16];
 	int err;
@@ -196,20 +112,24 @@ static int check_pod(const struct cni_req *r, const struct pod_rec *p, struct nl
 	if (strcmp(li.kind, "veth") || memcmp(li.mac, p->mac, 6))
 		return bad("%s in netns %s is not the veth pod %s was made with", r->ifname,
 			   r->netns, p->name);
-	addr.oif = gw.oif = def.oif = li.ifindex;
-	if ((err = addr_has(nl, &addr)) || (err = route_has(nl, &gw)) ||
-	    (err = route_has(nl, &def)))
-		return cni_error_code(CNI_ERR_DATAPATH,
-				      error_prefix(err, "netns %s", r->netns));
-	if (!addr.found)
+	gw.oif = def.oif = li.ifindex;
+	err = addr_exists(nl, li.ifindex, p->ip, 32);
+	if (err == 0)
 		return bad("%s in netns %s lost its address %s/32", r->ifname, r->netns,
 			   ip_str(p->ip, ip));
-	if (!gw.found)
+	if (err > 0)
+		err = route_exists(nl, &gw);
+	if (err == 0)
 		return bad("netns %s has no route to the gateway 169.254.1.1 on %s",
 			   r->netns, r->ifname);
-	if (!def.found)
+	if (err > 0)
+		err = route_exists(nl, &def);
+	if (err == 0)
 		return bad("netns %s has no default route via 169.254.1.1 on %s",
 			   r->netns, r->ifname);
+	if (err < 0)
+		return cni_error_code(CNI_ERR_DATAPATH,
+				      error_prefix(err, "netns %s", r->netns));
 	return 0;
 }
 

@@ -315,8 +315,8 @@ static int route_walk_cb(const struct nlmsghdr *nlh, void *data)
 	struct route_spec r = {};
 	uint32_t table;
 
-	if (rtm->rtm_family != AF_INET || rtm->rtm_protocol != w->protocol ||
-	    rtm->rtm_type != RTN_UNICAST)
+	if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST ||
+	    (w->protocol && rtm->rtm_protocol != w->protocol))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
 	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
@@ -367,4 +367,60 @@ int link_foreach(struct nl *nl, const char *prefix,
 
 	ifm->ifi_family = AF_UNSPEC;
 	return nl_talk(nl, nlh, foreach_cb, &p);
+}
+
+struct route_match {
+	const struct route_spec *want;
+	int found;
+};
+
+static int route_match_cb(const struct route_spec *r, void *data)
+{
+	struct route_match *m = data;
+
+	if (r->dst == m->want->dst && r->dst_len == m->want->dst_len &&
+	    r->gateway == m->want->gateway && r->oif == m->want->oif)
+		m->found = 1;
+	return 0;
+}
+
+int route_exists(struct nl *nl, const struct route_spec *r)
+{
+	struct route_match m = { r, 0 };
+	int err;
+
+	err = route_foreach(nl, 0, route_match_cb, &m);
+	return err ? err : m.found;
+}
+
+struct has_addr {
+	int ifindex, prefix_len, found;
+	uint32_t ip;
+};
+
+static int has_addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = {};
+	struct has_addr *h = data;
+
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != h->ifindex ||
+	    ifa->ifa_prefixlen != h->prefix_len)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	if (tb[IFA_LOCAL] && mnl_attr_get_u32(tb[IFA_LOCAL]) == h->ip)
+		h->found = 1;
+	return MNL_CB_OK;
+}
+
+int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct has_addr h = { ifindex, prefix_len, 0, ip };
+	int err;
+
+	ifa->ifa_family = AF_INET;
+	err = nl_talk(nl, nlh, has_addr_cb, &h);
+	return err ? err : h.found;
 }

@@ -63,9 +63,15 @@ int route_add(struct nl *nl, const struct route_spec *r);
 /* Add, or replace the route to the same destination in the main table. */
 int route_replace(struct nl *nl, const struct route_spec *r);
 int route_del(struct nl *nl, const struct route_spec *r);
-/* Call fn for each IPv4 route of the main table with rtm_protocol protocol. */
+/* Call fn for each IPv4 unicast route of the main table with rtm_protocol
+ * protocol (0: any). */
 int route_foreach(struct nl *nl, unsigned char protocol,
 		  int (*fn)(const struct route_spec *r, void *data), void *data);
+
+/* 1 if the main table has this route (dst, length, gateway, oif), 0 if not. */
+int route_exists(struct nl *nl, const struct route_spec *r);
+/* 1 if ifindex has ip/prefix_len, 0 if not. */
+int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
 
 /* Call fn for each link whose name starts with prefix. */
 int link_foreach(struct nl *nl, const char *prefix,
