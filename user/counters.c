@@ -56,27 +56,43 @@ static int ncpus(void)
 	return n < 0 ? errorf(n, "count CPUs") : n;
 }
 
-int counter_read(int fd, uint32_t reason, struct bl_counter_val *sum)
+/*
+ * Sum a per-CPU value made only of __u64 fields, field by field over all
+ * CPUs: both the reason counters and the per-pod counters are.
+ */
+static int percpu_sum(int fd, uint32_t key, __u64 *sum, size_t words)
 {
-	struct bl_counter_val *v;
 	int n = ncpus(), i;
+	size_t w;
+	__u64 *v;
 
 	if (n < 0)
 		return n;
-	v = calloc(n, sizeof(*v));
+	v = calloc((size_t)n * words, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(fd, &reason, v)) {
+	memset(sum, 0, words * sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, &key, v)) {
+		int err = -errno;
+
 		free(v);
-		return errorf(-errno, "read counters");
+		return err;
 	}
-	for (i = 0; i < n; i++) {
-		sum->packets += v[i].packets;
-		sum->bytes += v[i].bytes;
-	}
+	for (i = 0; i < n; i++)
+		for (w = 0; w < words; w++)
+			sum[w] += v[(size_t)i * words + w];
 	free(v);
 	return 0;
+}
+
+_Static_assert(sizeof(struct bl_counter_val) % sizeof(__u64) == 0, "u64 fields only");
+_Static_assert(sizeof(struct bl_ep_stats) % sizeof(__u64) == 0, "u64 fields only");
+
+int counter_read(int fd, uint32_t reason, struct bl_counter_val *sum)
+{
+	int err = percpu_sum(fd, reason, (__u64 *)sum, sizeof(*sum) / sizeof(__u64));
+
+	return err ? errorf(err, "read counters") : 0;
 }
 
 int counters_read_all(int fd, struct bl_counter_val *sums)
@@ -94,27 +110,9 @@ int counters_read_all(int fd, struct bl_counter_val *sums)
 
 int ep_stats_read(int fd, uint32_t slot, struct bl_ep_stats *sum)
 {
-	struct bl_ep_stats *v;
-	int n = ncpus(), i;
+	int err = percpu_sum(fd, slot, (__u64 *)sum, sizeof(*sum) / sizeof(__u64));
 
-	if (n < 0)
-		return n;
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(fd, &slot, v)) {
-		free(v);
-		return errorf(-errno, "read ep_stats[%u]", slot);
-	}
-	for (i = 0; i < n; i++) {
-		sum->rx_packets += v[i].rx_packets;
-		sum->rx_bytes += v[i].rx_bytes;
-		sum->tx_packets += v[i].tx_packets;
-		sum->tx_bytes += v[i].tx_bytes;
-	}
-	free(v);
-	return 0;
+	return err ? errorf(err, "read ep_stats[%u]", slot) : 0;
 }
 
 int ep_stats_clear(int fd, uint32_t slot)
