@@ -33,31 +33,6 @@ check nat_table_sized "nat map: $info" [ "$info" = '{"type":"lru_hash","max_entr
 
 # --- helpers ---------------------------------------------------------------------
 
-# tcp_echo_server NS ADDR PORT: single-process TCP echo server
-tcp_echo_server() {
-	bg_in "$1" 300 perl -MIO::Socket::INET -MIO::Select -e '
-		my $l = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => $ARGV[1],
-			Listen => 64, ReuseAddr => 1, Proto => "tcp") or die "listen: $!\n";
-		my $s = IO::Select->new($l);
-		while (1) {
-			for my $h ($s->can_read) {
-				if ($h == $l) { my $c = $l->accept; $s->add($c) if $c; next }
-				my $n = sysread($h, my $b, 4096);
-				if (!$n) { $s->remove($h); close $h; next }
-				syswrite($h, $b);
-			}
-		}' "$2" "$3" 2>/dev/null
-	wait_listen "$1" "$3"
-}
-
-# tcp_echo NS HOST PORT: one line there and back over a new connection
-tcp_echo() {
-	timeout 5 nsenter --net="/run/netns/$1" bash -c '
-		exec 3<>"/dev/tcp/$1/$2" || exit 1
-		echo "hello $2" >&3
-		read -r -t 3 r <&3 && [ "$r" = "hello $2" ]' _ "$2" "$3" 2>/dev/null
-}
-
 # hold_conn NAME: a connection from pod c to SRV:7777 that echoes once
 # ($TMPD/NAME.ok) and stays open until $TMPD/release exists, then closes
 hold_conn() {
