@@ -11,11 +11,7 @@ require_bin
 require_cmd jq
 mount_bpffs
 
-make_ext_and_node n1 || abort "topology"
-node_init n1 10.244.1.0/24 >/dev/null || abort "node init failed"
-for p in a b c; do
-	mkpod "$p" >/dev/null || abort "pod add $p failed"
-done
+one_node_with_pods a b c
 A=$(pod_ip a)
 B=$(pod_ip b)
 C=$(pod_ip c)

@@ -479,6 +479,17 @@ mac_bytes() { echo "$1" | sed 's/^/0x/; s/:/, 0x/g'; }
 # ip_bytes IP: "10, 244, 1, 2"
 ip_bytes() { echo "$1" | sed 's/\./, /g'; }
 
+# one_node_with_pods POD...: the usual test node n1 (pod CIDR 10.244.1.0/24)
+# with these pods on it; aborts the test if any step fails
+one_node_with_pods() {
+	local p
+	make_ext_and_node n1 || abort "topology"
+	node_init n1 10.244.1.0/24 >/dev/null || abort "node init failed"
+	for p in "$@"; do
+		mkpod "$p" >/dev/null || abort "pod add $p failed"
+	done
+}
+
 # tcp_echo_server NS ADDR PORT: a single-process TCP echo server (no children
 # that could outlive the run), killed on exit
 tcp_echo_server() {
