@@ -35,7 +35,7 @@ USER_LIB  := $(BUILD)/libbridgeless.a
 USER_HDRS := $(wildcard user/*.h) include/bridgeless.h $(SKEL)
 
 .PHONY: all deps test demo bench clean install
-all: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni $(BUILD)/test_datapath
+all: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni $(BUILD)/test_datapath $(BUILD)/bpfcost
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
 	@mkdir -p $(@D)
@@ -65,6 +65,11 @@ $(BUILD)/bridgeless-cni: user/cni_main.c $(USER_LIB) $(USER_HDRS)
 
 $(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)
+
+# BPF_PROG_TEST_RUN timer for tools/bpf-cost
+$(BUILD)/bpfcost: tools/bpfcost.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@ -lbpf
 
 deps:
 	tools/install-deps

