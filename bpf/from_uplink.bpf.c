@@ -37,20 +37,27 @@ int from_uplink(struct __sk_buff *skb)
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl < 5)
 		return TC_ACT_OK;
 
+	/* An array entry always exists; before node init it is all zeroes. */
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	/*
+	 * The node's own address first: replies to translated flows and the
+	 * node's own traffic, the bulk of what the uplink receives, then need
+	 * no endpoint lookup.
+	 */
+	if (cfg && cfg->node_ip && ip->daddr == cfg->node_ip)
+		goto node_ip;
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg || !cfg->node_ip)
-		return ep ? deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK) : TC_ACT_OK;
-	if (ep) {
-		if ((cfg->flags & BL_CFG_MASQUERADE) && !no_masquerade(ip->saddr)) {
-			nat_note_inbound(skb, ip, BL_NAT_INBOUND);
-			/* bpf_map_update_elem() leaves packet pointers valid */
-		}
-		return deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK);
-	}
-	if (ip->daddr != cfg->node_ip)
+	if (!ep)
 		return TC_ACT_OK;
+	if (cfg && cfg->node_ip && (cfg->flags & BL_CFG_MASQUERADE) &&
+	    !no_masquerade(ip->saddr)) {
+		nat_note_inbound(skb, ip, BL_NAT_INBOUND);
+		/* bpf_map_update_elem() leaves packet pointers valid */
+	}
+	return deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK);
+
+node_ip:
 	rc = snat_ingress(skb, cfg, ip, &pod_ip);
 	if (!rc)
 		return TC_ACT_OK;
