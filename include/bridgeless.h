@@ -112,7 +112,7 @@ struct bl_nat_entry {
 	__u16 port; /* egress: node port; ingress: pod port (host order) */
 	__u8 seen; /* BL_NAT_SEEN_* */
 	__u8 pad;
-	__u64 created_ns; /* CLOCK_MONOTONIC */
+	__u64 created_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 	__u64 last_seen_ns;
 	__u64 packets;
 };

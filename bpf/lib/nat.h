@@ -149,7 +149,7 @@ static __always_inline void entry_touch(struct bl_nat_entry *e, __u8 tcp_flags)
 {
 	__u8 seen = tcp_seen(tcp_flags);
 
-	e->last_seen_ns = bpf_ktime_get_ns();
+	e->last_seen_ns = bpf_ktime_get_coarse_ns();
 	e->packets++;
 	if ((e->seen | seen) != e->seen)
 		e->seen |= seen;
@@ -221,7 +221,7 @@ nat_mapping(struct __sk_buff *skb, const struct bl_config *cfg,
 		start = bpf_get_prandom_u32() % size;
 	__builtin_memcpy(iv.addr, &t->saddr, 4);
 	iv.port = t->sport;
-	iv.created_ns = iv.last_seen_ns = bpf_ktime_get_ns();
+	iv.created_ns = iv.last_seen_ns = bpf_ktime_get_coarse_ns();
 	for (i = 0; i < BL_NAT_PORT_TRIES; i++) {
 		if (i >= size)
 			break;
@@ -388,7 +388,7 @@ static __always_inline void nat_note_inbound(struct __sk_buff *skb,
 	__builtin_memcpy(v.addr, &ip->daddr, 4);
 	v.port = t.dport;
 	v.seen = how | tcp_seen(t.tcp_flags);
-	v.created_ns = v.last_seen_ns = bpf_ktime_get_ns();
+	v.created_ns = v.last_seen_ns = bpf_ktime_get_coarse_ns();
 	v.packets = 1;
 	bpf_map_update_elem(&nat, &k, &v, BPF_NOEXIST);
 }
