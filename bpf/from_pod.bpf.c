@@ -21,11 +21,6 @@
 /* The trace switch every program reads (lib/maps.h); its one definition. */
 __u32 trace_rate SEC(".data.trace_cfg") = 0;
 
-static __always_inline int in_prefix(__be32 addr, __be32 net, __be32 mask)
-{
-	return (addr & mask) == net;
-}
-
 /* Leave the cluster with the node's address: route first, then translate. */
 static __always_inline int snat_and_forward(struct __sk_buff *skb,
 					    const struct bl_config *cfg,
@@ -82,17 +77,21 @@ int from_pod(struct __sk_buff *skb)
 		return drop(skb, BL_DROP_SPOOF_MAC);
 	count_tx(skb, src->slot);
 
-	__builtin_memcpy(key.ip, &ip->daddr, 4);
-	dst = bpf_map_lookup_elem(&endpoints, &key);
-	if (dst)
-		return deliver_to_pod(skb, eth, ip, dst, BL_FWD_LOCAL);
-
 	/* An array entry always exists; before node init it is all zeroes. */
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !cfg->node_ip)
 		return drop(skb, BL_DROP_NO_CONFIG);
-	if (in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask))
-		return drop(skb, BL_DROP_NO_ENDPOINT);
+	/*
+	 * Every endpoint's address lies in the pod CIDR (pod add and the CNI
+	 * plugin refuse others), so only those destinations are looked up.
+	 */
+	if (in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask)) {
+		__builtin_memcpy(key.ip, &ip->daddr, 4);
+		dst = bpf_map_lookup_elem(&endpoints, &key);
+		if (!dst)
+			return drop(skb, BL_DROP_NO_ENDPOINT);
+		return deliver_to_pod(skb, eth, ip, dst, BL_FWD_LOCAL);
+	}
 	/* kubelet probes and their replies: the node's own stack */
 	if (ip->daddr == cfg->node_ip)
 		return pass(skb, BL_PASS_HOST);

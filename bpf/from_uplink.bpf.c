@@ -44,8 +44,13 @@ int from_uplink(struct __sk_buff *skb)
 	 * node's own traffic, the bulk of what the uplink receives, then need
 	 * no endpoint lookup.
 	 */
-	if (cfg && cfg->node_ip && ip->daddr == cfg->node_ip)
-		goto node_ip;
+	if (cfg && cfg->node_ip) {
+		if (ip->daddr == cfg->node_ip)
+			goto node_ip;
+		/* endpoints all lie in the pod CIDR */
+		if (!in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask))
+			return TC_ACT_OK;
+	}
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
 	if (!ep)

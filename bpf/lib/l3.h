@@ -8,6 +8,11 @@
 #include <bpf/bpf_endian.h>
 #include "parse.h"
 
+static __always_inline int in_prefix(__be32 addr, __be32 net, __be32 mask)
+{
+	return (addr & mask) == net;
+}
+
 /* Same incremental update as the kernel's ip_decrease_ttl(). */
 static __always_inline void ip_decrease_ttl(struct iphdr *ip)
 {
