@@ -22,16 +22,16 @@ bar_panel() {
 	cat <<EOF
 set title "$2"; set ylabel "$3"; set yrange [0:*]; set xrange [-0.6:*]
 plot '$1' using 0:2:5:xtic(1) with boxes lc variable notitle, \\
-     '' using 0:2:3:4 with yerrorbars lc rgb 'black' lw 1.5 ps 0 notitle
+     '' using 0:2:3:4 with yerrorbars lc rgb 'black' lw 1.5 pt 7 ps 0.5 notitle
 EOF
 }
 
 gp_head() {	# gp_head FILE COLS ROWS TITLE
 	cat <<EOF
-set terminal pngcairo size $(( $2 * 420 )),$(( $3 * 330 )) font 'sans,9'
+set terminal pngcairo noenhanced size $(( $2 * 420 )),$(( $3 * 330 )) font 'sans,9'
 set output '$1'
 set style fill solid 0.7 border -1; set boxwidth 0.6
-set grid ytics; set xtics scale 0
+set grid ytics; set xtics scale 0; set offsets 0, 0, graph 0.08, 0
 set linetype 1 lc rgb '#999999'; set linetype 2 lc rgb '#cc6677'
 set linetype 3 lc rgb '#ddcc77'; set linetype 4 lc rgb '#117733'
 set multiplot layout $3,$2 title "$4"
@@ -107,7 +107,7 @@ bpf_cost_chart() {
 		cat <<EOF
 set title ""; set ylabel "ns"; set yrange [0:*]; set xrange [-0.6:*]
 plot '$WORK/bpf-cost.dat' using 0:2:xtic(1) with boxes lt 1 notitle, \\
-     '' using 0:2:3:4 with yerrorbars lc rgb 'black' lw 1.5 ps 0 notitle
+     '' using 0:2:3:4 with yerrorbars lc rgb 'black' lw 1.5 pt 7 ps 0.5 notitle
 unset multiplot
 EOF
 	} >"$WORK/bpf-cost.gp"

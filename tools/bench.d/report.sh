@@ -5,7 +5,7 @@
 
 # Cells that are figures (a number, a ratio, "12.3 (10-14)") are aligned right,
 # the others left; a column is right-aligned when all its figures are.
-NUMERIC_AWK='function num(x) { return x ~ /^[-+]?[0-9][0-9.]*( [a-z\/]+)?( \([-0-9.]*\))?$/ || x == "-" }'
+NUMERIC_AWK='function num(x) { return x ~ /^[-+]?[0-9][0-9.]*(-[0-9.]+)?( [a-z\/]+)?( \([-0-9.]*\))?$/ || x == "-" }'
 # tsv_text: TSV on stdin as aligned text columns
 tsv_text() {
 	awk -F'\t' "$NUMERIC_AWK"'

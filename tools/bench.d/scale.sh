@@ -140,10 +140,15 @@ scale_state() {
 	if [ "$2" = bridgeless ]; then
 		m=$(map_memory)
 		record "scale-mem@$1" bridgeless "$(awk -v b="${m%% *}" 'BEGIN { printf "%.1f", b / 1048576 }')"
-		scale_info[$1/$2]="maps: ${m#* }"
+		# the total and the two largest maps
+		scale_info[$1/$2]=$(echo "$m" | tr ' ' '\n' | awk -F= 'NR == 1 { t = $1; next }
+			{ print $2, $1 } END { print t }' | sort -rn | awk '
+			NR == 1 { printf "maps %.1f MiB", $1 / 1048576; next }
+			NR <= 3 { printf "%s%s %.1f", (NR == 2 ? " (" : ", "), $2, $1 / 1048576 }
+			END { if (NR > 1) printf ")" }')
 	else
-		scale_info[$1/$2]="nat rules $(nsenter --net="/run/netns/$(ns b-node)" \
-			iptables -t nat -S 2>/dev/null | wc -l), conntrack entries $(ct_count)"
+		scale_info[$1/$2]="$(nsenter --net="/run/netns/$(ns b-node)" \
+			iptables -t nat -S 2>/dev/null | wc -l) nat rules, $(ct_count) conntrack entries"
 	fi
 }
 
