@@ -21,6 +21,7 @@ bar_data() {
 bar_panel() {
 	cat <<EOF
 set title "$2"; set ylabel "$3"; set yrange [0:*]; set xrange [-0.6:*]
+set format y "$(case "$3" in packets/s | conn/s) echo '%.0s%c' ;; *) echo '%g' ;; esac)"
 plot '$1' using 0:2:5:xtic(1) with boxes lc variable notitle, \\
      '' using 0:2:3:4 with yerrorbars lc rgb 'black' lw 1.5 pt 7 ps 0.5 notitle
 EOF
@@ -84,6 +85,7 @@ scale_chart() {
 			"cps:new TCP connections/s through NAT:conn/s" "add:CNI ADD per pod, p50:ms"; do
 			m=${p%%:*}; p=${p#*:}; title=${p%%:*}; unit=${p#*:}
 			echo "set title '$title'; set ylabel '$unit'; set yrange [0:*]"
+			case "$unit" in packets/s | conn/s) echo "set format y '%.0s%c'" ;; *) echo "set format y '%g'" ;; esac
 			printf 'plot '
 			for s in $(setups_of scale); do
 				printf "'%s' using 1:2:3:4 with yerrorlines lt %d lw 2 title '%s', " \
