@@ -10,15 +10,18 @@
 # `ip -batch` (about 1 ms each), untimed. Each added pod then holds one idle
 # TCP connection to ext open through the node's NAT (tools/holdconns, built
 # into build/holdconns by tools/bench), so at 1000 pods about 1000 SNAT
-# flows (conntrack entries, NAT mappings) are live. At each size, alternating
+# flows (conntrack entries, NAT mappings) are live; each also gets permanent
+# neighbour entries (scale_neigh says why). At each size, alternating
 # between the setups for the rounds:
 #
 #   scale-p2p   64-byte UDP packets per second tx -> rx pod (as pod2pod-pps)
 #   scale-snat  64-byte UDP packets per second tx pod -> ext (as snat-pps)
 #   scale-cps   new TCP connections per second through the NAT (as
-#               snat-cps): the bridge plugin's ipMasq adds a rule and a chain
-#               per pod to the nat table's POSTROUTING, which every new
-#               connection walks
+#               snat-cps) from the pod added last: the bridge plugin's ipMasq
+#               appends a rule (and a chain) per pod to the nat table's
+#               POSTROUTING, which every new connection walks up to its own
+#               pod's rule, so the last pod walks them all (the tx pod's rule
+#               comes first)
 #
 # and once per size: the time the CNI ADDs of that step took (total and per
 # pod p50), the memory of bridgeless's maps (bpftool's bytes_memlock of the
@@ -67,16 +70,43 @@ EOF
 	done
 }
 
-# scale_add SETUP POD: one CNI ADD of a scale pod; sets M_US
+# scale_add SETUP POD: one CNI ADD of a scale pod; sets M_US and M_OUT (the
+# CNI result)
 scale_add() {
-	local t0 t1 out
+	local t0 t1
 	t0=${EPOCHREALTIME/[.,]/}
 	case "$1" in
-	bridge) out=$(cni_call bridge ADD "$2" 2>&1) ;;
-	bridgeless) out=$(cnib_call bridgeless ADD "$2" "$WORK/scale-bridgeless.json" 2>&1) ;;
-	esac || { log "scale: $1 CNI ADD $2 failed: $out"; return 1; }
+	bridge) M_OUT=$(cni_call bridge ADD "$2" 2>&1) ;;
+	bridgeless) M_OUT=$(cnib_call bridgeless ADD "$2" "$WORK/scale-bridgeless.json" 2>&1) ;;
+	esac || { log "scale: $1 CNI ADD $2 failed: $M_OUT"; return 1; }
 	t1=${EPOCHREALTIME/[.,]/}
 	M_US=$(( t1 - t0 ))
+}
+
+# scale_neigh SETUP POD: permanent neighbour entries for the pod, from its
+# CNI result (M_OUT): its gateway in the pod, and for the bridge the pod on
+# the node's cni0 (a line of WORK/neigh-SETUP.batch, for `ip -batch`).
+# The kernel's neighbour table is one for all namespaces, with a machine-wide
+# limit (net.ipv4.neigh.default.gc_thresh3, 1024 here, which a bench must
+# not change): 1000 pods resolving their gateway, and a bridge node
+# resolving 1000 pods, would overflow it ("neighbor table overflow", failed
+# connections, here and for anything else running on the machine). Permanent
+# entries do not count against the limit; a node with that many pods raises
+# gc_thresh instead. Per packet the lookup is the same.
+scale_neigh() {
+	local f
+	f=$(echo "$M_OUT" | jq -r '[.interfaces[0].mac,
+		([.interfaces[] | select((.sandbox // "") != "")][0].mac),
+		(.ips[0].address | split("/")[0]),
+		(.ips[0].gateway // ([.routes[]? | select(.dst == "0.0.0.0/0") | .gw][0])
+			// "169.254.1.1")] | @tsv') || return 1
+	set -- "$1" "$2" $f
+	[ $# = 6 ] || { log "scale: $1 $2: unexpected CNI result: $M_OUT"; return 1; }
+	ip -n "$(ns "$(short "$1")-$2")" neigh replace "$6" lladdr "$3" dev eth0 nud permanent ||
+		return 1
+	[ "$1" = bridge ] && echo "neigh replace $5 lladdr $4 dev cni0 nud permanent" \
+		>>"$WORK/neigh-$1.batch"
+	return 0
 }
 
 # scale_hold SETUP FIRST LAST: pods sFIRST..sLAST each open a connection
@@ -108,10 +138,18 @@ scale_grow() {
 	for i in $(seq "$first" "$last"); do names="$names $(short "$s")-s$i"; done
 	mkns_many $names || return 1
 	step "scale: $s: adding $(( last - first + 1 )) pods through CNI (to $size)"
+	: >"$WORK/neigh-$s.batch"
 	for i in $(seq "$first" "$last"); do
 		scale_add "$s" "s$i" || return 1
 		scale_add_us[$size/$s]="${scale_add_us[$size/$s]:-} $M_US"
+		scale_neigh "$s" "s$i" || return 1
+		[ $(( (i - first + 1) % 200 )) = 0 ] && [ "$i" != "$last" ] &&
+			step "scale: $s: $(( i - first + 1 ))/$(( last - first + 1 )) added," \
+				"last ADD $(( M_US / 1000 )) ms"
 	done
+	if [ -s "$WORK/neigh-$s.batch" ]; then
+		ip -n "$(ns "$(short "$s")-node")" -batch "$WORK/neigh-$s.batch" || return 1
+	fi
 	scale_hold "$s" "$first" "$last" || return 1
 	scale_n[$s]=$size
 	step "scale: $s: $size pods, added in $(scale_add_total "$size/$s") s" \
@@ -171,7 +209,9 @@ measure_scale() {
 						record "scale-p2p@$size" "$s" "$M_PPS"
 						LINE=$(pps_line rx) ;;
 					snat) measure_snat snat-pps "$s" "scale-snat@$size" || return 1 ;;
-					cps) measure_snat snat-cps "$s" "scale-cps@$size" || return 1 ;;
+					cps) conn_pod[$s]=s$(( size - 3 ))
+						measure_snat snat-cps "$s" "scale-cps@$size" || return 1
+						conn_pod[$s]="" ;;
 					esac
 					step "scale $size pods, round $r/$scale_rounds  $(printf '%-5s %-10s' "$m" "$s") $LINE"
 				done

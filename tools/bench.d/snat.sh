@@ -103,12 +103,13 @@ ct_drops() {	# drop + early_drop + insert_failed, summed over CPUs (hex)
 declare -A conn_next	# next 5-tuple index per setup
 conn_next[bridge]=0
 conn_next[bridgeless]=0
+declare -A conn_pod	# the client pod per setup when not tx (scale.sh)
 
 # conn_run SETUP SECONDS CONNRATE-OPTIONS...: a connrate client in the
 # setup's pod, continuing its sequence of 5-tuples; sets C_rate, C_failed,
 # C_timeouts, C_opened
 conn_run() {
-	local setup=$1 secs=$2 out tx=$(ns "$(short "$1")-tx") range=$sports
+	local setup=$1 secs=$2 out tx=$(ns "$(short "$1")-${conn_pod[$1]:-tx}") range=$sports
 	shift 2
 	[ -n "$range" ] || range=$(ip netns exec "$tx" sysctl -n \
 		net.ipv4.ip_local_port_range | awk '{ print $1 "-" $2 }')
