@@ -39,13 +39,7 @@ cnib_conf() {
   "cniVersion": "1.0.0",
   "name": "$P-cni-$1",
   $(plugin_json "$1"),
-  "ipam": {
-    "type": "host-local",
-    "ranges": [ [ { "subnet": "$POD_CIDR",
-                    "rangeStart": "10.244.1.100", "rangeEnd": "10.244.1.250" } ] ],
-    "routes": [ { "dst": "0.0.0.0/0" } ],
-    "dataDir": "$IPAM"
-  }
+$(pod_ipam_json 10.244.1.100 10.244.1.250)
 }
 EOC
 }

@@ -61,13 +61,14 @@ ext_link() {
 		net.ipv4.icmp_ratemask=6168
 }
 
-# pod_ipam_json: host-local over the pod range, this run's dataDir
+# pod_ipam_json [FIRST LAST]: host-local over the pod range (default
+# 10.244.4.1-10.244.11.254), this run's dataDir
 pod_ipam_json() {
 	cat <<EOF
   "ipam": {
     "type": "host-local",
     "ranges": [ [ { "subnet": "$POD_CIDR",
-                    "rangeStart": "10.244.4.1", "rangeEnd": "10.244.11.254" } ] ],
+                    "rangeStart": "${1:-10.244.4.1}", "rangeEnd": "${2:-10.244.11.254}" } ] ],
     "routes": [ { "dst": "0.0.0.0/0" } ],
     "dataDir": "$IPAM"
   }
