@@ -49,7 +49,7 @@ machine() {
 	printf 'cores\t%s online (%s)\n' "$(nproc)" "$(lscpu 2>/dev/null | sed -n 's/^Thread(s) per core: */threads per core: /p')"
 	printf 'memory\t%s\n' "$mem"
 	printf 'kernel\t%s (uname -r), %s\n' "$(uname -r)" "${os:-?}"
-	printf 'date\t%s, %s s\n' "$DATE0" "$(( ${EPOCHSECONDS:-0} - T_START ))"
+	printf 'date\t%s, the run took %s s\n' "$DATE0" "$(( ${EPOCHSECONDS:-0} - T_START ))"
 	printf 'command\t%s\n' "$(code "$CMDLINE")"
 	printf 'rounds\t%s x %s s per measurement, alternating %s\n' "$rounds" "$seconds" "$order"
 }
@@ -165,7 +165,13 @@ document() {
 		para "Pods on the node (tx, rx and pods added through the CNI plugins, each holding" \
 			"one idle TCP connection to ext open through the NAT), $scale_rounds rounds per size." \
 			"Cells: median (min-max). ADD: one CNI ADD at a time, untimed netns creation." \
-			"state: bridgeless map memory (bytes_memlock) or the bridge node's nat rules and conntrack entries."
+			"New connections come from the pod added last (the bridge's ipMasq rules are" \
+			"walked in the order the pods were added). state: bridgeless map memory" \
+			"(bytes_memlock, preallocated, so it does not grow with the pods) or the bridge" \
+			"node's nat rules and conntrack entries (including the closed connections of" \
+			"earlier rounds, as bridgeless's NAT map holds them until \`nat gc\`). The pods get" \
+			"permanent neighbour entries: the kernel's neighbour table is shared by all" \
+			"namespaces and its limit (gc_thresh3) is the machine's, which a bench must not raise."
 		[ -n "$SCALE_DONE" ] || para "not measured"
 		img bench-scale.png "scale"
 		[ -z "$SCALE_DONE" ] || scale_table | table
