@@ -80,7 +80,7 @@ scale_chart() {
 	done
 	{
 		gp_head "$DOCS/bench-scale.png" 2 2 "scale: pods on the node (bridge = CNI bridge + ipMasq, br-nf on)"
-		echo "set logscale x; set xlabel 'pods'; set key bottom left; set xrange [*:*]"
+		echo "set logscale x; set xlabel 'pods'; set key bottom left; set xrange [*:*]; set offsets graph 0.05, graph 0.05, graph 0.08, 0"
 		for p in "p2p:pod to pod, 64-byte UDP:packets/s" "snat:pod to outside through NAT, 64-byte UDP:packets/s" \
 			"cps:new TCP connections/s through NAT:conn/s" "add:CNI ADD per pod, p50:ms"; do
 			m=${p%%:*}; p=${p#*:}; title=${p%%:*}; unit=${p#*:}
