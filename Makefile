@@ -2,7 +2,7 @@
 # make            build build/bridgeless (BPF objects embedded as skeletons)
 # make test       install missing Debian packages, build, run every test
 # make demo       install missing Debian packages, build, run the sandboxed demo
-# make bench      benchmark against bare veth and the CNI bridge plugin (pod to pod, SNAT)
+# make bench      benchmark against bare veth and the CNI bridge plugin; writes docs/BENCHMARKS.md
 # make install    install build/bridgeless and the CNI plugin (see README)
 
 BUILD    ?= build

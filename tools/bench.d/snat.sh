@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# tools/bench: scenario 2, pod to a server in the ext netns through SNAT
+# (the pod's source translated to the node IP 198.51.100.2), for
+#
+#   bridge      "ipMasq": true puts the pod's traffic through iptables
+#               MASQUERADE and conntrack in the node netns
+#               (bridge-nf-call-iptables=1 there)
+#   bridgeless  SNAT in BPF (`node init --nat-ports 20000-65535`)
+#
+# (bridge-nonf cannot masquerade and takes no part.) Sourced by tools/bench.
+#
+#   snat-pps  64-byte UDP packets per second, one flow with a fixed 5-tuple
+#             (pod:40001 -> 203.0.113.10:9): the per-packet cost of an
+#             established mapping, not of creating mappings. Counted as rx of
+#             the ext netns's eth0 (what the NAT delivered); the number of
+#             them that reached ext's UDP layer is shown as a cross-check
+#             (untranslated sources fail rp_filter there).
+#   snat-tcp  TCP throughput, one iperf3 stream pod -> ext, client on CPU 0,
+#             server on CPU 1.
+#   snat-cps  new TCP connections per second with tools/connrate (built into
+#             build/connrate by tools/bench): 32 connections in flight, each
+#             connect, send 1 byte, the server closes, close. Every
+#             connection of the run has a 5-tuple of its own (the source
+#             ports of the pod's ephemeral range, 32768-60999, in turn, times
+#             16 server ports: 451k tuples before one repeats), so each is a
+#             new NAT mapping or conntrack entry. Client on CPU 0, server on
+#             CPU 1. Before each bridgeless round `bridgeless nat gc` runs
+#             (outside the window; nothing runs it automatically yet) and the
+#             NAT counters (nat_new, drop_nat_no_port) are shown; on the
+#             bridge side the node netns's conntrack count and drops are shown.
+
+CONN_PORT=6000		# connrate listens on CONN_PORT .. CONN_PORT+CONN_NPORTS-1
+CONN_NPORTS=16
+
+# start_servers SETUP: iperf3 and connrate listening in the setup's ext netns
+start_servers() {
+	local ext=$(ns "$(short "$1")-ext") i tcp=0 cps=0
+	want_scen snat-tcp && tcp=1
+	{ want_scen snat-cps || want_scen scale; } && cps=1
+	if [ $tcp = 1 ]; then
+		ip netns exec "$ext" taskset -c "$SERVER_CPU" iperf3 -s \
+			-B "$SERVER_IP" -p "$IPERF_PORT" >"$WORK/$1.iperf3-server.log" 2>&1 &
+		SERVER_PIDS="$SERVER_PIDS $!"
+	fi
+	if [ $cps = 1 ]; then
+		ip netns exec "$ext" taskset -c "$SERVER_CPU" "$CONNRATE" server \
+			"$SERVER_IP" "$CONN_PORT" "$CONN_NPORTS" \
+			>"$WORK/$1.connrate-server.log" 2>&1 &
+		SERVER_PIDS="$SERVER_PIDS $!"
+	fi
+	for i in $(seq 50); do
+		{ [ $cps = 0 ] || grep -q ready "$WORK/$1.connrate-server.log"; } &&
+		{ [ $tcp = 0 ] ||
+			ip netns exec "$ext" ss -Hltn "sport = :$IPERF_PORT" | grep -q .; } &&
+			return 0
+		sleep 0.1
+	done
+	log "$1: servers in $ext did not start:"
+	cat "$WORK/$1".*-server.log >&2
+	return 1
+}
+
+# prepare_snat SETUP: the pod reaches the server only through real SNAT
+prepare_snat() {
+	local s=$(short "$1") tx ext sip
+	tx=$(ns "$s-tx"); ext=$(ns "$s-ext")
+	sip=$(ns_ip "$tx")
+	if ip -n "$ext" route get "$sip" >/dev/null 2>&1; then
+		log "$1: ext netns has a route to pod $sip; SNAT would not be tested"
+		return 1
+	fi
+	start_servers "$1" || return 1
+	trafgen_cfg "snat-$1" "$tx" "$SERVER_IP" 40001 || return 1
+	if want_scen snat-cps || want_scen scale; then
+		conn_run "$1" 0.3 -w 0 -c 4 && [ "${C_rate%.*}" -gt 0 ] ||
+			{ log "$1: TCP connections through SNAT fail"; return 1; }
+	fi
+	log "$1: $sip -> $SERVER_IP through SNAT works (ext has no route back)"
+}
+
+# NAT / conntrack state around a connection run
+bl_counter() {	# bl_counter NAME...: packets of bridgeless counters
+	bl stats --json | jq -r --arg n "$*" '. as $r | ($n | split(" "))[] |
+		($r.counters[.].packets // 0)'
+}
+ct_count() {
+	nsenter --net="/run/netns/$(ns b-node)" cat /proc/sys/net/netfilter/nf_conntrack_count \
+		2>/dev/null || echo 0
+}
+ct_drops() {	# drop + early_drop + insert_failed, summed over CPUs (hex)
+	nsenter --net="/run/netns/$(ns b-node)" cat /proc/net/stat/nf_conntrack 2>/dev/null |
+		awk 'function hex(x,   i, v) { v = 0; x = tolower(x)
+			for (i = 1; i <= length(x); i++)
+				v = v * 16 + index("0123456789abcdef", substr(x, i, 1)) - 1
+			return v }
+		NR == 1 { for (i = 1; i <= NF; i++)
+			if ($i == "drop" || $i == "early_drop" || $i == "insert_failed") c[i]
+			next }
+		{ for (i in c) s += hex($i) }
+		END { print s + 0 }'
+}
+
+declare -A conn_next	# next 5-tuple index per setup
+conn_next[bridge]=0
+conn_next[bridgeless]=0
+declare -A conn_pod	# the client pod per setup when not tx (scale.sh)
+
+# conn_run SETUP SECONDS CONNRATE-OPTIONS...: a connrate client in the
+# setup's pod, continuing its sequence of 5-tuples; sets C_rate, C_failed,
+# C_timeouts, C_opened
+conn_run() {
+	local setup=$1 secs=$2 out tx=$(ns "$(short "$1")-${conn_pod[$1]:-tx}") range=$sports
+	shift 2
+	[ -n "$range" ] || range=$(ip netns exec "$tx" sysctl -n \
+		net.ipv4.ip_local_port_range | awk '{ print $1 "-" $2 }')
+	run_fg ip netns exec "$tx" taskset -c "$SENDER_CPU" \
+		"$CONNRATE" client "$SERVER_IP" "$CONN_PORT" "$CONN_NPORTS" "$secs" \
+		-i "${conn_next[$setup]}" -p "$range" "$@" >"$WORK/$setup.connrate.out" 2>&1
+	out=$(cat "$WORK/$setup.connrate.out")
+	case "$out" in
+	conns=*) ;;
+	*) log "$setup: connrate failed: $out"; return 1 ;;
+	esac
+	C_rate="" C_failed="" C_timeouts="" C_next=""
+	eval "$(echo "$out" | tr ' ' '\n' | sed -n 's/^\([a-z]*\)=\([0-9.]*\)$/C_\1=\2/p')"
+	[ -n "$C_next" ] || { log "$setup: connrate output: $out"; return 1; }
+	C_opened=$((C_next - conn_next[$setup]))
+	conn_next[$setup]=$C_next
+}
+
+# measure_cps SETUP: sets M_CPS, M_FAIL, M_TMO and M_NOTE
+M_NOPORT=0 M_CTDROP=0 CT_MAX_SEEN=0
+measure_cps() {
+	local setup=$1 gc="" n0 d0 n1 d1
+	M_NOTE=""
+	if [ "$setup" = bridgeless ]; then
+		# Mappings of closed connections expire after 10 s idle; nothing
+		# collects them automatically yet.
+		gc=$(bl nat gc 2>&1) || { log "bridgeless nat gc failed: $gc"; return 1; }
+		gc=$(echo "$gc" | sed -n 's/.*, \([0-9]*\) mappings expired.*, \([0-9]*\) live/gc expired \1, \2 live/p')
+		set -- $(bl_counter nat_new drop_nat_no_port); n0=$1 d0=$2
+	else
+		n0=$(ct_count); d0=$(ct_drops)
+	fi
+	others_during conn_run "$setup" "$seconds" -c "$inflight" -w 0.5 || return 1
+	M_CPS=$C_rate M_FAIL=$C_failed M_TMO=$C_timeouts
+	if [ "$setup" = bridgeless ]; then
+		set -- $(bl_counter nat_new drop_nat_no_port); n1=$1 d1=$2
+		M_NOTE="$C_opened opened, nat_new +$((n1 - n0)), drop_nat_no_port +$((d1 - d0)); $gc"
+		M_NOPORT=$((M_NOPORT + d1 - d0))
+	else
+		n1=$(ct_count); d1=$(ct_drops)
+		M_NOTE="$C_opened opened, conntrack entries $n0 -> $n1, conntrack drops +$((d1 - d0))"
+		M_CTDROP=$((M_CTDROP + d1 - d0))
+		[ "$n1" -gt "$CT_MAX_SEEN" ] && CT_MAX_SEEN=$n1
+	fi
+	sleep 0.3
+}
+
+SNAT_UNTRANSLATED=""
+# measure_snat SCENARIO SETUP [METRIC]: one measurement, recorded under
+# METRIC (default the scenario); sets LINE
+measure_snat() {
+	local sc=$1 setup=$2 m=${3:-$1} s=$(short "$2")
+	case "$sc" in
+	snat-pps)
+		measure_pps "snat-$setup" "$(ns "$s-tx")" "$(ns "$s-ext")" || return 1
+		record "$m" "$setup" "$M_PPS"
+		LINE=$(pps_line ext)
+		# untranslated packets fail ext's rp_filter before UDP
+		if awk -v p="$M_PPS" -v u="$M_UDP" 'BEGIN { exit !(u < 0.9 * p) }'; then
+			SNAT_UNTRANSLATED="$SNAT_UNTRANSLATED $m/$setup"
+		fi ;;
+	snat-tcp)
+		others_during measure_iperf "snat-$setup" "$(ns "$s-tx")" "$SERVER_IP" 1 || return 1
+		record "$m" "$setup" "$(awk -v b="$M_BPS" 'BEGIN { printf "%.2f", b / 1e9 }')"
+		LINE=$(printf '%10.2f Gbit/s  (retransmits %s; other processes: %d%% of a CPU)' \
+			"$(awk -v b="$M_BPS" 'BEGIN { print b / 1e9 }')" "$M_RETR" "$M_OTHERS") ;;
+	snat-cps)
+		measure_cps "$setup" || return 1
+		record "$m" "$setup" "$M_CPS"
+		LINE=$(printf '%10s conn/s  (failed %s, timeouts %s; %s; other processes: %d%% of a CPU)' \
+			"$M_CPS" "$M_FAIL" "$M_TMO" "$M_NOTE" "$M_OTHERS") ;;
+	esac
+}
