@@ -19,8 +19,6 @@ run_bpf_cost() {
 	*) BPF_COST_STATUS="not measured: tools/bpf-cost has no --out option yet"; return 0 ;;
 	esac
 	args=(--out "$WORK/bpf-cost.tsv")
-	# fewer runs in --quick where the tool lets us say so
-	[ "$quick" = 1 ] && case "$help" in *--runs*) args+=(--runs 3) ;; esac
 	BPF_COST_CMD="tools/bpf-cost ${args[*]/#$WORK\/bpf-cost.tsv/FILE}"
 	if ! "$tool" "${args[@]}" >"$WORK/bpf-cost.log" 2>&1; then
 		BPF_COST_STATUS="not measured: tools/bpf-cost failed: $(tail -n 1 "$WORK/bpf-cost.log")"

@@ -102,9 +102,17 @@ scale_table() {
 	done
 }
 
+# the paths with what test_run reports and the same net of the empty
+# program run the same way (empty_loop for looping paths, empty_1 for the
+# *_cold ones)
 bpf_cost_table() {
-	printf 'path\tmedian ns\tmin ns\tmax ns\n'
-	cat "$BPF_COST_TSV"
+	local loop one
+	loop=$(bpf_cost_of empty_loop) one=$(bpf_cost_of empty_1)
+	printf 'path\tmedian ns\tmin ns\tmax ns\tnet of the empty program\n'
+	awk -F'\t' -v loop="$loop" -v one="$one" 'BEGIN { OFS = "\t" }
+		{ e = $1 ~ /_cold$/ ? one : loop
+		  net = ($1 ~ /^empty/ || e == "") ? "-" : $2 - e
+		  print $1, $2, $3, $4, net }' "$BPF_COST_TSV"
 }
 
 cni_table() {
@@ -179,7 +187,13 @@ document() {
 	if want_scen bpf-cost; then
 		h2 "4. BPF cost per packet (BPF_PROG_TEST_RUN)"
 		if [ -n "$BPF_COST_TSV" ]; then
-			para "$(code "$BPF_COST_CMD")"
+			para "$(code "$BPF_COST_CMD")" "(how each path is built and timed: the" \
+				"header of tools/bpf-cost). Looping paths run 250 times a call on" \
+				"the same packet; an empty program in the same loop (empty_loop)" \
+				"is test_run's own cost, and the last column takes it off. The" \
+				"*_cold paths rewrite the packet, so each call runs them once on" \
+				"a fresh copy; this VM flushes the TLB on every syscall (PTI" \
+				"without PCID), which they pay for, unlike a packet in a burst."
 			img bench-bpf-cost.png "BPF cost"
 			bpf_cost_table | table
 		else
