@@ -10,6 +10,13 @@ struct pod_add_req {
 	const char *netns;
 	uint32_t ip; /* 0: allocate from the pod CIDR */
 	const char *ifname; /* NULL: eth0 */
+	/*
+	 * Where set, called for the address (0: allocate) once the pod's
+	 * interfaces are made, before anything needs it (the CNI plugin waits
+	 * for its IPAM plugin here); its error is pod_add()'s, as it is.
+	 */
+	int (*get_ip)(void *arg, uint32_t *ip);
+	void *get_ip_arg;
 };
 
 /*
