@@ -253,11 +253,20 @@ cancel:
 	return err;
 }
 
+static void del_feed_ipam(void *arg)
+{
+	cni_ipam_feed(arg);
+}
+
 /*
- * The IPAM plugin is started first and starts up while the pod goes, but
- * gets its stdin, and with it the address to release, only once the pod is
- * gone: where that fails it is killed, having done nothing, and the address
- * stays held for the runtime's retry, as before.
+ * The IPAM plugin is started first and starts up while the pod goes; it
+ * gets its stdin, and with it the address to release, once the pod is out
+ * of the datapath (no endpoint, no programs), and releases it while the
+ * veth is deleted. Where the pod cannot be deleted before that, it is
+ * killed, having done nothing, and the address stays held for the
+ * runtime's retry, as before; a failure after that (deleting the veth or
+ * the records) leaves the address released and the pod for the retry,
+ * whose ADD of the same address would be refused meanwhile (ipam_reserve).
  */
 int cni_del(struct cni_req *r)
 {
@@ -272,12 +281,16 @@ int cni_del(struct cni_req *r)
 			cni_ipam_cancel(&ipam);
 			return cni_error_code(CNI_ERR_DATAPATH, lock);
 		}
-		err = pod_del(&r->ctx, r->pod_name);
+		err = pod_del_unplugged(&r->ctx, r->pod_name, del_feed_ipam, &ipam);
 		if (!err)
 			err = cni_rec_remove(&r->ctx, r->pod_name);
 		state_unlock(lock);
 		if (err) {
+			char saved[1024];
+
+			snprintf(saved, sizeof(saved), "%s", error_message());
 			cni_ipam_cancel(&ipam);
+			errorf_raw(err, "%s", saved);
 			return cni_error_code(CNI_ERR_DATAPATH,
 					      error_prefix(err, "pod %s", r->pod_name));
 		}

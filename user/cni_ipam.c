@@ -404,9 +404,11 @@ static int call_result(struct cni_ipam_call *c, json_t **result)
 		err = tries ? call_spawn(c) : 0;
 		if (err)
 			goto out;
-		err = collect(c->path, c->pid, c->in_fd, c->out_fd, in, in_len, &out,
-			      &out_len, &status);
+		/* What cni_ipam_feed() gave it already is not sent again. */
+		err = collect(c->path, c->pid, c->in_fd, c->out_fd, in + c->fed,
+			      in_len - c->fed, &out, &out_len, &status);
 		c->pid = 0;
+		c->fed = 0;
 		if (err) {
 			err = cni_error_code(CNI_ERR_IPAM,
 					     error_prefix(err, "ipam %s %s", r->ipam_type,
@@ -485,10 +487,40 @@ int cni_ipam_finish(struct cni_ipam_call *c, json_t **result)
 	return err;
 }
 
+void cni_ipam_feed(struct cni_ipam_call *c)
+{
+	const struct cni_req *r = c->req;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	ssize_t n;
+
+	if (!c->pid || c->in_fd < 0)
+		return;
+	fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
+	sigaction(SIGPIPE, &ign, &old);
+	while (c->fed < r->raw_len) {
+		n = write(c->in_fd, r->raw + c->fed, r->raw_len - c->fed);
+		if (n <= 0)
+			break; /* full (EAGAIN) or gone: cni_ipam_finish() sees to it */
+		c->fed += n;
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	if (c->fed == r->raw_len) {
+		close(c->in_fd);
+		c->in_fd = -1;
+	}
+}
+
 void cni_ipam_cancel(struct cni_ipam_call *c)
 {
 	int status;
+	json_t *res;
 
+	if (c->pid && c->fed) {
+		/* It may be acting already: let it finish, whatever it says. */
+		call_result(c, &res);
+		json_decref(res);
+		error_clear();
+	}
 	if (c->pid) {
 		/* It has had no stdin yet, so it has done nothing. */
 		kill(c->pid, SIGKILL);

@@ -138,7 +138,8 @@ static void slot_clear(const struct ctx *c, uint32_t slot)
  * Inside the pod: up (no IPv6 link-local), a link route to the gateway,
  * default via it. The address comes later, see add_steps().
  */
-static int configure_pod_side(struct nl *pnl, struct pod_rec *p, int *pod_ifindex)
+static int configure_pod_side(struct nl *pnl, const struct pod_rec *p,
+			      int *pod_ifindex)
 {
 	struct route_spec gw = { .dst = htonl(BL_GATEWAY_IP), .dst_len = 32,
 				 .scope = RT_SCOPE_LINK };
@@ -306,7 +307,7 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 		err = add_steps(c, req, &node, &pins, &hnl, &pnl, nsfd, p, made);
 
 	if (err) {
-		/* Roll back in reverse order; the veth takes its routes with it. */
+		/* Roll back, the endpoint first; the veth takes its routes with it. */
 		struct bl_endpoint_key key;
 
 		memcpy(key.ip, &p->ip, 4);
@@ -329,6 +330,12 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 }
 
 int pod_del(const struct ctx *c, const char *name)
+{
+	return pod_del_unplugged(c, name, NULL, NULL);
+}
+
+int pod_del_unplugged(const struct ctx *c, const char *name,
+		      void (*unplugged)(void *arg), void *arg)
 {
 	struct pinned pins = PINNED_INIT;
 	struct bl_endpoint_key key;
@@ -358,6 +365,8 @@ int pod_del(const struct ctx *c, const char *name)
 	slot_clear(c, p.slot);
 
 	pod_detach(c, &p);
+	if (unplugged)
+		unplugged(arg);
 
 	err = nl_open(&nl);
 	if (err)

@@ -27,6 +27,13 @@ struct pod_add_req {
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *out);
 /* Idempotent: a pod that does not exist is not an error. Caller holds the lock. */
 int pod_del(const struct ctx *c, const char *name);
+/*
+ * The same, calling unplugged(arg) once the pod is out of the datapath (no
+ * endpoint, no programs), before its veth (an RCU grace period or two) and
+ * its records go: the CNI plugin has the address released meanwhile.
+ */
+int pod_del_unplugged(const struct ctx *c, const char *name,
+		      void (*unplugged)(void *arg), void *arg);
 /* Attach (or move to new programs) the pod's host-veth programs. */
 int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
 	       int to_pod);
