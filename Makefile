@@ -60,8 +60,14 @@ $(USER_LIB): $(USER_OBJS)
 $(BUILD)/bridgeless: user/main.c $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) $(LDFLAGS) user/main.c $(USER_LIB) -o $@ $(LDLIBS)
 
+# The CNI plugin runs on hosts it is copied onto (`cni install`) and is
+# started for every ADD and DEL: libbpf, libjansson, libelf and zlib linked
+# in (fewer libraries for the host to have and for ld.so to load each time),
+# only libmnl (no archive in Debian) and libc shared.
+CNI_LDLIBS := -Wl,-Bstatic -lbpf -ljansson -lelf -lz -Wl,-Bdynamic -lmnl
+
 $(BUILD)/bridgeless-cni: user/cni_main.c $(USER_LIB) $(USER_HDRS)
-	$(CC) $(CFLAGS) $(LDFLAGS) user/cni_main.c $(USER_LIB) -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) user/cni_main.c $(USER_LIB) -o $@ $(CNI_LDLIBS)
 
 $(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)

@@ -9,7 +9,9 @@
 #ifndef BL_CNI_H
 #define BL_CNI_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <jansson.h>
 #include "state.h"
 
@@ -102,6 +104,34 @@ int cni_find_plugin(const char *cni_path, const char *type, char *out, size_t le
  * version both sides speak.
  */
 int cni_ipam_exec(const struct cni_req *req, const char *cmd, json_t **result);
+/*
+ * The same in two steps, so that the plugin's start-up (most of what a Go
+ * plugin costs) overlaps our own work: cni_ipam_start() spawns it with no
+ * stdin yet, so it can do nothing; cni_ipam_finish() gives it its stdin and
+ * returns what cni_ipam_exec() would (everything, where it could not be
+ * spawned early); cni_ipam_cancel() kills it instead, before it acted.
+ * Exactly one of the two ends every cni_ipam_start(). cni_ipam_feed() gives
+ * it its stdin without waiting, so it acts while we go on; a
+ * cni_ipam_cancel() after that lets it finish and drops its result.
+ */
+struct cni_call_env {
+	char **v;
+	size_t own; /* v[own..] were allocated here */
+};
+struct cni_ipam_call {
+	const struct cni_req *req;
+	const char *cmd;
+	char path[PATH_MAX];
+	struct cni_call_env env;
+	pid_t pid; /* 0: not running */
+	int in_fd, out_fd;
+	size_t fed; /* bytes of stdin it has had */
+};
+void cni_ipam_start(const struct cni_req *req, const char *cmd,
+		    struct cni_ipam_call *call);
+int cni_ipam_finish(struct cni_ipam_call *call, json_t **result);
+void cni_ipam_cancel(struct cni_ipam_call *call);
+void cni_ipam_feed(struct cni_ipam_call *call);
 /* The first IPv4 address of an IPAM result. */
 int cni_ipam_addr(json_t *result, struct ipam_addr *out);
 /* 1 if the IPAM plugin speaks CNI version v (VERSION), 0 if not. */

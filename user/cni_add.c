@@ -120,62 +120,104 @@ static unsigned int host_mtu(const struct pod_rec *p)
 	return li.mtu;
 }
 
+/* pod_add()'s get_ip: the address from the IPAM plugin started before. */
+struct add_ipam {
+	struct cni_req *r;
+	const struct node_rec *node;
+	struct cni_ipam_call call;
+	struct ipam_addr a;
+	int done; /* the plugin ran: 1 it gave an address, -1 it failed */
+	int err, code; /* ours, with its message in msg, not pod_add()'s */
+	char msg[1024];
+};
+
+static int add_ipam_fail(struct add_ipam *ai, int err)
+{
+	ai->err = err;
+	ai->code = cni_code;
+	snprintf(ai->msg, sizeof(ai->msg), "%s", error_message());
+	return err;
+}
+
+static int add_get_ip(void *arg, uint32_t *ip)
+{
+	struct add_ipam *ai = arg;
+	struct cni_req *r = ai->r;
+	json_t *ires = NULL;
+	char s1[16], s2[20];
+	int err;
+
+	err = cni_ipam_finish(&ai->call, &ires);
+	ai->done = err ? -1 : 1;
+	if (err)
+		return add_ipam_fail(ai, err);
+	if (!ires)
+		return add_ipam_fail(ai, cni_errorf(CNI_ERR_IPAM, -EINVAL,
+						    "ipam %s ADD: printed no result",
+						    r->ipam_type));
+	err = cni_ipam_addr(ires, &ai->a);
+	json_decref(ires);
+	if (err)
+		return add_ipam_fail(ai, err);
+	if (!cidr_contains(&ai->node->pod_cidr, ai->a.ip))
+		return add_ipam_fail(ai, cni_errorf(CNI_ERR_CONFIG, -EINVAL,
+			"ipam %s gave %s, outside the node's pod CIDR %s: make the ipam range the pod CIDR (`bridgeless cni install` writes such a conflist)",
+			r->ipam_type, ip_str(ai->a.ip, s1), cidr_str(&ai->node->pod_cidr, s2)));
+	*ip = ai->a.ip;
+	return 0;
+}
+
+/*
+ * The IPAM plugin is started first and starts up while the pod's
+ * interfaces are made; it gets its stdin, and with it the request for an
+ * address, only when pod_add() needs the address (add_get_ip). What is
+ * refused before that was refused without the plugin doing anything.
+ */
 int cni_add(struct cni_req *r, json_t **result)
 {
-	struct ipam_addr a = {};
+	struct add_ipam ai = { .r = r };
 	struct pod_add_req preq;
 	struct pod_rec p, old;
 	struct node_rec node;
-	char path[PATH_MAX], s1[16], s2[20];
-	json_t *ires = NULL;
+	char path[PATH_MAX];
 	int err, fd, lock;
 
 	*result = NULL;
+	cni_ipam_start(r, "ADD", &ai.call);
 	err = cni_node_ready(r, &node, CNI_ERR_TRY_LATER);
 	if (err)
-		return err;
+		goto cancel;
+	ai.node = &node;
 
 	/* Everything that can be refused without side effects, before IPAM. */
 	fd = netns_open(r->netns, path, sizeof(path));
-	if (fd == -ENOENT)
-		return cni_error_code(CNI_ERR_UNKNOWN_CONTAINER,
-				      error_prefix(fd, "CNI_NETNS"));
-	if (fd < 0)
-		return cni_error_code(CNI_ERR_ENV, error_prefix(fd, "CNI_NETNS"));
+	if (fd == -ENOENT) {
+		err = cni_error_code(CNI_ERR_UNKNOWN_CONTAINER,
+				     error_prefix(fd, "CNI_NETNS"));
+		goto cancel;
+	}
+	if (fd < 0) {
+		err = cni_error_code(CNI_ERR_ENV, error_prefix(fd, "CNI_NETNS"));
+		goto cancel;
+	}
 	close(fd);
 	err = pod_load(&r->ctx, r->pod_name, &old);
-	if (err != -ENOENT)
-		return cni_errorf(CNI_ERR_DATAPATH, -EEXIST,
-				  "container %s already has interface %s on network %s (pod %s): DEL it first",
-				  r->container_id, r->ifname, r->network, r->pod_name);
+	if (err != -ENOENT) {
+		err = cni_errorf(CNI_ERR_DATAPATH, -EEXIST,
+				 "container %s already has interface %s on network %s (pod %s): DEL it first",
+				 r->container_id, r->ifname, r->network, r->pod_name);
+		goto cancel;
+	}
 	error_clear();
-
-	err = cni_ipam_exec(r, "ADD", &ires);
-	if (err)
-		return err;
-	if (!ires) {
-		err = cni_errorf(CNI_ERR_IPAM, -EINVAL, "ipam %s ADD: printed no result",
-				 r->ipam_type);
-		return ipam_rollback(r, err);
-	}
-	err = cni_ipam_addr(ires, &a);
-	json_decref(ires);
-	if (err)
-		return ipam_rollback(r, err);
-	if (!cidr_contains(&node.pod_cidr, a.ip)) {
-		err = cni_errorf(CNI_ERR_CONFIG, -EINVAL,
-				 "ipam %s gave %s, outside the node's pod CIDR %s: make the ipam range the pod CIDR (`bridgeless cni install` writes such a conflist)",
-				 r->ipam_type, ip_str(a.ip, s1), cidr_str(&node.pod_cidr, s2));
-		goto rollback;
-	}
 
 	lock = state_lock(&r->ctx);
 	if (lock < 0) {
 		err = cni_error_code(CNI_ERR_DATAPATH, lock);
-		goto rollback;
+		goto cancel;
 	}
 	preq = (struct pod_add_req){ .name = r->pod_name, .netns = r->netns,
-				     .ip = a.ip, .ifname = r->ifname };
+				     .ifname = r->ifname, .get_ip = add_get_ip,
+				     .get_ip_arg = &ai };
 	err = pod_add(&r->ctx, &preq, &p);
 	if (!err) {
 		err = cni_rec_save(&r->ctx, p.name, r);
@@ -188,39 +230,71 @@ int cni_add(struct cni_req *r, json_t **result)
 		}
 	}
 	state_unlock(lock);
-	if (err) {
+	if (!ai.done)
+		cni_ipam_cancel(&ai.call); /* pod_add() failed before it asked */
+	if (err && ai.err) /* the IPAM plugin's or its address's */
+		cni_errorf(ai.code, ai.err, "%s", ai.msg);
+	else if (err)
 		cni_error_code(err == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER :
 						CNI_ERR_DATAPATH,
 			       error_prefix(err, "pod %s", r->pod_name));
-		goto rollback;
+	if (err) {
+		json_decref(ai.a.dns);
+		/* Only an address the plugin gave needs giving back. */
+		return ai.done == 1 ? ipam_rollback(r, err) : err;
 	}
 
-	*result = add_result(r, &p, host_mtu(&p), a.dns);
-	json_decref(a.dns);
+	*result = add_result(r, &p, host_mtu(&p), ai.a.dns);
+	json_decref(ai.a.dns);
 	return 0;
 
-rollback:
-	json_decref(a.dns);
-	return ipam_rollback(r, err);
+cancel:
+	cni_ipam_cancel(&ai.call);
+	return err;
 }
 
+static void del_feed_ipam(void *arg)
+{
+	cni_ipam_feed(arg);
+}
+
+/*
+ * The IPAM plugin is started first and starts up while the pod goes; it
+ * gets its stdin, and with it the address to release, once the pod is out
+ * of the datapath (no endpoint, no programs), and releases it while the
+ * veth is deleted. Where the pod cannot be deleted before that, it is
+ * killed, having done nothing, and the address stays held for the
+ * runtime's retry, as before; a failure after that (deleting the veth or
+ * the records) leaves the address released and the pod for the retry,
+ * whose ADD of the same address would be refused meanwhile (ipam_reserve).
+ */
 int cni_del(struct cni_req *r)
 {
+	struct cni_ipam_call ipam;
 	int lock, err = 0;
 
+	cni_ipam_start(r, "DEL", &ipam);
 	/* Nothing of ours can exist without the state dir; do not create it. */
 	if (access(r->ctx.state_dir, F_OK) == 0) {
 		lock = state_lock(&r->ctx);
-		if (lock < 0)
+		if (lock < 0) {
+			cni_ipam_cancel(&ipam);
 			return cni_error_code(CNI_ERR_DATAPATH, lock);
-		err = pod_del(&r->ctx, r->pod_name);
+		}
+		err = pod_del_unplugged(&r->ctx, r->pod_name, del_feed_ipam, &ipam);
 		if (!err)
 			err = cni_rec_remove(&r->ctx, r->pod_name);
 		state_unlock(lock);
-		if (err)
+		if (err) {
+			char saved[1024];
+
+			snprintf(saved, sizeof(saved), "%s", error_message());
+			cni_ipam_cancel(&ipam);
+			errorf_raw(err, "%s", saved);
 			return cni_error_code(CNI_ERR_DATAPATH,
 					      error_prefix(err, "pod %s", r->pod_name));
+		}
 	}
 	/* Always: the address may be held even where our part never was made. */
-	return cni_ipam_exec(r, "DEL", NULL);
+	return cni_ipam_finish(&ipam, NULL);
 }

@@ -68,8 +68,11 @@ static int pump(pid_t pid, int in_fd, const char *in, size_t in_len, int out_fd,
 	char *buf = malloc(cap);
 	ssize_t n;
 
-	if (!buf)
+	if (!buf) {
+		kill(pid, SIGKILL); /* it would wait for its stdin forever */
+		close(in_fd);
 		return -ENOMEM;
+	}
 	*out_len = 0;
 	fcntl(in_fd, F_SETFL, O_NONBLOCK);
 	if (in_len == 0) {
@@ -127,12 +130,7 @@ static int pump(pid_t pid, int in_fd, const char *in, size_t in_len, int out_fd,
 }
 
 /* Our environment with the CNI_* variables of this call. */
-struct call_env {
-	char **v;
-	size_t own; /* v[own..] were allocated here */
-};
-
-static int env_make(struct call_env *e, const struct cni_req *r, const char *cmd)
+static int env_make(struct cni_call_env *e, const struct cni_req *r, const char *cmd)
 {
 	const char *names[] = { "CNI_COMMAND=", "CNI_CONTAINERID=", "CNI_NETNS=",
 				"CNI_IFNAME=", "CNI_ARGS=" };
@@ -164,7 +162,7 @@ static int env_make(struct call_env *e, const struct cni_req *r, const char *cmd
 	return 0;
 }
 
-static void env_free(struct call_env *e)
+static void env_free(struct cni_call_env *e)
 {
 	size_t i;
 
@@ -176,15 +174,15 @@ static void env_free(struct call_env *e)
 	e->v = NULL;
 }
 
-/* Run plugin path; *status is its wait status, *out its stdout. */
-static int run(const char *path, char **envp, const char *in, size_t in_len,
-	       char **out, size_t *out_len, int *status)
+/*
+ * Start plugin path with its stdin and stdout on pipes (*in_fd, *out_fd);
+ * it gets nothing on its stdin until collect().
+ */
+static int spawn(const char *path, char **envp, pid_t *pid, int *in_fd, int *out_fd)
 {
 	posix_spawn_file_actions_t fa;
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	int in_p[2], out_p[2], err;
 	char *argv[] = { (char *)path, NULL };
-	pid_t pid;
 
 	if (pipe2(in_p, O_CLOEXEC))
 		return errorf(-errno, "pipe");
@@ -197,7 +195,7 @@ static int run(const char *path, char **envp, const char *in, size_t in_len,
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
-	err = -posix_spawn(&pid, path, &fa, NULL, argv, envp);
+	err = -posix_spawn(pid, path, &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in_p[0]);
 	close(out_p[1]);
@@ -206,11 +204,27 @@ static int run(const char *path, char **envp, const char *in, size_t in_len,
 		close(out_p[0]);
 		return errorf(err, "exec %s", path);
 	}
+	*in_fd = in_p[1];
+	*out_fd = out_p[0];
+	return 0;
+}
+
+/*
+ * Give the plugin spawn() started its stdin, read its stdout, reap it;
+ * *status is its wait status, *out its stdout. Closes both pipes.
+ */
+static int collect(const char *path, pid_t pid, int in_fd, int out_fd,
+		   const char *in, size_t in_len, char **out, size_t *out_len,
+		   int *status)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int err;
+
 	/* A plugin that exits before reading stdin must not kill us with SIGPIPE. */
 	sigaction(SIGPIPE, &ign, &old);
-	err = pump(pid, in_p[1], in, in_len, out_p[0], out, out_len);
+	err = pump(pid, in_fd, in, in_len, out_fd, out, out_len);
 	sigaction(SIGPIPE, &old, NULL);
-	close(out_p[0]);
+	close(out_fd);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
 	if (err == -ETIMEDOUT)
@@ -219,10 +233,23 @@ static int run(const char *path, char **envp, const char *in, size_t in_len,
 	return err;
 }
 
+/* Run plugin path; *status is its wait status, *out its stdout. */
+static int run(const char *path, char **envp, const char *in, size_t in_len,
+	       char **out, size_t *out_len, int *status)
+{
+	int in_fd, out_fd, err;
+	pid_t pid;
+
+	err = spawn(path, envp, &pid, &in_fd, &out_fd);
+	if (err)
+		return err;
+	return collect(path, pid, in_fd, out_fd, in, in_len, out, out_len, status);
+}
+
 /* The plugin's supportedVersions, as a new reference; NULL if it would not say. */
 static json_t *plugin_versions(const struct cni_req *r, const char *path)
 {
-	struct call_env e = {};
+	struct cni_call_env e = {};
 	char in[64], *out = NULL;
 	json_t *o, *list = NULL;
 	size_t out_len;
@@ -323,30 +350,69 @@ static int plugin_error(const struct cni_req *r, const char *cmd, const char *ou
 	return err;
 }
 
-int cni_ipam_exec(const struct cni_req *r, const char *cmd, json_t **result)
+/* Find the plugin and make the environment of the call. */
+static int call_prepare(const struct cni_req *r, const char *cmd,
+			struct cni_ipam_call *c)
 {
-	char path[PATH_MAX], *out = NULL, *in = r->raw, *conv = NULL;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->req = r;
+	c->cmd = cmd;
+	c->in_fd = c->out_fd = -1;
+	err = cni_find_plugin(r->path, r->ipam_type, c->path, sizeof(c->path));
+	if (err)
+		return err;
+	if (env_make(&c->env, r, cmd)) {
+		env_free(&c->env);
+		return cni_errorf(CNI_ERR_IPAM, -ENOMEM, "ipam: out of memory");
+	}
+	return 0;
+}
+
+static int call_spawn(struct cni_ipam_call *c)
+{
+	int err = spawn(c->path, c->env.v, &c->pid, &c->in_fd, &c->out_fd);
+
+	if (err) {
+		c->pid = 0;
+		return cni_error_code(CNI_ERR_IPAM, error_prefix(err, "ipam %s %s",
+								 c->req->ipam_type,
+								 c->cmd));
+	}
+	return 0;
+}
+
+/*
+ * The spawned plugin gets its stdin; its result or its CNI error. When it
+ * does not speak the request's version it is asked again in the newest
+ * version both sides speak.
+ */
+static int call_result(struct cni_ipam_call *c, json_t **result)
+{
+	const struct cni_req *r = c->req;
+	char *out = NULL, *in = r->raw, *conv = NULL;
 	size_t out_len, in_len = r->raw_len;
-	struct call_env e = {};
 	int err, status, tries;
 	json_t *res;
 
 	if (result)
 		*result = NULL;
-	err = cni_find_plugin(r->path, r->ipam_type, path, sizeof(path));
-	if (err)
-		return err;
-	if (env_make(&e, r, cmd)) {
-		env_free(&e);
-		return cni_errorf(CNI_ERR_IPAM, -ENOMEM, "ipam: out of memory");
-	}
 	for (tries = 0;; tries++) {
 		free(out);
 		out = NULL;
-		err = run(path, e.v, in, in_len, &out, &out_len, &status);
+		err = tries ? call_spawn(c) : 0;
+		if (err)
+			goto out;
+		/* What cni_ipam_feed() gave it already is not sent again. */
+		err = collect(c->path, c->pid, c->in_fd, c->out_fd, in + c->fed,
+			      in_len - c->fed, &out, &out_len, &status);
+		c->pid = 0;
+		c->fed = 0;
 		if (err) {
 			err = cni_error_code(CNI_ERR_IPAM,
-					     error_prefix(err, "ipam %s %s", r->ipam_type, cmd));
+					     error_prefix(err, "ipam %s %s", r->ipam_type,
+							  c->cmd));
 			goto out;
 		}
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -355,7 +421,7 @@ int cni_ipam_exec(const struct cni_req *r, const char *cmd, json_t **result)
 		if (tries == 0 && json_integer_value(json_object_get(res, "code")) ==
 					  CNI_ERR_VERSION) {
 			json_decref(res);
-			conv = downgraded_conf(r, path);
+			conv = downgraded_conf(r, c->path);
 			if (conv) {
 				in = conv;
 				in_len = strlen(conv);
@@ -364,7 +430,7 @@ int cni_ipam_exec(const struct cni_req *r, const char *cmd, json_t **result)
 		} else {
 			json_decref(res);
 		}
-		err = plugin_error(r, cmd, out, out_len, status);
+		err = plugin_error(r, c->cmd, out, out_len, status);
 		goto out;
 	}
 	if (result && out_len) {
@@ -373,7 +439,7 @@ int cni_ipam_exec(const struct cni_req *r, const char *cmd, json_t **result)
 			json_decref(res);
 			err = cni_errorf(CNI_ERR_IPAM, -EINVAL,
 					 "ipam %s %s: result is not a JSON object (%.200s)",
-					 r->ipam_type, cmd, out);
+					 r->ipam_type, c->cmd, out);
 			goto out;
 		}
 		*result = res;
@@ -381,8 +447,90 @@ int cni_ipam_exec(const struct cni_req *r, const char *cmd, json_t **result)
 out:
 	free(out);
 	free(conv);
-	env_free(&e);
 	return err;
+}
+
+int cni_ipam_exec(const struct cni_req *r, const char *cmd, json_t **result)
+{
+	struct cni_ipam_call c;
+	int err;
+
+	if (result)
+		*result = NULL;
+	err = call_prepare(r, cmd, &c);
+	if (!err)
+		err = call_spawn(&c);
+	if (!err)
+		err = call_result(&c, result);
+	env_free(&c.env);
+	return err;
+}
+
+void cni_ipam_start(const struct cni_req *r, const char *cmd,
+		    struct cni_ipam_call *c)
+{
+	/* Where it cannot be started now, cni_ipam_finish() says why. */
+	if (call_prepare(r, cmd, c) || call_spawn(c)) {
+		env_free(&c->env);
+		error_clear();
+	}
+}
+
+int cni_ipam_finish(struct cni_ipam_call *c, json_t **result)
+{
+	int err;
+
+	if (!c->pid)
+		return cni_ipam_exec(c->req, c->cmd, result);
+	err = call_result(c, result);
+	env_free(&c->env);
+	return err;
+}
+
+void cni_ipam_feed(struct cni_ipam_call *c)
+{
+	const struct cni_req *r = c->req;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	ssize_t n;
+
+	if (!c->pid || c->in_fd < 0)
+		return;
+	fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
+	sigaction(SIGPIPE, &ign, &old);
+	while (c->fed < r->raw_len) {
+		n = write(c->in_fd, r->raw + c->fed, r->raw_len - c->fed);
+		if (n <= 0)
+			break; /* full (EAGAIN) or gone: cni_ipam_finish() sees to it */
+		c->fed += n;
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	if (c->fed == r->raw_len) {
+		close(c->in_fd);
+		c->in_fd = -1;
+	}
+}
+
+void cni_ipam_cancel(struct cni_ipam_call *c)
+{
+	int status;
+	json_t *res;
+
+	if (c->pid && c->fed) {
+		/* It may be acting already: let it finish, whatever it says. */
+		call_result(c, &res);
+		json_decref(res);
+		error_clear();
+	}
+	if (c->pid) {
+		/* It has had no stdin yet, so it has done nothing. */
+		kill(c->pid, SIGKILL);
+		close(c->in_fd);
+		close(c->out_fd);
+		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+	}
+	env_free(&c->env);
 }
 
 int cni_ipam_addr(json_t *result, struct ipam_addr *out)

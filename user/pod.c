@@ -134,25 +134,24 @@ static void slot_clear(const struct ctx *c, uint32_t slot)
 	error_clear();
 }
 
-/* Inside the pod: IP/32, up, a link route to the gateway, default via it. */
-static int configure_pod_side(struct nl *pnl, const struct pod_rec *p)
+/*
+ * Inside the pod: up (no IPv6 link-local), a link route to the gateway,
+ * default via it. The address comes later, see add_steps().
+ */
+static int configure_pod_side(struct nl *pnl, const struct pod_rec *p,
+			      int *pod_ifindex)
 {
 	struct route_spec gw = { .dst = htonl(BL_GATEWAY_IP), .dst_len = 32,
 				 .scope = RT_SCOPE_LINK };
 	struct route_spec def = { .gateway = htonl(BL_GATEWAY_IP),
 				  .scope = RT_SCOPE_UNIVERSE };
 	struct link_info li;
-	char ip[16];
 	int err;
 
 	err = link_get(pnl, p->ifname, 0, &li);
 	if (err)
 		return error_prefix(err, "pod side");
-	gw.oif = def.oif = li.ifindex;
-	err = addr_add(pnl, li.ifindex, p->ip, 32);
-	if (err)
-		return error_prefix(err, "add address %s/32 to %s", ip_str(p->ip, ip),
-				    p->ifname);
+	*pod_ifindex = gw.oif = def.oif = li.ifindex;
 	link_no_ipv6_addrgen(pnl, li.ifindex);
 	err = link_set_up(pnl, li.ifindex);
 	if (err)
@@ -170,6 +169,11 @@ static int configure_pod_side(struct nl *pnl, const struct pod_rec *p)
 	return 0;
 }
 
+/*
+ * Everything that needs no address first (veth, both sides up, the pod's
+ * routes, the programs), then the address: req->get_ip, where set, waits
+ * for it here, so an IPAM plugin started before pod_add() runs meanwhile.
+ */
 static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		     const struct node_rec *node, struct pinned *pins,
 		     struct nl *hnl, struct nl *pnl, int nsfd, struct pod_rec *p,
@@ -180,7 +184,9 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	struct veth_spec veth;
 	struct link_info li, uplink;
 	struct route_spec host_route;
-	int err;
+	uint32_t want = req->ip;
+	char ip[16];
+	int err, pod_ifindex = 0;
 
 	err = link_get(hnl, NULL, node->uplink_ifindex, &uplink);
 	if (err)
@@ -192,11 +198,6 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		return errorf_raw(-EEXIST, "host interface %s already exists",
 				  p->host_ifname);
 	error_clear();
-
-	err = ipam_reserve(c, &node->pod_cidr, req->ip, p->name, &p->ip);
-	if (err)
-		return err;
-	made[0] = 1;
 
 	if ((err = random_mac(p->mac)) || (err = random_mac(p->host_mac)))
 		return err;
@@ -215,24 +216,37 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	p->host_ifindex = li.ifindex;
 	made[1] = 1;
 
-	err = configure_pod_side(pnl, p);
+	err = configure_pod_side(pnl, p, &pod_ifindex);
 	if (err)
 		return err;
 	link_no_ipv6_addrgen(hnl, p->host_ifindex);
 	err = link_set_up(hnl, p->host_ifindex);
 	if (err)
 		return error_prefix(err, "set %s up", p->host_ifname);
+	err = pod_attach(c, p, pins->from_pod, pins->to_pod);
+	if (err)
+		return err;
+	made[2] = 1;
+
+	if (req->get_ip) {
+		err = req->get_ip(req->get_ip_arg, &want);
+		if (err)
+			return err;
+	}
+	err = ipam_reserve(c, &node->pod_cidr, want, p->name, &p->ip);
+	if (err)
+		return err;
+	made[0] = 1;
+	err = addr_add(pnl, pod_ifindex, p->ip, 32);
+	if (err)
+		return error_prefix(err, "add address %s/32 to %s", ip_str(p->ip, ip),
+				    p->ifname);
 	host_route = (struct route_spec){ .dst = p->ip, .dst_len = 32,
 					  .oif = p->host_ifindex,
 					  .scope = RT_SCOPE_LINK };
 	err = route_add(hnl, &host_route);
 	if (err)
 		return error_prefix(err, "add host route to pod");
-
-	err = pod_attach(c, p, pins->from_pod, pins->to_pod);
-	if (err)
-		return err;
-	made[2] = 1;
 
 	err = slot_alloc(c, p->name, &p->slot);
 	if (err)
@@ -293,7 +307,7 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 		err = add_steps(c, req, &node, &pins, &hnl, &pnl, nsfd, p, made);
 
 	if (err) {
-		/* Roll back in reverse order; the veth takes its routes with it. */
+		/* Roll back, the endpoint first; the veth takes its routes with it. */
 		struct bl_endpoint_key key;
 
 		memcpy(key.ip, &p->ip, 4);
@@ -316,6 +330,12 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 }
 
 int pod_del(const struct ctx *c, const char *name)
+{
+	return pod_del_unplugged(c, name, NULL, NULL);
+}
+
+int pod_del_unplugged(const struct ctx *c, const char *name,
+		      void (*unplugged)(void *arg), void *arg)
 {
 	struct pinned pins = PINNED_INIT;
 	struct bl_endpoint_key key;
@@ -345,6 +365,8 @@ int pod_del(const struct ctx *c, const char *name)
 	slot_clear(c, p.slot);
 
 	pod_detach(c, &p);
+	if (unplugged)
+		unplugged(arg);
 
 	err = nl_open(&nl);
 	if (err)

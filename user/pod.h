@@ -10,6 +10,13 @@ struct pod_add_req {
 	const char *netns;
 	uint32_t ip; /* 0: allocate from the pod CIDR */
 	const char *ifname; /* NULL: eth0 */
+	/*
+	 * Where set, called for the address (0: allocate) once the pod's
+	 * interfaces are made, before anything needs it (the CNI plugin waits
+	 * for its IPAM plugin here); its error is pod_add()'s, as it is.
+	 */
+	int (*get_ip)(void *arg, uint32_t *ip);
+	void *get_ip_arg;
 };
 
 /*
@@ -20,6 +27,13 @@ struct pod_add_req {
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *out);
 /* Idempotent: a pod that does not exist is not an error. Caller holds the lock. */
 int pod_del(const struct ctx *c, const char *name);
+/*
+ * The same, calling unplugged(arg) once the pod is out of the datapath (no
+ * endpoint, no programs), before its veth (an RCU grace period or two) and
+ * its records go: the CNI plugin has the address released meanwhile.
+ */
+int pod_del_unplugged(const struct ctx *c, const char *name,
+		      void (*unplugged)(void *arg), void *arg);
 /* Attach (or move to new programs) the pod's host-veth programs. */
 int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
 	       int to_pod);
