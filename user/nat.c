@@ -16,7 +16,7 @@ const struct nat_timeouts nat_default_timeouts = {
 	.icmp = BL_NAT_TIMEOUT_ICMP,
 };
 
-/* BPF's bpf_ktime_get_ns() clock. */
+/* The clock of NAT's times in BPF (bpf_ktime_get_coarse_ns: the same, coarser). */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
