@@ -104,13 +104,18 @@ int from_pod(struct __sk_buff *skb)
 		return drop(skb, BL_DROP_SPOOF_MAC);
 	count_tx(skb, src->slot);
 
-	__builtin_memcpy(key.ip, &ip->daddr, 4);
-	dst = bpf_map_lookup_elem(&endpoints, &key);
-	if (dst)
-		return deliver_to_pod(skb, eth, ip, dst, BL_FWD_LOCAL);
-
-	/* An array entry always exists; before node init it is all zeroes. */
+	/*
+	 * An array entry always exists; before node init it is all zeroes
+	 * (pod CIDR 0/0). Pods' addresses all lie in the pod CIDR: traffic
+	 * leaving it needs no endpoint lookup.
+	 */
 	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask)) {
+		__builtin_memcpy(key.ip, &ip->daddr, 4);
+		dst = bpf_map_lookup_elem(&endpoints, &key);
+		if (dst)
+			return deliver_to_pod(skb, eth, ip, dst, BL_FWD_LOCAL);
+	}
 	if (!cfg || !cfg->node_ip)
 		return drop(skb, BL_DROP_NO_CONFIG);
 	if (in_prefix(ip->daddr, cfg->pod_cidr, cfg->pod_mask))

@@ -37,20 +37,20 @@ int from_uplink(struct __sk_buff *skb)
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl < 5)
 		return TC_ACT_OK;
 
-	__builtin_memcpy(key.ip, &ip->daddr, 4);
-	ep = bpf_map_lookup_elem(&endpoints, &key);
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg || !cfg->node_ip)
-		return ep ? deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK) : TC_ACT_OK;
-	if (ep) {
-		if ((cfg->flags & BL_CFG_MASQUERADE) && !no_masquerade(ip->saddr)) {
+	/* The node IP is never a pod's: its packets need no endpoint lookup. */
+	if (!cfg || !cfg->node_ip || ip->daddr != cfg->node_ip) {
+		__builtin_memcpy(key.ip, &ip->daddr, 4);
+		ep = bpf_map_lookup_elem(&endpoints, &key);
+		if (!ep)
+			return TC_ACT_OK;
+		if (cfg && cfg->node_ip && (cfg->flags & BL_CFG_MASQUERADE) &&
+		    !no_masquerade(ip->saddr)) {
 			nat_note_inbound(skb, ip, BL_NAT_INBOUND);
 			/* bpf_map_update_elem() leaves packet pointers valid */
 		}
 		return deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK);
 	}
-	if (ip->daddr != cfg->node_ip)
-		return TC_ACT_OK;
 	rc = snat_ingress(skb, cfg, ip, &pod_ip);
 	if (!rc)
 		return TC_ACT_OK;
