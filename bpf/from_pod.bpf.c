@@ -21,21 +21,43 @@
 /* The trace switch every program reads (lib/maps.h); its one definition. */
 __u32 trace_rate SEC(".data.trace_cfg") = 0;
 
-/* Leave the cluster with the node's address: route first, then translate. */
+/*
+ * Leave the cluster with the node's address: route first, then translate.
+ * An established flow's mapping keeps the FIB's answer (fwd_cache_ok): its
+ * packets are translated and sent without a FIB lookup.
+ */
 static __always_inline int snat_and_forward(struct __sk_buff *skb,
 					    const struct bl_config *cfg,
 					    struct iphdr *ip)
 {
 	struct bpf_fib_lookup params;
+	struct snat_pkt p = {};
+	struct bl_nat_entry *e;
 	struct ethhdr *eth;
-	int why;
+	int kind, why;
 
 	if (ip->ttl <= 1)
 		return pass(skb, BL_PASS_TTL);
+	p.now = nat_now();
+	kind = snat_parse(skb, ip, &p);
+	if (kind == SNAT_FLOW) {
+		p.e = e = nat_lookup(&p.t);
+		if (e && !(e->seen & BL_NAT_UNPAIRED) &&
+		    fwd_cache_ok(e, cfg, skb, p.now)) {
+			entry_touch(e, p.t.tcp_flags, p.now);
+			if (snat_rewrite(skb, cfg, &p, e))
+				return drop(skb, BL_DROP_NAT_UNSUPPORTED);
+			ip = ip_headers(skb, &eth);
+			if (!ip)
+				return drop(skb, BL_DROP_TRUNCATED);
+			return send_l2(skb, eth, ip, BL_NAT_EGRESS, e->fwd_ifindex,
+				       e->fwd_dmac, e->fwd_smac);
+		}
+	}
 	/* Not forwardable (another local address, no route...): host stack. */
 	if (!fib_route(skb, ip, cfg->node_ip, &params))
 		return pass(skb, BL_PASS_FIB);
-	why = snat_egress(skb, cfg, ip);
+	why = snat_egress(skb, cfg, &p, kind, &params);
 	if (why == BL_PASS_NAT_VIA_HOST)
 		return pass(skb, why);
 	if (why && why != BL_NAT_INBOUND_REPLY)

@@ -54,8 +54,14 @@ struct bl_config {
 	__u32 flags; /* BL_CFG_* */
 	__u16 nat_port_min; /* host byte order, inclusive */
 	__u16 nat_port_max;
+	/*
+	 * Forwarding generation: user space moves it on whenever what the
+	 * datapath may have cached from the FIB could be out of date (`node
+	 * init`); NAT entries cached under another generation look up again.
+	 */
+	__u32 fwd_gen;
 };
-_Static_assert(sizeof(struct bl_config) == 40, "bl_config layout");
+_Static_assert(sizeof(struct bl_config) == 44, "bl_config layout");
 
 #define BL_CFG_MASQUERADE (1u << 0) /* SNAT pod traffic leaving the cluster */
 
@@ -112,11 +118,31 @@ struct bl_nat_entry {
 	__u16 port; /* egress: node port; ingress: pod port (host order) */
 	__u8 seen; /* BL_NAT_SEEN_* */
 	__u8 pad;
-	__u64 created_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+	__u64 created_ns; /* CLOCK_MONOTONIC (at tick resolution) */
 	__u64 last_seen_ns;
 	__u64 packets;
+	/*
+	 * Egress entries of translated flows: the FIB's answer for the flow,
+	 * so that its packets skip bpf_fib_lookup(). Used while fwd_gen is the
+	 * config's, fwd_ns is less than BL_NAT_FWD_MAX_AGE_NS old and the
+	 * packet fits fwd_mtu; looked up again otherwise. An unresolved
+	 * neighbour is never cached (bpf_redirect_neigh resolves it).
+	 */
+	__u64 fwd_ns; /* when it was looked up; 0: nothing cached */
+	__u32 fwd_gen; /* bl_config.fwd_gen at the lookup */
+	__u32 fwd_ifindex; /* where to send */
+	__u8 fwd_dmac[6]; /* the next hop's MAC */
+	__u16 fwd_mtu; /* MTU of fwd_ifindex (at most 65535) */
+	__u8 fwd_smac[6]; /* fwd_ifindex's own MAC */
+	__u16 fwd_pad;
 };
-_Static_assert(sizeof(struct bl_nat_entry) == 32, "bl_nat_entry layout");
+_Static_assert(sizeof(struct bl_nat_entry) == 64, "bl_nat_entry layout");
+/*
+ * How long a cached forwarding decision is trusted without a new FIB lookup:
+ * route and neighbour changes user space does not announce (no fwd_gen
+ * change) reach an established flow within this time.
+ */
+#define BL_NAT_FWD_MAX_AGE_NS 1000000000ull
 
 /*
  * frags: the later fragments of a translated reply carry no ports; the first

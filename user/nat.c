@@ -16,12 +16,7 @@ const struct nat_timeouts nat_default_timeouts = {
 	.icmp = BL_NAT_TIMEOUT_ICMP,
 };
 
-/*
- * The clock of the NAT timestamps: BPF stamps them with
- * bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE, at most a tick behind
- * CLOCK_MONOTONIC and far cheaper to read on every packet), so an entry's
- * idle time reads at most a tick long.
- */
+/* The clock of NAT's times in BPF (bpf_ktime_get_coarse_ns: the same, coarser). */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -369,6 +369,18 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	if (err)
 		goto fail;
 	fill_config(&n, &uplink, &cfg);
+	{
+		struct bl_config prev;
+
+		/*
+		 * A new forwarding generation: NAT entries of a reused map
+		 * drop the next hops they cached before this init (the uplink
+		 * or its routes may have changed).
+		 */
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.config), &zero, &prev))
+			prev.fwd_gen = 0;
+		cfg.fwd_gen = prev.fwd_gen + 1;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY)) {
 		err = errorf(-errno, "write config map");
 		goto fail;

@@ -41,6 +41,27 @@ static __always_inline int fib_route(struct __sk_buff *skb, struct iphdr *ip,
 	return 0;
 }
 
+/* Count and trace a packet routed out of ifindex, and age it by one hop. */
+static __always_inline void routed(struct __sk_buff *skb, struct iphdr *ip,
+				   enum bl_counter reason, __u32 ifindex)
+{
+	ip_decrease_ttl(ip);
+	count(skb, reason);
+	trace(skb, reason, ifindex);
+}
+
+/* Route out of ifindex to a next hop whose MAC is known. */
+static __always_inline int send_l2(struct __sk_buff *skb, struct ethhdr *eth,
+				   struct iphdr *ip, enum bl_counter reason,
+				   __u32 ifindex, const __u8 *dmac, const __u8 *smac)
+{
+	routed(skb, ip, reason, ifindex);
+	/* MACs of a bpf_fib_lookup on the stack are 2-byte aligned: bytewise */
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	return bpf_redirect(ifindex, 0);
+}
+
 /*
  * Redirect along a route fib_route found. With a resolved neighbour the MACs
  * are written here; without one, bpf_redirect_neigh resolves it.
@@ -52,18 +73,14 @@ static __always_inline int fib_send(struct __sk_buff *skb, struct ethhdr *eth,
 {
 	struct bpf_redir_neigh nh = {};
 
-	ip_decrease_ttl(ip);
-	count(skb, reason);
-	trace(skb, reason, params->ifindex);
 	if (params->dmac[0] & 0x01) {
+		routed(skb, ip, reason, params->ifindex);
 		nh.nh_family = AF_INET;
 		nh.ipv4_nh = params->ipv4_dst;
 		return bpf_redirect_neigh(params->ifindex, &nh, sizeof(nh), 0);
 	}
-	/* params is on the stack with 2-byte-aligned MACs: copy bytewise */
-	__builtin_memcpy(eth->h_dest, params->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, params->smac, ETH_ALEN);
-	return bpf_redirect(params->ifindex, 0);
+	return send_l2(skb, eth, ip, reason, params->ifindex, params->dmac,
+		       params->smac);
 }
 
 /*

@@ -10,6 +10,7 @@
 #define BL_NAT_H
 
 #include <linux/icmp.h>
+#include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
@@ -145,11 +146,22 @@ static __always_inline __u8 tcp_seen(__u8 tcp_flags)
 	return seen;
 }
 
-static __always_inline void entry_touch(struct bl_nat_entry *e, __u8 tcp_flags)
+/*
+ * NAT's clock: CLOCK_MONOTONIC at tick resolution. The collector's timeouts
+ * are seconds, and the coarse clock costs a load where bpf_ktime_get_ns()
+ * reads the clock source (expensive under virtualisation) on every packet.
+ */
+static __always_inline __u64 nat_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline void entry_touch(struct bl_nat_entry *e, __u8 tcp_flags,
+					__u64 now)
 {
 	__u8 seen = tcp_seen(tcp_flags);
 
-	e->last_seen_ns = bpf_ktime_get_coarse_ns();
+	e->last_seen_ns = now;
 	e->packets++;
 	if ((e->seen | seen) != e->seen)
 		e->seen |= seen;
@@ -188,30 +200,72 @@ static __always_inline int rewrite(struct __sk_buff *skb, __u32 ip_csum_off,
 	return 0;
 }
 
+/* What a pod's packet is to NAT, before anything is translated. */
+enum snat_kind {
+	SNAT_UNSUPPORTED,
+	SNAT_LATER_FRAG, /* a later fragment: no ports */
+	SNAT_ICMP_ERROR, /* an ICMP error the pod sends */
+	SNAT_ECHO_REPLY, /* the pod answers a ping */
+	SNAT_FLOW, /* TCP, UDP or an echo request: it has a mapping of its own */
+};
+
+struct snat_pkt {
+	struct nat_tuple t;
+	struct l4_layout l;
+	__u32 l4_off;
+	__u64 now; /* nat_now() */
+	struct bl_nat_entry *e; /* SNAT_FLOW: its egress entry, or NULL */
+};
+
+/* Read the tuple of a pod's packet (no change to it). Returns a snat_kind. */
+static __always_inline int snat_parse(struct __sk_buff *skb, struct iphdr *ip,
+				      struct snat_pkt *p)
+{
+	p->t.saddr = ip->saddr;
+	p->t.daddr = ip->daddr;
+	p->t.proto = ip->protocol;
+	p->l4_off = IP_OFF + ip->ihl * 4;
+	if (ip->frag_off & bpf_htons(IP_OFFSET))
+		return SNAT_LATER_FRAG;
+	if (l4_layout(p->t.proto, BL_DIR_EGRESS, &p->l) ||
+	    read_ports(skb, p->l4_off, &p->t))
+		return SNAT_UNSUPPORTED;
+	if (p->t.proto == IPPROTO_ICMP && p->t.icmp_type == ICMP_ECHOREPLY)
+		return SNAT_ECHO_REPLY;
+	if (p->t.proto == IPPROTO_ICMP && p->t.icmp_type != ICMP_ECHO)
+		return SNAT_ICMP_ERROR;
+	return SNAT_FLOW;
+}
+
+/* The egress entry of the pod's tuple t, or NULL. */
+static __always_inline struct bl_nat_entry *nat_lookup(const struct nat_tuple *t)
+{
+	struct bl_nat_key ek;
+
+	key_from(&ek, t->saddr, t->daddr, t->sport, t->dport, t->proto,
+		 BL_DIR_EGRESS);
+	return bpf_map_lookup_elem(&nat, &ek);
+}
+
 /*
- * Find or make the egress mapping of tuple t. A new mapping keeps the pod's
+ * Make the mapping of tuple t, which has none. A new mapping keeps the pod's
  * port when it lies in the NAT range and is free towards this remote;
  * otherwise random ports of the range are tried, a bounded number of times.
  * Random, not the next ones: a pod's connections to one server come with
  * consecutive ports, and stepping one port on from a taken one would make
  * each new mapping collide with the last (a range of at most
- * BL_NAT_PORT_TRIES ports is walked in full instead). The ingress entry is claimed first (BPF_NOEXIST), so two
- * flows can never own one node port towards one remote.
+ * BL_NAT_PORT_TRIES ports is walked in full instead). The ingress entry is
+ * claimed first (BPF_NOEXIST), so two flows can never own one node port
+ * towards one remote.
  */
 static __always_inline struct bl_nat_entry *
-nat_mapping(struct __sk_buff *skb, const struct bl_config *cfg,
-	    const struct nat_tuple *t, enum bl_counter *why)
+nat_create(struct __sk_buff *skb, const struct bl_config *cfg,
+	   const struct nat_tuple *t, __u64 now, enum bl_counter *why)
 {
 	struct bl_nat_entry *e, ev = {}, iv = {};
 	struct bl_nat_key ek, ik;
 	__u32 lo = cfg->nat_port_min, size = cfg->nat_port_max - lo + 1, start, i;
 	__u16 port;
-
-	key_from(&ek, t->saddr, t->daddr, t->sport, t->dport, t->proto,
-		 BL_DIR_EGRESS);
-	e = bpf_map_lookup_elem(&nat, &ek);
-	if (e)
-		return e;
 
 	if (size == 0 || size > 65536)
 		size = 1;
@@ -221,7 +275,7 @@ nat_mapping(struct __sk_buff *skb, const struct bl_config *cfg,
 		start = bpf_get_prandom_u32() % size;
 	__builtin_memcpy(iv.addr, &t->saddr, 4);
 	iv.port = t->sport;
-	iv.created_ns = iv.last_seen_ns = bpf_ktime_get_coarse_ns();
+	iv.created_ns = iv.last_seen_ns = now;
 	for (i = 0; i < BL_NAT_PORT_TRIES; i++) {
 		if (i >= size)
 			break;
@@ -244,10 +298,12 @@ nat_mapping(struct __sk_buff *skb, const struct bl_config *cfg,
 	return NULL;
 
 claimed:
+	key_from(&ek, t->saddr, t->daddr, t->sport, t->dport, t->proto,
+		 BL_DIR_EGRESS);
 	__builtin_memcpy(ev.addr, &cfg->node_ip, 4);
 	ev.port = port;
-	ev.created_ns = iv.created_ns;
-	ev.last_seen_ns = iv.created_ns;
+	ev.created_ns = now;
+	ev.last_seen_ns = now;
 	if (bpf_map_update_elem(&nat, &ek, &ev, BPF_NOEXIST)) {
 		/* Another CPU made this flow's mapping meanwhile: use theirs. */
 		bpf_map_delete_elem(&nat, &ik);
@@ -258,6 +314,54 @@ claimed:
 	if (!e)
 		*why = BL_DROP_NAT_NO_PORT;
 	return e;
+}
+
+/*
+ * Keep the FIB's answer for the flow of egress entry e (see bl_nat_entry).
+ * An unresolved neighbour is not kept: the next packet looks up again.
+ */
+static __always_inline void fwd_cache_fill(struct bl_nat_entry *e,
+					   const struct bl_config *cfg,
+					   const struct bpf_fib_lookup *params,
+					   __u64 now)
+{
+	if (params->dmac[0] & 0x01) {
+		e->fwd_ns = 0;
+		return;
+	}
+	e->fwd_ifindex = params->ifindex;
+	/* a __u16: a device MTU of 65536 (lo) reads as 0 */
+	e->fwd_mtu = params->mtu_result ?: 0xffff;
+	__builtin_memcpy(e->fwd_dmac, params->dmac, ETH_ALEN);
+	__builtin_memcpy(e->fwd_smac, params->smac, ETH_ALEN);
+	e->fwd_gen = cfg->fwd_gen;
+	e->fwd_ns = now ?: 1;
+}
+
+/*
+ * 1 if the packet may go where e's cache says without a FIB lookup: same
+ * generation, not too old, and it fits the device the way the kernel's
+ * is_skb_forwardable() checks it (GSO packets are cut to size later).
+ */
+static __always_inline int fwd_cache_ok(const struct bl_nat_entry *e,
+					const struct bl_config *cfg,
+					struct __sk_buff *skb, __u64 now)
+{
+	return e->fwd_ns && e->fwd_gen == cfg->fwd_gen &&
+	       now - e->fwd_ns < BL_NAT_FWD_MAX_AGE_NS &&
+	       (skb->len <= (__u32)e->fwd_mtu + ETH_HLEN + 4 /* VLAN */ ||
+		skb->gso_size);
+}
+
+/* The source of a pod's packet -> the node IP and e's port. */
+static __always_inline int snat_rewrite(struct __sk_buff *skb,
+					const struct bl_config *cfg,
+					const struct snat_pkt *p,
+					const struct bl_nat_entry *e)
+{
+	return rewrite(skb, IP_CSUM_OFF, IP_SADDR_OFF, p->t.saddr, cfg->node_ip,
+		       p->l4_off, &p->l, bpf_htons(p->t.sport),
+		       bpf_htons(e->port), 1);
 }
 
 /* What to do with a reply to an inbound flow, by how it came in. */
@@ -300,59 +404,54 @@ static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
 }
 
 /*
- * Translate a pod's packet to the outside in place: source -> node IP and a
- * NAT port. Returns 0, or the counter of the drop reason.
+ * Translate a pod's packet of kind (snat_parse) to the outside in place:
+ * source -> node IP and a NAT port, making the mapping if needed and keeping
+ * the FIB's answer params in it for the flow's next packets. Returns 0, or
+ * the counter of the verdict (a drop reason, or for replies to inbound flows
+ * NAT_INBOUND_REPLY / PASS_NAT_VIA_HOST, the packet untouched).
  */
 static __always_inline int snat_egress(struct __sk_buff *skb,
 				       const struct bl_config *cfg,
-				       struct iphdr *ip)
+				       struct snat_pkt *p, int kind,
+				       const struct bpf_fib_lookup *params)
 {
 	enum bl_counter why = BL_DROP_NAT_UNSUPPORTED;
-	struct nat_tuple t = {};
 	struct bl_nat_entry *e;
-	struct l4_layout l;
-	__u32 l4_off = IP_OFF + ip->ihl * 4;
 	__be32 node_ip = cfg->node_ip;
 
-	t.saddr = ip->saddr;
-	t.daddr = ip->daddr;
-	t.proto = ip->protocol;
-	if (ip->frag_off & bpf_htons(IP_OFFSET)) {
+	switch (kind) {
+	case SNAT_LATER_FRAG:
 		/*
 		 * A later fragment has no ports; its source is the node IP
 		 * whatever the mapping, and the first fragment carried the L4
 		 * checksum change. Only the IP header needs rewriting.
 		 */
-		if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, t.saddr, node_ip, 4) ||
+		if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, p->t.saddr, node_ip, 4) ||
 		    bpf_skb_store_bytes(skb, IP_SADDR_OFF, &node_ip, 4, 0))
 			return BL_DROP_NAT_UNSUPPORTED;
 		return 0;
-	}
-	if (l4_layout(t.proto, BL_DIR_EGRESS, &l) || read_ports(skb, l4_off, &t))
-		return BL_DROP_NAT_UNSUPPORTED;
-	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHO &&
-	    t.icmp_type != ICMP_ECHOREPLY)
-		return icmp_error_from_pod(skb, l4_off, t.icmp_type);
-
-	if (t.proto == IPPROTO_ICMP && t.icmp_type == ICMP_ECHOREPLY) {
+	case SNAT_ICMP_ERROR:
+		return icmp_error_from_pod(skb, p->l4_off, p->t.icmp_type);
+	case SNAT_ECHO_REPLY:
 		/* Only as the answer to a ping that came in from outside. */
-		struct bl_nat_key ek;
-
-		key_from(&ek, t.saddr, t.daddr, t.sport, t.dport, t.proto,
-			 BL_DIR_EGRESS);
-		e = bpf_map_lookup_elem(&nat, &ek);
+		e = nat_lookup(&p->t);
 		if (!e)
 			return BL_DROP_NAT_UNSUPPORTED;
-	} else {
-		e = nat_mapping(skb, cfg, &t, &why);
+		break;
+	case SNAT_FLOW:
+		/* snat_and_forward() has looked for it already */
+		e = p->e ?: nat_create(skb, cfg, &p->t, p->now, &why);
 		if (!e)
 			return why;
+		break;
+	default:
+		return BL_DROP_NAT_UNSUPPORTED;
 	}
-	entry_touch(e, t.tcp_flags);
+	entry_touch(e, p->t.tcp_flags, p->now);
 	if (e->seen & BL_NAT_UNPAIRED)
 		return unpaired_verdict(e);
-	if (rewrite(skb, IP_CSUM_OFF, IP_SADDR_OFF, t.saddr, node_ip, l4_off, &l,
-		    bpf_htons(t.sport), bpf_htons(e->port), 1))
+	fwd_cache_fill(e, cfg, params, p->now);
+	if (snat_rewrite(skb, cfg, p, e))
 		return BL_DROP_NAT_UNSUPPORTED;
 	return 0;
 }
@@ -382,13 +481,13 @@ static __always_inline void nat_note_inbound(struct __sk_buff *skb,
 	e = bpf_map_lookup_elem(&nat, &k);
 	if (e) {
 		if (e->seen & how)
-			entry_touch(e, t.tcp_flags);
+			entry_touch(e, t.tcp_flags, nat_now());
 		return;
 	}
 	__builtin_memcpy(v.addr, &ip->daddr, 4);
 	v.port = t.dport;
 	v.seen = how | tcp_seen(t.tcp_flags);
-	v.created_ns = v.last_seen_ns = bpf_ktime_get_coarse_ns();
+	v.created_ns = v.last_seen_ns = nat_now();
 	v.packets = 1;
 	bpf_map_update_elem(&nat, &k, &v, BPF_NOEXIST);
 }
@@ -527,7 +626,7 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 	e = bpf_map_lookup_elem(&nat, &k);
 	if (!e)
 		return BL_NAT_REVERSE_MISS;
-	entry_touch(e, t.tcp_flags);
+	entry_touch(e, t.tcp_flags, nat_now());
 	__builtin_memcpy(&pod, e->addr, 4);
 	if (more_frags) {
 		__builtin_memcpy(fv.pod_ip, &pod, 4);

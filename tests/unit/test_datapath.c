@@ -502,6 +502,7 @@ static int write_config(struct env *env, bool configured)
 		cfg.flags = BL_CFG_MASQUERADE;
 		cfg.nat_port_min = NAT_LO;
 		cfg.nat_port_max = NAT_HI;
+		cfg.fwd_gen = 1; /* a first init's */
 	}
 	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ?
 		       -errno : 0;
@@ -1023,6 +1024,11 @@ static void neighbour_back(struct env *env)
 #define NODE_OUT(l4p, sp)                                                     \
 	.kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac, .saddr = NODE_IP, \
 	.daddr = SRV_IP, .ttl = 63, .l4 = (l4p), .sport = (sp)
+/* ... translated, for bpf_redirect_neigh to fill in the MACs. */
+#define NODE_OUT_UNRESOLVED(l4p, sp)                                          \
+	.kind = PK_IPV4, .dmac = host_a_mac, .smac = pod_a_mac,               \
+	.saddr = NODE_IP, .daddr = SRV_IP, .ttl = 63, .l4 = (l4p),            \
+	.sport = (sp)
 /* From the internet to the node on the uplink. */
 #define FROM_SRV(dst, l4p)                                                    \
 	.kind = PK_IPV4, .dmac = uplink_mac, .smac = ext_mac, .saddr = SRV_IP, \
@@ -1350,6 +1356,111 @@ static int v_udp_kept_twice(struct env *env, const struct pkt *got, char *why,
 	if (e.packets != 2) {
 		snprintf(why, n, "nat: egress entry packets %llu, want 2",
 			 (unsigned long long)e.packets);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The forwarding cache of the out_udp flow's egress entry. The FIB of the
+ * test namespace sends SRV_IP out of lo (index 1, all-zero MAC, MTU 65536,
+ * kept as 65535) to the permanent neighbour neigh_mac.
+ */
+static int out_udp_entry(struct env *env, struct bl_nat_entry *e)
+{
+	struct bl_nat_key k;
+
+	nat_key(&k, POD_A_IP, SRV_IP, KEPT_PORT, 53, IPPROTO_UDP, BL_DIR_EGRESS);
+	return bpf_map_lookup_elem(env->nat_fd, &k, e) ? -errno : 0;
+}
+
+static int out_udp_entry_write(struct env *env, const struct bl_nat_entry *e)
+{
+	struct bl_nat_key k;
+
+	nat_key(&k, POD_A_IP, SRV_IP, KEPT_PORT, 53, IPPROTO_UDP, BL_DIR_EGRESS);
+	return bpf_map_update_elem(env->nat_fd, &k, e, BPF_EXIST) ? -errno : 0;
+}
+
+static int v_fwd_cached(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	if (v_udp_kept_twice(env, got, why, n))
+		return -1;
+	if (out_udp_entry(env, &e)) {
+		snprintf(why, n, "nat: out_udp egress entry gone");
+		return -1;
+	}
+	if (!e.fwd_ns || e.fwd_gen != 1 || e.fwd_ifindex != POD_A_IFINDEX ||
+	    e.fwd_mtu != 65535 || memcmp(e.fwd_dmac, neigh_mac, ETH_ALEN) ||
+	    memcmp(e.fwd_smac, lo_mac, ETH_ALEN)) {
+		snprintf(why, n, "nat: forwarding cache ns %llu gen %u ifindex %u mtu %u dmac %02x..%02x, want set, 1, 1, 65535, neigh_mac",
+			 (unsigned long long)e.fwd_ns, e.fwd_gen, e.fwd_ifindex,
+			 e.fwd_mtu, e.fwd_dmac[0], e.fwd_dmac[5]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The FIB's answer changes after out_udp's mapping cached the old one. */
+static int cached_then_neighbour_gone(struct env *env)
+{
+	return setup_out_udp(env) ?: neighbour_gone(env);
+}
+
+static int cached_then_gen_bumped(struct env *env)
+{
+	struct bl_config cfg;
+	__u32 zero = 0;
+	int err = cached_then_neighbour_gone(env);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.fwd_gen++;
+	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+static int cached_then_aged(struct env *env)
+{
+	struct bl_nat_entry e;
+	int err = cached_then_neighbour_gone(env) ?: out_udp_entry(env, &e);
+
+	if (err)
+		return err;
+	e.fwd_ns -= BL_NAT_FWD_MAX_AGE_NS;
+	return out_udp_entry_write(env, &e);
+}
+
+/* A cached MTU the frame does not fit (lo's own fits anything). */
+static int cached_then_small_mtu(struct env *env)
+{
+	struct bl_nat_entry e;
+	int err = cached_then_neighbour_gone(env) ?: out_udp_entry(env, &e);
+
+	if (err)
+		return err;
+	e.fwd_mtu = 20;
+	return out_udp_entry_write(env, &e);
+}
+
+/* Looked up again, and the neighbour is unresolved: nothing cached. */
+static int v_fwd_relooked(struct env *env, const struct pkt *got, char *why,
+			  size_t n)
+{
+	struct bl_nat_entry e;
+
+	if (v_udp_kept_twice(env, got, why, n))
+		return -1;
+	if (out_udp_entry(env, &e)) {
+		snprintf(why, n, "nat: out_udp egress entry gone");
+		return -1;
+	}
+	if (e.fwd_ns) {
+		snprintf(why, n, "nat: an unresolved neighbour was cached (ifindex %u)",
+			 e.fwd_ifindex);
 		return -1;
 	}
 	return 0;
@@ -1911,6 +2022,46 @@ static const struct tcase cases[] = {
 	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
 	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
 	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT) }, .verify = v_udp_kept_twice },
+	/*
+	 * The mapping keeps the FIB's answer: the flow's next packets get the
+	 * same bytes without a lookup, so a neighbour gone since then does not
+	 * show. A new forwarding generation, an answer older than
+	 * BL_NAT_FWD_MAX_AGE_NS or a packet over the cached MTU looks up again
+	 * (and meets the unresolved neighbour: bpf_redirect_neigh, MACs left
+	 * to it, nothing cached).
+	 */
+	{ .name = "nat_fwd_cache_same_bytes", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_udp,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT) }, .verify = v_fwd_cached },
+	{ .name = "nat_fwd_cache_skips_fib", .prog = FROM_POD,
+	  .needs_fib = true, .setup = cached_then_neighbour_gone,
+	  .cleanup = neighbour_back,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT) }, .verify = v_fwd_cached },
+	{ .name = "nat_fwd_cache_stale_generation", .prog = FROM_POD,
+	  .needs_fib = true, .setup = cached_then_gen_bumped,
+	  .cleanup = neighbour_back,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT_UNRESOLVED(IPPROTO_UDP, KEPT_PORT) },
+	  .verify = v_fwd_relooked },
+	{ .name = "nat_fwd_cache_expired", .prog = FROM_POD,
+	  .needs_fib = true, .setup = cached_then_aged,
+	  .cleanup = neighbour_back,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT_UNRESOLVED(IPPROTO_UDP, KEPT_PORT) },
+	  .verify = v_fwd_relooked },
+	{ .name = "nat_fwd_cache_over_mtu", .prog = FROM_POD,
+	  .needs_fib = true, .setup = cached_then_small_mtu,
+	  .cleanup = neighbour_back,
+	  .in = { A_OUT(IPPROTO_UDP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .out = { NODE_OUT_UNRESOLVED(IPPROTO_UDP, KEPT_PORT) },
+	  .verify = v_fwd_relooked },
 	/*
 	 * Another flow owns the kept port towards this remote: another port
 	 * of the range, at random ...
