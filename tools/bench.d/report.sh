@@ -146,6 +146,8 @@ document() {
 	targets_table main | table
 	[ "${#TARGETS[@]}" -gt "$N_MAIN_TARGETS" ] &&
 		{ para "Targets of earlier issues:"; targets_table other | table; }
+	para "What limits the missed targets, with the profiles behind it: docs/LIMITS.md" \
+		"(written by hand, not by this run)."
 	if any_scen pod2pod; then
 		h2 "1. Pod to pod, same node"
 		para "Setups: bare veth pair (the physical limit), the reference CNI bridge plugin" \
