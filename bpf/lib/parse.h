@@ -8,6 +8,14 @@
 #include <bpf/bpf_helpers.h>
 
 /*
+ * When a pull is needed at all, this much is pulled (Ethernet, IPv4 and TCP
+ * headers without options, as far as the packet goes): one copy then also
+ * brings in the transport header, which the receiving stack would otherwise
+ * pull in a second round (ip_rcv pulls the IP header, UDP/TCP their own).
+ */
+#define BL_PULL_AHEAD (ETH_HLEN + 20 + 20)
+
+/*
  * Make the first len bytes of the packet directly readable. Packets from
  * AF_PACKET TX rings or GRO may carry headers in fragments; those are pulled
  * into the linear part, never skipped. Returns 0, or -1 if the packet is
@@ -15,11 +23,17 @@
  */
 static __always_inline int pull_headers(struct __sk_buff *skb, __u32 len)
 {
+	__u32 want = BL_PULL_AHEAD;
+
 	if ((void *)(long)skb->data + len <= (void *)(long)skb->data_end)
 		return 0;
 	if (skb->len < len)
 		return -1;
-	return bpf_skb_pull_data(skb, len) ? -1 : 0;
+	if (want < len)
+		want = len;
+	if (want > skb->len)
+		want = skb->len;
+	return bpf_skb_pull_data(skb, want) ? -1 : 0;
 }
 
 /*
