@@ -161,7 +161,9 @@ document() {
 	fi
 	if any_scen snat; then
 		h2 "2. Pod to outside through SNAT"
-		para "bridge: CNI bridge + ipMasq (iptables MASQUERADE, conntrack); bridgeless: SNAT" \
+		para "bare veth pair: the client's netns wired straight to the servers' by one veth" \
+			"pair, nothing translated (the physical limit of any path through a node);" \
+			"bridge: CNI bridge + ipMasq (iptables MASQUERADE, conntrack); bridgeless: SNAT" \
 			"in BPF. The bridge without netfilter cannot masquerade and takes no part."
 		img bench-snat.png "pod to outside through SNAT"
 		for m in snat-pps snat-tcp snat-cps; do metric_table "$m"; done

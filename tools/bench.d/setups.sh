@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # tools/bench: the setups, each in namespaces of its own. Sourced by tools/bench.
 #
-#   veth         a bare veth pair between two namespaces (the physical limit)
+#   veth         a bare veth pair between two namespaces (the physical limit).
+#                In the SNAT scenarios its receiving end holds the servers'
+#                address itself: the client reaches them over one veth pair,
+#                with no node, no NAT and no conntrack, the most any setup
+#                that crosses a node could do
 #   bridge       pods on a Linux bridge made by the reference CNI `bridge`
 #                plugin (host-local IPAM, "ipMasq": true, isGateway) in a node
 #                netns with net.bridge.bridge-nf-call-iptables=1, as
@@ -38,7 +42,12 @@ setup_veth() {
 	ip -n "$(ns a-tx)" addr add 10.250.0.2/24 dev eth0 &&
 	ip -n "$(ns a-rx)" addr add 10.250.0.3/24 dev eth0 &&
 	ip -n "$(ns a-tx)" link set eth0 up &&
-	ip -n "$(ns a-rx)" link set eth0 up
+	ip -n "$(ns a-rx)" link set eth0 up || return 1
+	any_scen snat || return 0
+	# the SNAT scenarios' servers, one hop away and not translated
+	ip -n "$(ns a-rx)" addr add "$SERVER_IP/32" dev lo &&
+	ip -n "$(ns a-tx)" route add "$SERVER_IP/32" via 10.250.0.3 dev eth0 &&
+	ext_sysctls a-rx
 }
 
 # ext_link NODE EXT: the design.md uplink between a node netns and its own
@@ -53,9 +62,14 @@ ext_link() {
 	ip -n "$node" addr add "$NODE_IP/24" dev uplink &&
 	ip -n "$node" link set uplink up &&
 	ip -n "$node" route add default via "$EXT_IP" || return 1
-	# Strict reverse-path filter: an untranslated pod source (no route
-	# back) is dropped before ext's sockets, so it never counts as served.
-	ip netns exec "$ext" sysctl -q -w net.ipv4.conf.all.rp_filter=1 \
+	ext_sysctls "$2"
+}
+
+# ext_sysctls NS: the servers' netns. Strict reverse-path filter: an
+# untranslated pod source (no route back) is dropped before the sockets, so
+# it never counts as served. ICMP answers rate-limited as udp.sh explains.
+ext_sysctls() {
+	ip netns exec "$(ns "$1")" sysctl -q -w net.ipv4.conf.all.rp_filter=1 \
 		net.ipv4.conf.eth0.rp_filter=1 \
 		net.ipv4.icmp_ratelimit=1000 net.ipv4.icmp_msgs_per_sec=1000 \
 		net.ipv4.icmp_ratemask=6168
@@ -176,7 +190,10 @@ setup_bridgeless() {
 
 label() {	# label SCENARIO SETUP: the setup's name in the tables
 	case "$2" in
-	veth) echo "bare veth pair" ;;
+	veth) case "$1" in
+		snat*) echo "bare veth pair (no node, no NAT)" ;;
+		*) echo "bare veth pair" ;;
+		esac ;;
 	bridge) case "$1" in
 		pod2pod*) echo "CNI bridge, br-nf-call-iptables=1" ;;
 		cni) echo "CNI bridge plugin (ipMasq, isGateway)" ;;

@@ -7,6 +7,9 @@
 #               (bridge-nf-call-iptables=1 there)
 #   bridgeless  SNAT in BPF (`node init --nat-ports 20000-65535`)
 #
+#   veth        the physical limit: the client's netns wired straight to
+#               the servers' by one veth pair (no node, no NAT, no conntrack)
+#
 # (bridge-nonf cannot masquerade and takes no part.) Sourced by tools/bench.
 #
 #   snat-pps  64-byte UDP packets per second, one flow with a fixed 5-tuple
@@ -32,9 +35,12 @@
 CONN_PORT=6000		# connrate listens on CONN_PORT .. CONN_PORT+CONN_NPORTS-1
 CONN_NPORTS=16
 
+# ext_of SETUP: the netns the servers listen in
+ext_of() { case "$1" in veth) ns a-rx ;; *) ns "$(short "$1")-ext" ;; esac; }
+
 # start_servers SETUP: iperf3 and connrate listening in the setup's ext netns
 start_servers() {
-	local ext=$(ns "$(short "$1")-ext") i tcp=0 cps=0
+	local ext=$(ext_of "$1") i tcp=0 cps=0
 	want_scen snat-tcp && tcp=1
 	{ want_scen snat-cps || want_scen scale; } && cps=1
 	if [ $tcp = 1 ]; then
@@ -63,9 +69,9 @@ start_servers() {
 # prepare_snat SETUP: the pod reaches the server only through real SNAT
 prepare_snat() {
 	local s=$(short "$1") tx ext sip
-	tx=$(ns "$s-tx"); ext=$(ns "$s-ext")
+	tx=$(ns "$s-tx"); ext=$(ext_of "$1")
 	sip=$(ns_ip "$tx")
-	if ip -n "$ext" route get "$sip" >/dev/null 2>&1; then
+	if [ "$1" != veth ] && ip -n "$ext" route get "$sip" >/dev/null 2>&1; then
 		log "$1: ext netns has a route to pod $sip; SNAT would not be tested"
 		return 1
 	fi
@@ -75,7 +81,11 @@ prepare_snat() {
 		conn_run "$1" 0.3 -w 0 -c 4 && [ "${C_rate%.*}" -gt 0 ] ||
 			{ log "$1: TCP connections through SNAT fail"; return 1; }
 	fi
-	log "$1: $sip -> $SERVER_IP through SNAT works (ext has no route back)"
+	if [ "$1" = veth ]; then
+		log "$1: $sip -> $SERVER_IP works (one veth pair, not translated)"
+	else
+		log "$1: $sip -> $SERVER_IP through SNAT works (ext has no route back)"
+	fi
 }
 
 # NAT / conntrack state around a connection run
@@ -101,6 +111,7 @@ ct_drops() {	# drop + early_drop + insert_failed, summed over CPUs (hex)
 }
 
 declare -A conn_next	# next 5-tuple index per setup
+conn_next[veth]=0
 conn_next[bridge]=0
 conn_next[bridgeless]=0
 declare -A conn_pod	# the client pod per setup when not tx (scale.sh)
@@ -133,7 +144,9 @@ M_NOPORT=0 M_CTDROP=0 CT_MAX_SEEN=0
 measure_cps() {
 	local setup=$1 gc="" n0 d0 n1 d1
 	M_NOTE=""
-	if [ "$setup" = bridgeless ]; then
+	if [ "$setup" = veth ]; then
+		:
+	elif [ "$setup" = bridgeless ]; then
 		# Mappings of closed connections expire after 10 s idle; nothing
 		# collects them automatically yet.
 		gc=$(bl nat gc 2>&1) || { log "bridgeless nat gc failed: $gc"; return 1; }
@@ -144,7 +157,9 @@ measure_cps() {
 	fi
 	others_during conn_run "$setup" "$seconds" -c "$inflight" -w 0.5 || return 1
 	M_CPS=$C_rate M_FAIL=$C_failed M_TMO=$C_timeouts
-	if [ "$setup" = bridgeless ]; then
+	if [ "$setup" = veth ]; then
+		M_NOTE="$C_opened opened, no NAT"
+	elif [ "$setup" = bridgeless ]; then
 		set -- $(bl_counter nat_new drop_nat_no_port); n1=$1 d1=$2
 		M_NOTE="$C_opened opened, nat_new +$((n1 - n0)), drop_nat_no_port +$((d1 - d0)); $gc"
 		M_NOPORT=$((M_NOPORT + d1 - d0))
@@ -164,7 +179,7 @@ measure_snat() {
 	local sc=$1 setup=$2 m=${3:-$1} s=$(short "$2")
 	case "$sc" in
 	snat-pps)
-		measure_pps "snat-$setup" "$(ns "$s-tx")" "$(ns "$s-ext")" || return 1
+		measure_pps "snat-$setup" "$(ns "$s-tx")" "$(ext_of "$setup")" || return 1
 		record "$m" "$setup" "$M_PPS"
 		LINE=$(pps_line ext)
 		# untranslated packets fail ext's rp_filter before UDP
