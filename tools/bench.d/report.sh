@@ -177,8 +177,9 @@ document() {
 		para "Pods on the node (tx, rx and pods added through the CNI plugins, each holding" \
 			"one idle TCP connection to ext open through the NAT), $scale_rounds rounds per size." \
 			"Cells: median (min-max). ADD: one CNI ADD at a time, untimed netns creation." \
-			"New connections come from the pod added last (the bridge's ipMasq rules are" \
-			"walked in the order the pods were added). state: bridgeless map memory" \
+			"New connections come from the pod in the middle of the added ones (the bridge's" \
+			"ipMasq rules are walked in the order the pods were added, so it walks what an" \
+			"average pod walks). state: bridgeless map memory" \
 			"(bytes_memlock, preallocated, so it does not grow with the pods) or the bridge" \
 			"node's nat rules and conntrack entries (including the closed connections of" \
 			"earlier rounds, as bridgeless's NAT map holds them until \`nat gc\`). The pods get" \

@@ -17,11 +17,12 @@
 #   scale-p2p   64-byte UDP packets per second tx -> rx pod (as pod2pod-pps)
 #   scale-snat  64-byte UDP packets per second tx pod -> ext (as snat-pps)
 #   scale-cps   new TCP connections per second through the NAT (as
-#               snat-cps) from the pod added last: the bridge plugin's ipMasq
-#               appends a rule (and a chain) per pod to the nat table's
-#               POSTROUTING, which every new connection walks up to its own
-#               pod's rule, so the last pod walks them all (the tx pod's rule
-#               comes first)
+#               snat-cps) from the pod in the middle of the added ones: the
+#               bridge plugin's ipMasq appends a rule (and a chain) per pod
+#               to the nat table's POSTROUTING, which every new connection
+#               walks up to its own pod's rule, so a pod added later pays
+#               more; the middle one walks what an average pod walks (the
+#               tx pod's rule comes first, the last pod's last)
 #
 # and once per size: the time the CNI ADDs of that step took (total and per
 # pod p50), the memory of bridgeless's maps (bpftool's bytes_memlock of the
@@ -209,7 +210,7 @@ measure_scale() {
 						record "scale-p2p@$size" "$s" "$M_PPS"
 						LINE=$(pps_line rx) ;;
 					snat) measure_snat snat-pps "$s" "scale-snat@$size" || return 1 ;;
-					cps) conn_pod[$s]=s$(( size - 3 ))
+					cps) conn_pod[$s]=s$(( (size - 2) / 2 ))
 						measure_snat snat-cps "$s" "scale-cps@$size" || return 1
 						conn_pod[$s]="" ;;
 					esac
