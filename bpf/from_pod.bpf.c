@@ -60,7 +60,7 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 	why = snat_egress(skb, cfg, &p, kind, &params);
 	if (why == BL_PASS_NAT_VIA_HOST)
 		return pass(skb, why);
-	if (why && why != BL_NAT_INBOUND_REPLY)
+	if (why && why != BL_NAT_INBOUND_REPLY && why != BL_NAT_ICMP_ERROR_OUT)
 		return drop(skb, why);
 	/* The checksum helpers moved the packet: find the headers again. */
 	ip = ip_headers(skb, &eth);

@@ -902,6 +902,12 @@ struct tcase {
 	 * built with it and compared byte for byte as usual.
 	 */
 	bool any_port;
+	/*
+	 * Nonzero: the expected frame, byte for byte, written out by hand; the
+	 * frame built from out must be exactly this (a check of the builder).
+	 */
+	const __u8 *golden;
+	__u32 golden_len;
 	int (*setup)(struct env *env);
 	void (*cleanup)(struct env *env);
 	/* after the frame and counters matched: the NAT table, say */
@@ -1132,6 +1138,84 @@ static const struct pkt_spec q_in_udp_closed = {
 	.quote = &q_in_udp_closed
 
 /*
+ * Pod A's own ICMP errors about its translated flows: a reply that reached
+ * it (translated back) and that it rejects, quoted as pod A saw it, and as
+ * the error must leave: outer source and the quote's destination the node's,
+ * the quoted port the node port (an echo reply: the node's echo id). The
+ * quoted L4 checksum stays as pod A quoted it.
+ */
+static const struct pkt_spec q_reply_udp_pod = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 53, .dport = KEPT_PORT
+};
+static const struct pkt_spec q_reply_udp_node = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = NODE_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 53, .dport = KEPT_PORT + 1,
+	.l4_csum_as = &q_reply_udp_pod
+};
+static const struct pkt_spec q_reply_tcp_pod = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_TCP, .sport = 80, .dport = KEPT_PORT, .tcp_flags = 0x12
+};
+static const struct pkt_spec q_reply_tcp_node = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = NODE_IP, .ttl = 63,
+	.l4 = IPPROTO_TCP, .sport = 80, .dport = KEPT_PORT, .tcp_flags = 0x12,
+	.l4_csum_as = &q_reply_tcp_pod
+};
+static const struct pkt_spec q_reply_echo_pod = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_ICMP, .echo_reply = true, .echo_id = KEPT_ID
+};
+static const struct pkt_spec q_reply_echo_node = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = NODE_IP, .ttl = 63,
+	.l4 = IPPROTO_ICMP, .echo_reply = true, .echo_id = KEPT_ID + 1,
+	.l4_csum_as = &q_reply_echo_pod
+};
+/* A reply from a remote port pod A's flow never used (no mapping). */
+static const struct pkt_spec q_reply_udp_other_rport = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 54, .dport = KEPT_PORT
+};
+/* A reply of pod B's translated flow, quoted by pod A. */
+static const struct pkt_spec q_reply_udp_pod_b = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_B_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 53, .dport = KEPT_PORT
+};
+/* The echo request of a ping from the internet to pod A (inbound). */
+static const struct pkt_spec q_in_echo = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_ICMP
+};
+/*
+ * nat_pod_port_unreachable_udp_translated's expected frame, written out by
+ * hand (checksums computed apart from this file's builder).
+ */
+static const __u8 golden_port_unreach_out[] = {
+	/* eth: neigh_mac <- lo's all-zero MAC, IPv4 */
+	0x02, 0x42, 0x0a, 0xf4, 0x02, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x08, 0x00,
+	/* IPv4: len 56, DF, TTL 63, ICMP, checksum d587, NODE_IP -> SRV_IP */
+	0x45, 0x00, 0x00, 0x38, 0x00, 0x00, 0x40, 0x00, 0x3f, 0x01, 0xd5, 0x87,
+	0xc6, 0x33, 0x64, 0x02, 0xcb, 0x00, 0x71, 0x07,
+	/* ICMP port unreachable, checksum ba73 (over the quote) */
+	0x03, 0x03, 0xba, 0x73, 0x00, 0x00, 0x00, 0x00,
+	/* quoted IPv4: len 46, DF, TTL 63, UDP, checksum d581, SRV_IP -> NODE_IP */
+	0x45, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x40, 0x00, 0x3f, 0x11, 0xd5, 0x81,
+	0xcb, 0x00, 0x71, 0x07, 0xc6, 0x33, 0x64, 0x02,
+	/* quoted UDP 53 -> 61006 (KEPT_PORT + 1), len 26, pod A's checksum */
+	0x00, 0x35, 0xee, 0x4e, 0x00, 0x1a, 0x53, 0xeb,
+};
+/* An ICMP error to the server, as pod A sends it / as it must leave. */
+#define ERR_TO_SRV(dm, sm, src, ttlv, type, code, q)                          \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = (src),          \
+	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_ICMP,                   \
+	.err_type = (type), .err_code = (code), .quote = (q)
+#define A_ERR(type, code, q)                                                  \
+	ERR_TO_SRV(host_a_mac, pod_a_mac, POD_A_IP, 64, type, code, q)
+#define NODE_ERR(type, code, q)                                               \
+	ERR_TO_SRV(neigh_mac, lo_mac, NODE_IP, 63, type, code, q)
+
+/*
  * The host stack hands pod A a connection it rewrote on the way in (hostPort
  * DNAT: node IP:8080 -> pod A:80): seen on the host veth's egress.
  */
@@ -1298,6 +1382,24 @@ static int setup_inbound_syn(struct env *env)
 static int setup_inbound_echo(struct env *env)
 {
 	return run_spec(env, FROM_UPLINK, &in_echo, TC_ACT_REDIRECT);
+}
+
+/* pod A's flow moved to node port KEPT_PORT + 1, and the neighbour gone */
+static int moved_then_neighbour_gone(struct env *env)
+{
+	return setup_out_udp_moved(env) ?: neighbour_gone(env);
+}
+
+/* Pod B's UDP flow KEPT_PORT -> SRV_IP:53, mapped to node port KEPT_PORT. */
+static int setup_pod_b_flow(struct env *env)
+{
+	struct bl_nat_entry e = { .port = KEPT_PORT };
+	__u32 node = be32_of(NODE_IP);
+	struct bl_nat_key k;
+
+	memcpy(e.addr, &node, 4);
+	nat_key(&k, POD_B_IP, SRV_IP, KEPT_PORT, 53, IPPROTO_UDP, BL_DIR_EGRESS);
+	return bpf_map_update_elem(env->nat_fd, &k, &e, BPF_NOEXIST) ? -errno : 0;
 }
 
 static int nat_empty(struct env *env, const struct pkt *got, char *why, size_t n)
@@ -2331,12 +2433,67 @@ static const struct tcase cases[] = {
 	  .in = { A_PORT_UNREACH(host_a_mac, pod_a_mac, 64) },
 	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
 	  .out = { A_PORT_UNREACH(neigh_mac, lo_mac, 63) } },
+	/* ... likewise one about an inbound ping */
+	{ .name = "nat_inbound_icmp_error_quoting_echo", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_inbound_echo,
+	  .in = { A_ERR(ICMP_PARAMETERPROB, 0, &q_in_echo) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { ERR_TO_SRV(neigh_mac, lo_mac, POD_A_IP, 63,
+			      ICMP_PARAMETERPROB, 0, &q_in_echo) } },
 	/* ... and one about no known flow cannot go anywhere */
 	{ .name = "nat_icmp_error_from_pod_unknown", .prog = FROM_POD,
 	  .needs_fib = true,
 	  .in = { A_PORT_UNREACH(host_a_mac, pod_a_mac, 64) },
-	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_UNSUPPORTED,
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_ICMP_NO_FLOW,
 	  .verify = nat_empty },
+	/*
+	 * The pod's ICMP errors about its own translated flows leave
+	 * translated, as Linux conntrack does it: the server's reply arrived
+	 * after pod A closed its socket. The expected frame of the first is
+	 * also given byte for byte (golden).
+	 */
+	{ .name = "nat_pod_port_unreachable_udp_translated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_udp_moved,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &q_reply_udp_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { NODE_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			    &q_reply_udp_node) },
+	  .golden = golden_port_unreach_out, .golden_len = sizeof(golden_port_unreach_out),
+	  .verify = v_udp_moved },
+	{ .name = "nat_pod_param_problem_tcp_translated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_tcp,
+	  .in = { A_ERR(ICMP_PARAMETERPROB, 0, &q_reply_tcp_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { NODE_ERR(ICMP_PARAMETERPROB, 0, &q_reply_tcp_node) } },
+	/* an error about an echo reply: the quoted id is the node's again */
+	{ .name = "nat_pod_time_exceeded_echo_reply_translated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_echo_moved,
+	  .in = { A_ERR(ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, &q_reply_echo_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { NODE_ERR(ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME,
+			    &q_reply_echo_node) } },
+	/* next hop unresolved: translated, for bpf_redirect_neigh */
+	{ .name = "nat_pod_icmp_error_translated_unresolved", .prog = FROM_POD,
+	  .needs_fib = true, .setup = moved_then_neighbour_gone,
+	  .cleanup = neighbour_back,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &q_reply_udp_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { ERR_TO_SRV(host_a_mac, pod_a_mac, NODE_IP, 63,
+			      ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			      &q_reply_udp_node) } },
+	/* no mapping for the quoted tuple: dropped, counted */
+	{ .name = "nat_pod_icmp_error_no_mapping", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_udp,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			&q_reply_udp_other_rport) },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_ICMP_NO_FLOW,
+	  .verify = v_udp_kept },
+	/* another pod's flow is not pod A's to report on */
+	{ .name = "nat_pod_icmp_error_other_pods_flow", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_pod_b_flow,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			&q_reply_udp_pod_b) },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_ICMP_NO_FLOW },
 	/*
 	 * What the host stack delivers to a pod (to_pod, host veth egress):
 	 * a connection it rewrote on the way in (hostPort DNAT) is recorded,
@@ -2710,6 +2867,16 @@ static int run_case(struct env *env, const struct tcase *tc, char *why,
 		want = in;
 	else if (build(&want, &tc->out, why, n))
 		return 1;
+	if (tc->golden && (want.len != tc->golden_len ||
+			   memcmp(want.b, tc->golden, want.len))) {
+		struct pkt g = { .len = tc->golden_len };
+		char d[256];
+
+		memcpy(g.b, tc->golden, g.len < PKT_MAX ? g.len : PKT_MAX);
+		diff_bytes(&want, &g, d, sizeof(d));
+		snprintf(why, n, "test bug: built frame is not the golden one: %s", d);
+		return 1;
+	}
 
 	/*
 	 * Every case starts from the configured node and an empty NAT table;
