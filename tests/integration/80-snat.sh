@@ -415,14 +415,14 @@ fi
 # The pod's ICMP errors about an inbound flow must reach the sender too:
 # a datagram to a closed port of the pod gets "port unreachable".
 u0=$(snmp "$EXT" Icmp InDestUnreachs)
-d0=$(counter drop_nat_unsupported)
+d0=$(counter drop_nat_icmp_no_flow)
 nx "$EXT" perl -MIO::Socket::INET -e '
 	my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => 9999, Proto => "udp") or die;
 	$s->send("x") for 1 .. 3;' "$A" 2>/dev/null
 sleep 0.5
 u1=$(snmp "$EXT" Icmp InDestUnreachs)
-d1=$(counter drop_nat_unsupported)
-check inbound_port_unreachable "ext got $((u1 - u0)) ICMP unreachables for 3 datagrams to $A:9999 (drop_nat_unsupported +$((d1 - d0)))" \
+d1=$(counter drop_nat_icmp_no_flow)
+check inbound_port_unreachable "ext got $((u1 - u0)) ICMP unreachables for 3 datagrams to $A:9999 (drop_nat_icmp_no_flow +$((d1 - d0)))" \
 	[ "$((u1 - u0))" -ge 1 ]
 
 finish
