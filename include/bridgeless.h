@@ -122,7 +122,8 @@ struct bl_nat_entry {
 	__u64 last_seen_ns;
 	__u64 packets;
 	/*
-	 * Egress entries of translated flows: the FIB's answer for the flow,
+	 * Egress entries of translated flows and of inbound flows
+	 * (BL_NAT_INBOUND, for their replies): the FIB's answer for the flow,
 	 * so that its packets skip bpf_fib_lookup(). Used while fwd_gen is the
 	 * config's, fwd_ns is less than BL_NAT_FWD_MAX_AGE_NS old and the
 	 * packet fits fwd_mtu; looked up again otherwise. An unresolved

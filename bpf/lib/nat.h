@@ -269,7 +269,8 @@ struct snat_pkt {
 	struct l4_layout l;
 	__u32 l4_off;
 	__u64 now; /* nat_now() */
-	struct bl_nat_entry *e; /* SNAT_FLOW: its egress entry, or NULL */
+	/* SNAT_FLOW, SNAT_ECHO_REPLY: the egress entry, or NULL (not looked up) */
+	struct bl_nat_entry *e;
 };
 
 /* Read the tuple of a pod's packet (no change to it). Returns a snat_kind. */
@@ -518,7 +519,7 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 		return icmp_error_from_pod(skb, cfg, p);
 	case SNAT_ECHO_REPLY:
 		/* Only as the answer to a ping that came in from outside. */
-		e = nat_lookup(&p->t);
+		e = p->e ?: nat_lookup(&p->t);
 		if (!e)
 			return BL_DROP_NAT_UNSUPPORTED;
 		break;
@@ -532,8 +533,13 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 		return BL_DROP_NAT_UNSUPPORTED;
 	}
 	entry_touch(e, p->t.tcp_flags, p->now);
-	if (e->seen & BL_NAT_UNPAIRED)
-		return unpaired_verdict(e);
+	if (e->seen & BL_NAT_UNPAIRED) {
+		why = unpaired_verdict(e);
+		/* replies sent by the datapath keep the FIB's answer too */
+		if (why == BL_NAT_INBOUND_REPLY)
+			fwd_cache_fill(e, cfg, params, p->now);
+		return why;
+	}
 	fwd_cache_fill(e, cfg, params, p->now);
 	if (snat_rewrite(skb, cfg, p, e))
 		return BL_DROP_NAT_UNSUPPORTED;

@@ -957,6 +957,18 @@ static int update_config(struct env *env, __u32 flags, __u16 lo, __u16 hi)
 		       -errno : 0;
 }
 
+/* A new forwarding generation, as `node init` makes. */
+static int fwd_gen_bump(struct env *env)
+{
+	struct bl_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.fwd_gen++;
+	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
 static int read_nat_range(struct env *env, __u16 *lo, __u16 *hi)
 {
 	struct bl_config cfg;
@@ -1060,6 +1072,20 @@ static const struct pkt_spec out_echo = { A_TO(SRV_IP, IPPROTO_ICMP, 64),
 static const struct pkt_spec in_syn = { FROM_SRV(POD_A_IP, IPPROTO_TCP),
 					.sport = 40001, .dport = 8080 };
 static const struct pkt_spec in_echo = { FROM_SRV(POD_A_IP, IPPROTO_ICMP) };
+/* ... and pod A's replies to them, as it sends them / as they must leave */
+#define A_INBOUND_REPLY(dm, sm, ttlv, flags)                                  \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = POD_A_IP,       \
+	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_TCP, .sport = 8080,     \
+	.dport = 40001, .tcp_flags = (flags)
+#define A_INBOUND_ECHO_REPLY(dm, sm, ttlv)                                    \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = POD_A_IP,       \
+	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_ICMP, .echo_reply = true
+static const struct pkt_spec in_synack = {
+	A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x12)
+};
+static const struct pkt_spec in_echo_reply = {
+	A_INBOUND_ECHO_REPLY(host_a_mac, pod_a_mac, 64)
+};
 
 /*
  * Headers quoted by ICMP errors: as the translated packet left the node, and
@@ -1384,6 +1410,30 @@ static int setup_inbound_echo(struct env *env)
 	return run_spec(env, FROM_UPLINK, &in_echo, TC_ACT_REDIRECT);
 }
 
+/*
+ * An inbound connection (or ping) to pod A whose first reply kept the FIB's
+ * answer, and the neighbour gone since: a reply that shows the old MACs was
+ * sent without a FIB lookup.
+ */
+static int inbound_replied_then_neighbour_gone(struct env *env)
+{
+	return setup_inbound_syn(env) ?:
+	       run_spec(env, FROM_POD, &in_synack, TC_ACT_REDIRECT) ?:
+	       neighbour_gone(env);
+}
+
+static int inbound_replied_then_gen_bumped(struct env *env)
+{
+	return inbound_replied_then_neighbour_gone(env) ?: fwd_gen_bump(env);
+}
+
+static int inbound_echo_replied_then_neighbour_gone(struct env *env)
+{
+	return setup_inbound_echo(env) ?:
+	       run_spec(env, FROM_POD, &in_echo_reply, TC_ACT_REDIRECT) ?:
+	       neighbour_gone(env);
+}
+
 /* pod A's flow moved to node port KEPT_PORT + 1, and the neighbour gone */
 static int moved_then_neighbour_gone(struct env *env)
 {
@@ -1484,6 +1534,30 @@ static int out_udp_entry_write(struct env *env, const struct bl_nat_entry *e)
 	return bpf_map_update_elem(env->nat_fd, &k, e, BPF_EXIST) ? -errno : 0;
 }
 
+/* e keeps the test FIB's answer for SRV_IP (generation 1). */
+static int expect_fwd_cache(const struct bl_nat_entry *e, char *why, size_t n)
+{
+	if (!e->fwd_ns || e->fwd_gen != 1 || e->fwd_ifindex != POD_A_IFINDEX ||
+	    e->fwd_mtu != 65535 || memcmp(e->fwd_dmac, neigh_mac, ETH_ALEN) ||
+	    memcmp(e->fwd_smac, lo_mac, ETH_ALEN)) {
+		snprintf(why, n, "nat: forwarding cache ns %llu gen %u ifindex %u mtu %u dmac %02x..%02x, want set, 1, 1, 65535, neigh_mac",
+			 (unsigned long long)e->fwd_ns, e->fwd_gen, e->fwd_ifindex,
+			 e->fwd_mtu, e->fwd_dmac[0], e->fwd_dmac[5]);
+		return -1;
+	}
+	return 0;
+}
+
+/* e keeps nothing: looked up again and met the unresolved neighbour. */
+static int expect_no_fwd_cache(const struct bl_nat_entry *e, char *why, size_t n)
+{
+	if (!e->fwd_ns)
+		return 0;
+	snprintf(why, n, "nat: an unresolved neighbour was cached (ifindex %u)",
+		 e->fwd_ifindex);
+	return -1;
+}
+
 static int v_fwd_cached(struct env *env, const struct pkt *got, char *why, size_t n)
 {
 	struct bl_nat_entry e;
@@ -1494,15 +1568,7 @@ static int v_fwd_cached(struct env *env, const struct pkt *got, char *why, size_
 		snprintf(why, n, "nat: out_udp egress entry gone");
 		return -1;
 	}
-	if (!e.fwd_ns || e.fwd_gen != 1 || e.fwd_ifindex != POD_A_IFINDEX ||
-	    e.fwd_mtu != 65535 || memcmp(e.fwd_dmac, neigh_mac, ETH_ALEN) ||
-	    memcmp(e.fwd_smac, lo_mac, ETH_ALEN)) {
-		snprintf(why, n, "nat: forwarding cache ns %llu gen %u ifindex %u mtu %u dmac %02x..%02x, want set, 1, 1, 65535, neigh_mac",
-			 (unsigned long long)e.fwd_ns, e.fwd_gen, e.fwd_ifindex,
-			 e.fwd_mtu, e.fwd_dmac[0], e.fwd_dmac[5]);
-		return -1;
-	}
-	return 0;
+	return expect_fwd_cache(&e, why, n);
 }
 
 /* The FIB's answer changes after out_udp's mapping cached the old one. */
@@ -1513,16 +1579,7 @@ static int cached_then_neighbour_gone(struct env *env)
 
 static int cached_then_gen_bumped(struct env *env)
 {
-	struct bl_config cfg;
-	__u32 zero = 0;
-	int err = cached_then_neighbour_gone(env);
-
-	if (err)
-		return err;
-	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
-		return -errno;
-	cfg.fwd_gen++;
-	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return cached_then_neighbour_gone(env) ?: fwd_gen_bump(env);
 }
 
 static int cached_then_aged(struct env *env)
@@ -1560,12 +1617,7 @@ static int v_fwd_relooked(struct env *env, const struct pkt *got, char *why,
 		snprintf(why, n, "nat: out_udp egress entry gone");
 		return -1;
 	}
-	if (e.fwd_ns) {
-		snprintf(why, n, "nat: an unresolved neighbour was cached (ifindex %u)",
-			 e.fwd_ifindex);
-		return -1;
-	}
-	return 0;
+	return expect_no_fwd_cache(&e, why, n);
 }
 
 static int v_udp_csum0(struct env *env, const struct pkt *got, char *why, size_t n)
@@ -1746,8 +1798,9 @@ static int v_tcp_rst(struct env *env, const struct pkt *got, char *why, size_t n
 }
 
 /* An inbound flow: one egress entry for the replies, marked, no partner. */
-static int expect_inbound(struct env *env, __u8 proto, __u16 pod_port,
-			  __u16 rport, __u64 packets, char *why, size_t n)
+static int expect_inbound_entry(struct env *env, __u8 proto, __u16 pod_port,
+				__u16 rport, __u64 packets, struct bl_nat_entry *out,
+				char *why, size_t n)
 {
 	struct bl_nat_entry e;
 	struct bl_nat_key k;
@@ -1767,7 +1820,16 @@ static int expect_inbound(struct env *env, __u8 proto, __u16 pod_port,
 			 (unsigned long long)packets);
 		return -1;
 	}
+	if (out)
+		*out = e;
 	return expect_n(env, 1, 0, why, n);
+}
+
+static int expect_inbound(struct env *env, __u8 proto, __u16 pod_port,
+			  __u16 rport, __u64 packets, char *why, size_t n)
+{
+	return expect_inbound_entry(env, proto, pod_port, rport, packets, NULL,
+				    why, n);
 }
 
 /* A flow the host delivered: one egress entry, marked VIA_HOST, no partner. */
@@ -1786,6 +1848,11 @@ static int expect_via_host(struct env *env, __u64 packets, char *why, size_t n)
 		snprintf(why, n, "nat: via-host entry seen %#x packets %llu, want %#x and %llu",
 			 e.seen, (unsigned long long)e.packets,
 			 BL_NAT_VIA_HOST | BL_NAT_SEEN_SYN, (unsigned long long)packets);
+		return -1;
+	}
+	/* its replies go to the host stack: nothing to route, nothing kept */
+	if (e.fwd_ns) {
+		snprintf(why, n, "nat: via-host entry keeps a forwarding cache");
 		return -1;
 	}
 	return expect_n(env, 1, 0, why, n);
@@ -1808,16 +1875,51 @@ static int v_inbound_syn(struct env *env, const struct pkt *got, char *why, size
 	return expect_inbound(env, IPPROTO_TCP, 8080, 40001, 1, why, n);
 }
 
+/* The first reply routed by the FIB, whose answer the entry keeps. */
 static int v_inbound_reply(struct env *env, const struct pkt *got, char *why,
 			   size_t n)
 {
-	return expect_inbound(env, IPPROTO_TCP, 8080, 40001, 2, why, n);
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_TCP, 8080, 40001, 2, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
 }
 
 static int v_inbound_echo(struct env *env, const struct pkt *got, char *why,
 			  size_t n)
 {
-	return expect_inbound(env, IPPROTO_ICMP, 0, 0x4242, 2, why, n);
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_ICMP, 0, 0x4242, 2, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
+}
+
+/* The second reply, sent by the kept answer (or looked up again). */
+static int v_inbound_reply_cached(struct env *env, const struct pkt *got,
+				  char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_TCP, 8080, 40001, 3, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
+}
+
+static int v_inbound_reply_relooked(struct env *env, const struct pkt *got,
+				    char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_TCP, 8080, 40001, 3, &e, why, n) ?:
+	       expect_no_fwd_cache(&e, why, n);
+}
+
+static int v_inbound_echo_cached(struct env *env, const struct pkt *got,
+				 char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_ICMP, 0, 0x4242, 3, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
 }
 
 static const struct tcase cases[] = {
@@ -2408,22 +2510,42 @@ static const struct tcase cases[] = {
 	  .verify = v_inbound_syn },
 	{ .name = "nat_inbound_reply_untranslated", .prog = FROM_POD,
 	  .needs_fib = true, .setup = setup_inbound_syn,
-	  .in = { A_TO(SRV_IP, IPPROTO_TCP, 64), .sport = 8080, .dport = 40001,
-		  .tcp_flags = 0x12 },
+	  .in = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x12) },
 	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
-	  .out = { .kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac,
-		   .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 63,
-		   .l4 = IPPROTO_TCP, .sport = 8080, .dport = 40001,
-		   .tcp_flags = 0x12 },
+	  .out = { A_INBOUND_REPLY(neigh_mac, lo_mac, 63, 0x12) },
 	  .verify = v_inbound_reply },
 	{ .name = "nat_inbound_echo_reply_untranslated", .prog = FROM_POD,
 	  .needs_fib = true, .setup = setup_inbound_echo,
-	  .in = { A_TO(SRV_IP, IPPROTO_ICMP, 64), .echo_reply = true },
+	  .in = { A_INBOUND_ECHO_REPLY(host_a_mac, pod_a_mac, 64) },
 	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
-	  .out = { .kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac,
-		   .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 63,
-		   .l4 = IPPROTO_ICMP, .echo_reply = true },
+	  .out = { A_INBOUND_ECHO_REPLY(neigh_mac, lo_mac, 63) },
 	  .verify = v_inbound_echo },
+	/*
+	 * The inbound entry keeps the FIB's answer as a translated flow's
+	 * does: the next replies are sent without a lookup, so the neighbour
+	 * gone since does not show; a new generation looks up again.
+	 */
+	{ .name = "nat_inbound_reply_fwd_cache_skips_fib", .prog = FROM_POD,
+	  .needs_fib = true, .setup = inbound_replied_then_neighbour_gone,
+	  .cleanup = neighbour_back,
+	  .in = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x10) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { A_INBOUND_REPLY(neigh_mac, lo_mac, 63, 0x10) },
+	  .verify = v_inbound_reply_cached },
+	{ .name = "nat_inbound_echo_reply_fwd_cache_skips_fib", .prog = FROM_POD,
+	  .needs_fib = true, .setup = inbound_echo_replied_then_neighbour_gone,
+	  .cleanup = neighbour_back,
+	  .in = { A_INBOUND_ECHO_REPLY(host_a_mac, pod_a_mac, 64) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { A_INBOUND_ECHO_REPLY(neigh_mac, lo_mac, 63) },
+	  .verify = v_inbound_echo_cached },
+	{ .name = "nat_inbound_reply_fwd_cache_stale_generation", .prog = FROM_POD,
+	  .needs_fib = true, .setup = inbound_replied_then_gen_bumped,
+	  .cleanup = neighbour_back,
+	  .in = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x10) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 63, 0x10) },
+	  .verify = v_inbound_reply_relooked },
 	/*
 	 * The pod's own ICMP error about an inbound datagram (port
 	 * unreachable) belongs to that flow: it leaves untranslated too.
