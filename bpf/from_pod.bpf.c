@@ -24,7 +24,8 @@ __u32 trace_rate SEC(".data.trace_cfg") = 0;
 /*
  * Leave the cluster with the node's address: route first, then translate.
  * An established flow's mapping keeps the FIB's answer (fwd_cache_ok): its
- * packets are translated and sent without a FIB lookup.
+ * packets are translated and sent without a FIB lookup; so are the replies
+ * of a connection that came in from outside straight to the pod, untouched.
  */
 static __always_inline int snat_and_forward(struct __sk_buff *skb,
 					    const struct bl_config *cfg,
@@ -40,17 +41,22 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 		return pass(skb, BL_PASS_TTL);
 	p.now = nat_now();
 	kind = snat_parse(skb, ip, &p);
-	if (kind == SNAT_FLOW) {
+	if (kind == SNAT_FLOW || kind == SNAT_ECHO_REPLY) {
 		p.e = e = nat_lookup(&p.t);
-		if (e && !(e->seen & BL_NAT_UNPAIRED) &&
-		    fwd_cache_ok(e, cfg, skb, p.now)) {
+		/* of the unpaired entries, only inbound ones fill it (snat_egress) */
+		if (e && fwd_cache_ok(e, cfg, skb, p.now) &&
+		    (kind == SNAT_FLOW || (e->seen & BL_NAT_UNPAIRED))) {
 			entry_touch(e, p.t.tcp_flags, p.now);
-			if (snat_rewrite(skb, cfg, &p, e))
-				return drop(skb, BL_DROP_NAT_UNSUPPORTED);
+			why = BL_NAT_INBOUND_REPLY;
+			if (!(e->seen & BL_NAT_UNPAIRED)) {
+				why = BL_NAT_EGRESS;
+				if (snat_rewrite(skb, cfg, &p, e))
+					return drop(skb, BL_DROP_NAT_UNSUPPORTED);
+			}
 			ip = ip_headers(skb, &eth);
 			if (!ip)
 				return drop(skb, BL_DROP_TRUNCATED);
-			return send_l2(skb, eth, ip, BL_NAT_EGRESS, e->fwd_ifindex,
+			return send_l2(skb, eth, ip, why, e->fwd_ifindex,
 				       e->fwd_dmac, e->fwd_smac);
 		}
 	}
@@ -60,7 +66,7 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 	why = snat_egress(skb, cfg, &p, kind, &params);
 	if (why == BL_PASS_NAT_VIA_HOST)
 		return pass(skb, why);
-	if (why && why != BL_NAT_INBOUND_REPLY)
+	if (why && why != BL_NAT_INBOUND_REPLY && why != BL_NAT_ICMP_ERROR_OUT)
 		return drop(skb, why);
 	/* The checksum helpers moved the packet: find the headers again. */
 	ip = ip_headers(skb, &eth);

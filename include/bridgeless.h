@@ -122,7 +122,8 @@ struct bl_nat_entry {
 	__u64 last_seen_ns;
 	__u64 packets;
 	/*
-	 * Egress entries of translated flows: the FIB's answer for the flow,
+	 * Egress entries of translated flows and of inbound flows
+	 * (BL_NAT_INBOUND, for their replies): the FIB's answer for the flow,
 	 * so that its packets skip bpf_fib_lookup(). Used while fwd_gen is the
 	 * config's, fwd_ns is less than BL_NAT_FWD_MAX_AGE_NS old and the
 	 * packet fits fwd_mtu; looked up again otherwise. An unresolved
@@ -200,7 +201,9 @@ struct bl_frag_entry {
 	X(DROP_NAT_UNSUPPORTED, 1, "nat: protocol cannot be translated")      \
 	X(NAT_INBOUND_REPLY, 0, "nat: reply to an inbound flow, not translated") \
 	X(PASS_NAT_VIA_HOST, 0, "pass: reply to a flow the host delivered, to host") \
-	X(EVENTS_LOST, 0, "monitor: event not sent, ring buffer full")
+	X(EVENTS_LOST, 0, "monitor: event not sent, ring buffer full")     \
+	X(NAT_ICMP_ERROR_OUT, 0, "nat: pod's ICMP error translated to outside") \
+	X(DROP_NAT_ICMP_NO_FLOW, 1, "nat: pod's ICMP error about no known flow")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };

@@ -200,6 +200,61 @@ static __always_inline int rewrite(struct __sk_buff *skb, __u32 ip_csum_off,
 	return 0;
 }
 
+/* Set the IPv4 address at addr_off (source or destination) to new_addr. */
+static __always_inline int ip_addr_set(struct __sk_buff *skb, __u32 addr_off,
+				       __be32 old_addr, __be32 new_addr)
+{
+	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, old_addr, new_addr, 4) ||
+	    bpf_skb_store_bytes(skb, addr_off, &new_addr, 4, 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * Translate the header an ICMP error quotes, in both directions: the quoted
+ * address at addr_off (old_addr -> new_addr), the quoted IP header's checksum
+ * (old_check, at inner_off + 10) and the quoted port at port_off. The ICMP
+ * checksum of the error at l4_off covers the quote, so every quoted change
+ * (address, its IP checksum, port) is folded into it. The quoted L4 checksum
+ * is left as it is: a stack matches an error to its socket by addresses and
+ * ports only. Ports in network byte order.
+ */
+static __always_inline int icmp_quote_rewrite(struct __sk_buff *skb, __u32 l4_off,
+					      __u32 inner_off, __u16 old_check,
+					      __u32 addr_off, __be32 old_addr,
+					      __be32 new_addr, __u32 port_off,
+					      __be16 old_port, __be16 new_port)
+{
+	__u32 icmp_csum = l4_off + offsetof(struct icmphdr, checksum);
+	__u32 in_csum_off = inner_off + offsetof(struct iphdr, check);
+	__u16 new_check;
+	__u32 sum;
+
+	/* the quoted IP checksum, updated by hand (RFC 1624) */
+	sum = (__u16)~old_check;
+	sum += (__u16)~(old_addr & 0xffff) + (__u16)~(old_addr >> 16);
+	sum += (new_addr & 0xffff) + (new_addr >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	new_check = ~sum;
+	if (bpf_l4_csum_replace(skb, icmp_csum, old_addr, new_addr, 4) ||
+	    bpf_l4_csum_replace(skb, icmp_csum, old_check, new_check, 2) ||
+	    bpf_skb_store_bytes(skb, in_csum_off, &new_check, 2, 0) ||
+	    bpf_skb_store_bytes(skb, addr_off, &new_addr, 4, 0))
+		return -1;
+	if (bpf_l4_csum_replace(skb, icmp_csum, old_port, new_port, 2) ||
+	    bpf_skb_store_bytes(skb, port_off, &new_port, 2, 0))
+		return -1;
+	return 0;
+}
+
+/* The ICMP errors NAT translates: they quote the packet they are about. */
+static __always_inline int icmp_is_error(__u8 type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+	       type == ICMP_PARAMETERPROB;
+}
+
 /* What a pod's packet is to NAT, before anything is translated. */
 enum snat_kind {
 	SNAT_UNSUPPORTED,
@@ -214,7 +269,8 @@ struct snat_pkt {
 	struct l4_layout l;
 	__u32 l4_off;
 	__u64 now; /* nat_now() */
-	struct bl_nat_entry *e; /* SNAT_FLOW: its egress entry, or NULL */
+	/* SNAT_FLOW, SNAT_ECHO_REPLY: the egress entry, or NULL (not looked up) */
+	struct bl_nat_entry *e;
 };
 
 /* Read the tuple of a pod's packet (no change to it). Returns a snat_kind. */
@@ -371,44 +427,74 @@ static __always_inline int unpaired_verdict(const struct bl_nat_entry *e)
 }
 
 /*
- * An ICMP error from a pod about a packet it received, e.g. port unreachable
- * for a datagram that came in from outside: it belongs to that inbound flow
- * and leaves the way its replies do. Errors about translated flows are not
- * translated (dropped and counted).
+ * An ICMP error from a pod about a packet it received (port unreachable for
+ * a datagram, say). The quoted packet went remote -> pod, so the flow it
+ * belongs to is the one whose packets go pod -> remote with the quoted
+ * ports swapped. An inbound flow's error leaves the way its replies do
+ * (unpaired_verdict). An error about one of the pod's own translated flows
+ * is translated as the flow's packets are: outer source -> node IP, and the
+ * quote's destination -> node IP and the flow's NAT port (an echo reply's
+ * id), as Linux conntrack does. Returns NAT_ICMP_ERROR_OUT, the verdict of
+ * the inbound flow, or a drop reason: DROP_NAT_ICMP_NO_FLOW for an error
+ * about no flow of this pod's.
  */
 static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
-					       __u32 l4_off, __u8 type)
+					       const struct bl_config *cfg,
+					       const struct snat_pkt *p)
 {
+	__u32 inner_off = p->l4_off + sizeof(struct icmphdr), inner_l4_off;
 	struct nat_tuple in = {};
 	struct bl_nat_entry *e;
+	struct l4_layout il;
 	struct bl_nat_key k;
 	struct iphdr inner;
 
-	if (type != ICMP_DEST_UNREACH && type != ICMP_TIME_EXCEEDED &&
-	    type != ICMP_PARAMETERPROB)
+	if (!icmp_is_error(p->t.icmp_type))
 		return BL_DROP_NAT_UNSUPPORTED;
-	if (bpf_skb_load_bytes(skb, l4_off + sizeof(struct icmphdr), &inner,
-			       sizeof(inner)) || inner.ihl < 5)
+	if (bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner)) ||
+	    inner.ihl < 5)
 		return BL_DROP_NAT_UNSUPPORTED;
+	inner_l4_off = inner_off + inner.ihl * 4;
 	in.proto = inner.protocol;
-	if (in.proto == IPPROTO_ICMP ||
-	    read_ports(skb, l4_off + sizeof(struct icmphdr) + inner.ihl * 4, &in))
+	/* the quoted packet came in: the pod's port is its destination port */
+	if (l4_layout(in.proto, BL_DIR_INGRESS, &il) ||
+	    read_ports(skb, inner_l4_off, &in))
 		return BL_DROP_NAT_UNSUPPORTED;
-	/* The quoted packet went remote -> pod; its replies pod -> remote. */
+	if (in.proto == IPPROTO_ICMP && in.icmp_type != ICMP_ECHO &&
+	    in.icmp_type != ICMP_ECHOREPLY)
+		return BL_DROP_NAT_UNSUPPORTED;
 	key_from(&k, inner.daddr, inner.saddr, in.dport, in.sport, in.proto,
 		 BL_DIR_EGRESS);
 	e = bpf_map_lookup_elem(&nat, &k);
-	if (!e || !(e->seen & BL_NAT_UNPAIRED))
+	if (!e)
+		return BL_DROP_NAT_ICMP_NO_FLOW;
+	if (e->seen & BL_NAT_UNPAIRED)
+		return unpaired_verdict(e);
+	/*
+	 * A translated flow: only the pod's own, and only about what came
+	 * back to it (an echo request of a translated flow only leaves).
+	 */
+	if (inner.daddr != p->t.saddr ||
+	    (in.proto == IPPROTO_ICMP && in.icmp_type == ICMP_ECHO))
+		return BL_DROP_NAT_ICMP_NO_FLOW;
+	if (ip_addr_set(skb, IP_SADDR_OFF, p->t.saddr, cfg->node_ip) ||
+	    icmp_quote_rewrite(skb, p->l4_off, inner_off, inner.check,
+			       inner_off + offsetof(struct iphdr, daddr),
+			       inner.daddr, cfg->node_ip,
+			       inner_l4_off + il.port_off, bpf_htons(in.dport),
+			       bpf_htons(e->port)))
 		return BL_DROP_NAT_UNSUPPORTED;
-	return unpaired_verdict(e);
+	return BL_NAT_ICMP_ERROR_OUT;
 }
 
 /*
  * Translate a pod's packet of kind (snat_parse) to the outside in place:
  * source -> node IP and a NAT port, making the mapping if needed and keeping
  * the FIB's answer params in it for the flow's next packets. Returns 0, or
- * the counter of the verdict (a drop reason, or for replies to inbound flows
- * NAT_INBOUND_REPLY / PASS_NAT_VIA_HOST, the packet untouched).
+ * the counter of the verdict: a drop reason; NAT_ICMP_ERROR_OUT for the pod's
+ * ICMP error about a translated flow (translated, to send like the flow's
+ * packets); for replies to inbound flows NAT_INBOUND_REPLY /
+ * PASS_NAT_VIA_HOST, the packet untouched.
  */
 static __always_inline int snat_egress(struct __sk_buff *skb,
 				       const struct bl_config *cfg,
@@ -426,15 +512,14 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 		 * whatever the mapping, and the first fragment carried the L4
 		 * checksum change. Only the IP header needs rewriting.
 		 */
-		if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, p->t.saddr, node_ip, 4) ||
-		    bpf_skb_store_bytes(skb, IP_SADDR_OFF, &node_ip, 4, 0))
+		if (ip_addr_set(skb, IP_SADDR_OFF, p->t.saddr, node_ip))
 			return BL_DROP_NAT_UNSUPPORTED;
 		return 0;
 	case SNAT_ICMP_ERROR:
-		return icmp_error_from_pod(skb, p->l4_off, p->t.icmp_type);
+		return icmp_error_from_pod(skb, cfg, p);
 	case SNAT_ECHO_REPLY:
 		/* Only as the answer to a ping that came in from outside. */
-		e = nat_lookup(&p->t);
+		e = p->e ?: nat_lookup(&p->t);
 		if (!e)
 			return BL_DROP_NAT_UNSUPPORTED;
 		break;
@@ -448,8 +533,13 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 		return BL_DROP_NAT_UNSUPPORTED;
 	}
 	entry_touch(e, p->t.tcp_flags, p->now);
-	if (e->seen & BL_NAT_UNPAIRED)
-		return unpaired_verdict(e);
+	if (e->seen & BL_NAT_UNPAIRED) {
+		why = unpaired_verdict(e);
+		/* replies sent by the datapath keep the FIB's answer too */
+		if (why == BL_NAT_INBOUND_REPLY)
+			fwd_cache_fill(e, cfg, params, p->now);
+		return why;
+	}
 	fwd_cache_fill(e, cfg, params, p->now);
 	if (snat_rewrite(skb, cfg, p, e))
 		return BL_DROP_NAT_UNSUPPORTED;
@@ -536,8 +626,7 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 		 */
 		if (!(ip->frag_off & bpf_htons(IP_MF)))
 			bpf_map_delete_elem(&frags, &fk);
-		if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, t.daddr, pod, 4) ||
-		    bpf_skb_store_bytes(skb, IP_DADDR_OFF, &pod, 4, 0))
+		if (ip_addr_set(skb, IP_DADDR_OFF, t.daddr, pod))
 			return BL_DROP_NAT_UNSUPPORTED;
 		*pod_ip = pod;
 		return BL_NAT_INGRESS;
@@ -547,9 +636,7 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 		return 0;
 
 	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHOREPLY) {
-		if (t.icmp_type != ICMP_DEST_UNREACH &&
-		    t.icmp_type != ICMP_TIME_EXCEEDED &&
-		    t.icmp_type != ICMP_PARAMETERPROB)
+		if (!icmp_is_error(t.icmp_type))
 			return 0;
 		/* The error quotes our translated packet: node IP:port -> remote. */
 		inner_off = l4_off + sizeof(struct icmphdr);
@@ -579,43 +666,13 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 		if (!e)
 			return BL_NAT_REVERSE_MISS;
 		__builtin_memcpy(&pod, e->addr, 4);
-		/*
-		 * Outer destination, then the quoted source address and port.
-		 * The ICMP checksum covers the quoted header, so every quoted
-		 * change (address, its IP checksum, port) is folded into it.
-		 * The quoted L4 checksum is left as it is: the pod's stack
-		 * matches the error to its socket by addresses and ports only.
-		 */
-		{
-			struct l4_layout icmp = { 0, offsetof(struct icmphdr, checksum),
-						  0, 0 };
-			__u32 icmp_csum = l4_off + icmp.csum_off;
-			__u32 in_csum_off = inner_off + offsetof(struct iphdr, check);
-			__u16 old_check = inner.check, new_check;
-			__be16 old_p = bpf_htons(in.sport), new_p = bpf_htons(e->port);
-			__u32 sum;
-
-			if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, t.daddr, pod, 4) ||
-			    bpf_skb_store_bytes(skb, IP_DADDR_OFF, &pod, 4, 0))
-				return BL_DROP_NAT_UNSUPPORTED;
-			/* the quoted IP checksum, updated by hand (RFC 1624) */
-			sum = (__u16)~old_check;
-			sum += (__u16)~(inner.saddr & 0xffff) +
-			       (__u16)~(inner.saddr >> 16);
-			sum += (pod & 0xffff) + (pod >> 16);
-			sum = (sum & 0xffff) + (sum >> 16);
-			sum = (sum & 0xffff) + (sum >> 16);
-			new_check = ~sum;
-			if (bpf_l4_csum_replace(skb, icmp_csum, inner.saddr, pod, 4) ||
-			    bpf_l4_csum_replace(skb, icmp_csum, old_check, new_check, 2) ||
-			    bpf_skb_store_bytes(skb, in_csum_off, &new_check, 2, 0) ||
-			    bpf_skb_store_bytes(skb, inner_off + offsetof(struct iphdr, saddr),
-						&pod, 4, 0))
-				return BL_DROP_NAT_UNSUPPORTED;
-			if (bpf_l4_csum_replace(skb, icmp_csum, old_p, new_p, 2) ||
-			    bpf_skb_store_bytes(skb, inner_l4_off + il.port_off, &new_p, 2, 0))
-				return BL_DROP_NAT_UNSUPPORTED;
-		}
+		/* outer destination, then the quoted source address and port */
+		if (ip_addr_set(skb, IP_DADDR_OFF, t.daddr, pod) ||
+		    icmp_quote_rewrite(skb, l4_off, inner_off, inner.check,
+				       inner_off + offsetof(struct iphdr, saddr),
+				       inner.saddr, pod, inner_l4_off + il.port_off,
+				       bpf_htons(in.sport), bpf_htons(e->port)))
+			return BL_DROP_NAT_UNSUPPORTED;
 		*pod_ip = pod;
 		return BL_NAT_ICMP_ERROR;
 	}

@@ -3,7 +3,8 @@
 # SNAT in BPF, end to end: pods reach servers on "the internet" (the ext
 # namespace, which has no route back to pod addresses, so only a correct
 # translation to the node IP can work) over TCP, UDP and ICMP; ICMP errors
-# come back translated (path MTU discovery through a 1200-byte link); two
+# come back translated (path MTU discovery through a 1200-byte link) and the
+# pods' own ICMP errors about their flows leave translated; two
 # pods share a source port towards one server; the host's own traffic on the
 # uplink is untouched; cluster and --no-masquerade destinations keep the pod's
 # address; flows from outside straight to a pod are answered untranslated.
@@ -226,6 +227,74 @@ fi
 check ping_fragmented "ping -s 3000 $A -> $SRV got no answer (fragmented replies not translated?)" \
 	ping_ok "$NS_A" "$SRV" 3 -s 3000
 
+# --- the pod's own ICMP errors about a translated flow --------------------------
+
+# Pod a sends a datagram from port 5000 (outside the NAT range: a NAT port is
+# picked) to the server and closes its socket. The server's late answer to
+# the node port is translated back to a:5000, where nothing listens: a's
+# "port unreachable" must reach the server from the node IP, quoting the
+# datagram as the server sent it (server:5300 -> node IP:NAT port), with
+# valid checksums, so that the server's socket learns of it (ECONNREFUSED).
+nx "$NS_A" perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(LocalPort => 5000, PeerAddr => $ARGV[0],
+		PeerPort => 5300, Proto => "udp") or die "socket: $!";
+	$s->send("hello") or die "send: $!";' "$SRV" ||
+	fail pod_icmp_error_setup "pod a could not send to $SRV:5300 from port 5000"
+unode=$(nat_json | jq -r --arg p "$A:5000" --arg r "$SRV:5300" \
+	'[.[] | select(.protocol == "udp" and .pod == $p and .remote == $r)][0].node // empty')
+uport=${unode##*:}
+diag "pod a's flow $A:5000 -> $SRV:5300 is mapped to '$unode'"
+cap=$TMPD/icmp-capture.txt
+# every ICMP port unreachable reaching ext: outer source, quote, checksums
+bg_in "$EXT" 15 perl -MSocket -e '
+	sub csum { my $s = 0; $s += $_ for unpack("n*", $_[0] . (length($_[0]) % 2 ? "\0" : ""));
+		   $s = ($s & 0xffff) + ($s >> 16) while $s >> 16; return $s == 0xffff ? "ok" : "bad" }
+	socket(my $r, PF_INET, SOCK_RAW, 1) or die "raw socket: $!";
+	$| = 1; print "ready\n";
+	while (1) {
+		defined(recv($r, my $b, 2000, 0)) or die "recv: $!";
+		my $h = (ord($b) & 15) * 4;
+		my ($type, $code) = unpack("CC", substr($b, $h, 2));
+		next unless $type == 3 && $code == 3;
+		my $q = substr($b, $h + 8);
+		my $qh = (ord($q) & 15) * 4;
+		my ($sp, $dp) = unpack("nn", substr($q, $qh, 4));
+		printf "from %s quote %s:%u -> %s:%u icmp_csum %s quoted_ip_csum %s\n",
+			inet_ntoa(substr($b, 12, 4)), inet_ntoa(substr($q, 12, 4)), $sp,
+			inet_ntoa(substr($q, 16, 4)), $dp, csum(substr($b, $h)),
+			csum(substr($q, 0, $qh));
+	}' >"$cap" 2>&1
+for _ in $(seq 50); do
+	grep -q ready "$cap" 2>/dev/null && break
+	sleep 0.1
+done
+o0=$(counter nat_icmp_error_out)
+refused=$(nx "$EXT" perl -MIO::Socket::INET -MErrno -e '
+	my $s = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => 5300,
+		PeerAddr => $ARGV[1], PeerPort => $ARGV[2], Proto => "udp") or die "socket: $!";
+	$s->send("late answer") or die "send: $!";
+	my $rin = ""; vec($rin, fileno($s), 1) = 1;
+	select(my $rout = $rin, undef, undef, 3);
+	my $got = $s->recv(my $buf, 100);
+	print defined($got) ? "answered\n" : $!{ECONNREFUSED} ? "refused\n" : "error $!\n";' \
+	"$SRV" "$NODE_IP_1" "${uport:-1}" 2>&1)
+sleep 0.3
+o1=$(counter nat_icmp_error_out)
+want="from $NODE_IP_1 quote $SRV:5300 -> $NODE_IP_1:$uport icmp_csum ok quoted_ip_csum ok"
+if [ -n "$uport" ] && grep -qxF "$want" "$cap"; then
+	pass pod_port_unreachable_translated
+else
+	fail pod_port_unreachable_translated "ext captured: '$(grep -v ready "$cap" | head -3)', want '$want'"
+fi
+check pod_port_unreachable_reaches_socket "ext's socket on $SRV:5300 -> $unode: '$refused', want refused" \
+	[ "$refused" = refused ]
+check pod_port_unreachable_counted "nat_icmp_error_out +$((o1 - o0)), want >= 1" [ "$((o1 - o0))" -ge 1 ]
+if grep -q "from $A" "$cap"; then
+	fail pod_port_unreachable_no_pod_address "ext captured the pod's own address: $(grep "from $A" "$cap" | head -1)"
+else
+	pass pod_port_unreachable_no_pod_address
+fi
+
 # --- what the operator sees ----------------------------------------------------
 
 txt=$(bl nat list 2>&1)
@@ -252,7 +321,8 @@ done
 check nat_map_dump_field_names "bpftool map dump $PIN/nat misses:$missing" [ -z "$missing" ]
 st=$(bl stats 2>&1)
 missing=""
-for r in nat_egress nat_new nat_ingress nat_icmp_error nat_reverse_miss drop_nat_no_port; do
+for r in nat_egress nat_new nat_ingress nat_icmp_error nat_icmp_error_out nat_reverse_miss \
+	drop_nat_no_port drop_nat_icmp_no_flow; do
 	echo "$st" | grep -qE "^$r +[0-9]+ +[0-9]+ " || missing="$missing $r"
 done
 check stats_show_nat "bridgeless stats misses:$missing" [ -z "$missing" ]
@@ -345,14 +415,14 @@ fi
 # The pod's ICMP errors about an inbound flow must reach the sender too:
 # a datagram to a closed port of the pod gets "port unreachable".
 u0=$(snmp "$EXT" Icmp InDestUnreachs)
-d0=$(counter drop_nat_unsupported)
+d0=$(counter drop_nat_icmp_no_flow)
 nx "$EXT" perl -MIO::Socket::INET -e '
 	my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => 9999, Proto => "udp") or die;
 	$s->send("x") for 1 .. 3;' "$A" 2>/dev/null
 sleep 0.5
 u1=$(snmp "$EXT" Icmp InDestUnreachs)
-d1=$(counter drop_nat_unsupported)
-check inbound_port_unreachable "ext got $((u1 - u0)) ICMP unreachables for 3 datagrams to $A:9999 (drop_nat_unsupported +$((d1 - d0)))" \
+d1=$(counter drop_nat_icmp_no_flow)
+check inbound_port_unreachable "ext got $((u1 - u0)) ICMP unreachables for 3 datagrams to $A:9999 (drop_nat_icmp_no_flow +$((d1 - d0)))" \
 	[ "$((u1 - u0))" -ge 1 ]
 
 finish

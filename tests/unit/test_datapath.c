@@ -902,6 +902,12 @@ struct tcase {
 	 * built with it and compared byte for byte as usual.
 	 */
 	bool any_port;
+	/*
+	 * Nonzero: the expected frame, byte for byte, written out by hand; the
+	 * frame built from out must be exactly this (a check of the builder).
+	 */
+	const __u8 *golden;
+	__u32 golden_len;
 	int (*setup)(struct env *env);
 	void (*cleanup)(struct env *env);
 	/* after the frame and counters matched: the NAT table, say */
@@ -949,6 +955,18 @@ static int update_config(struct env *env, __u32 flags, __u16 lo, __u16 hi)
 	cfg.nat_port_max = hi;
 	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ?
 		       -errno : 0;
+}
+
+/* A new forwarding generation, as `node init` makes. */
+static int fwd_gen_bump(struct env *env)
+{
+	struct bl_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.fwd_gen++;
+	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
 static int read_nat_range(struct env *env, __u16 *lo, __u16 *hi)
@@ -1054,6 +1072,20 @@ static const struct pkt_spec out_echo = { A_TO(SRV_IP, IPPROTO_ICMP, 64),
 static const struct pkt_spec in_syn = { FROM_SRV(POD_A_IP, IPPROTO_TCP),
 					.sport = 40001, .dport = 8080 };
 static const struct pkt_spec in_echo = { FROM_SRV(POD_A_IP, IPPROTO_ICMP) };
+/* ... and pod A's replies to them, as it sends them / as they must leave */
+#define A_INBOUND_REPLY(dm, sm, ttlv, flags)                                  \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = POD_A_IP,       \
+	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_TCP, .sport = 8080,     \
+	.dport = 40001, .tcp_flags = (flags)
+#define A_INBOUND_ECHO_REPLY(dm, sm, ttlv)                                    \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = POD_A_IP,       \
+	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_ICMP, .echo_reply = true
+static const struct pkt_spec in_synack = {
+	A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x12)
+};
+static const struct pkt_spec in_echo_reply = {
+	A_INBOUND_ECHO_REPLY(host_a_mac, pod_a_mac, 64)
+};
 
 /*
  * Headers quoted by ICMP errors: as the translated packet left the node, and
@@ -1130,6 +1162,84 @@ static const struct pkt_spec q_in_udp_closed = {
 	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_ICMP,                   \
 	.err_type = ICMP_DEST_UNREACH, .err_code = ICMP_PORT_UNREACH,         \
 	.quote = &q_in_udp_closed
+
+/*
+ * Pod A's own ICMP errors about its translated flows: a reply that reached
+ * it (translated back) and that it rejects, quoted as pod A saw it, and as
+ * the error must leave: outer source and the quote's destination the node's,
+ * the quoted port the node port (an echo reply: the node's echo id). The
+ * quoted L4 checksum stays as pod A quoted it.
+ */
+static const struct pkt_spec q_reply_udp_pod = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 53, .dport = KEPT_PORT
+};
+static const struct pkt_spec q_reply_udp_node = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = NODE_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 53, .dport = KEPT_PORT + 1,
+	.l4_csum_as = &q_reply_udp_pod
+};
+static const struct pkt_spec q_reply_tcp_pod = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_TCP, .sport = 80, .dport = KEPT_PORT, .tcp_flags = 0x12
+};
+static const struct pkt_spec q_reply_tcp_node = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = NODE_IP, .ttl = 63,
+	.l4 = IPPROTO_TCP, .sport = 80, .dport = KEPT_PORT, .tcp_flags = 0x12,
+	.l4_csum_as = &q_reply_tcp_pod
+};
+static const struct pkt_spec q_reply_echo_pod = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_ICMP, .echo_reply = true, .echo_id = KEPT_ID
+};
+static const struct pkt_spec q_reply_echo_node = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = NODE_IP, .ttl = 63,
+	.l4 = IPPROTO_ICMP, .echo_reply = true, .echo_id = KEPT_ID + 1,
+	.l4_csum_as = &q_reply_echo_pod
+};
+/* A reply from a remote port pod A's flow never used (no mapping). */
+static const struct pkt_spec q_reply_udp_other_rport = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 54, .dport = KEPT_PORT
+};
+/* A reply of pod B's translated flow, quoted by pod A. */
+static const struct pkt_spec q_reply_udp_pod_b = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_B_IP, .ttl = 63,
+	.l4 = IPPROTO_UDP, .sport = 53, .dport = KEPT_PORT
+};
+/* The echo request of a ping from the internet to pod A (inbound). */
+static const struct pkt_spec q_in_echo = {
+	.kind = PK_IPV4, .saddr = SRV_IP, .daddr = POD_A_IP, .ttl = 63,
+	.l4 = IPPROTO_ICMP
+};
+/*
+ * nat_pod_port_unreachable_udp_translated's expected frame, written out by
+ * hand (checksums computed apart from this file's builder).
+ */
+static const __u8 golden_port_unreach_out[] = {
+	/* eth: neigh_mac <- lo's all-zero MAC, IPv4 */
+	0x02, 0x42, 0x0a, 0xf4, 0x02, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x08, 0x00,
+	/* IPv4: len 56, DF, TTL 63, ICMP, checksum d587, NODE_IP -> SRV_IP */
+	0x45, 0x00, 0x00, 0x38, 0x00, 0x00, 0x40, 0x00, 0x3f, 0x01, 0xd5, 0x87,
+	0xc6, 0x33, 0x64, 0x02, 0xcb, 0x00, 0x71, 0x07,
+	/* ICMP port unreachable, checksum ba73 (over the quote) */
+	0x03, 0x03, 0xba, 0x73, 0x00, 0x00, 0x00, 0x00,
+	/* quoted IPv4: len 46, DF, TTL 63, UDP, checksum d581, SRV_IP -> NODE_IP */
+	0x45, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x40, 0x00, 0x3f, 0x11, 0xd5, 0x81,
+	0xcb, 0x00, 0x71, 0x07, 0xc6, 0x33, 0x64, 0x02,
+	/* quoted UDP 53 -> 61006 (KEPT_PORT + 1), len 26, pod A's checksum */
+	0x00, 0x35, 0xee, 0x4e, 0x00, 0x1a, 0x53, 0xeb,
+};
+/* An ICMP error to the server, as pod A sends it / as it must leave. */
+#define ERR_TO_SRV(dm, sm, src, ttlv, type, code, q)                          \
+	.kind = PK_IPV4, .dmac = (dm), .smac = (sm), .saddr = (src),          \
+	.daddr = SRV_IP, .ttl = (ttlv), .l4 = IPPROTO_ICMP,                   \
+	.err_type = (type), .err_code = (code), .quote = (q)
+#define A_ERR(type, code, q)                                                  \
+	ERR_TO_SRV(host_a_mac, pod_a_mac, POD_A_IP, 64, type, code, q)
+#define NODE_ERR(type, code, q)                                               \
+	ERR_TO_SRV(neigh_mac, lo_mac, NODE_IP, 63, type, code, q)
 
 /*
  * The host stack hands pod A a connection it rewrote on the way in (hostPort
@@ -1300,6 +1410,48 @@ static int setup_inbound_echo(struct env *env)
 	return run_spec(env, FROM_UPLINK, &in_echo, TC_ACT_REDIRECT);
 }
 
+/*
+ * An inbound connection (or ping) to pod A whose first reply kept the FIB's
+ * answer, and the neighbour gone since: a reply that shows the old MACs was
+ * sent without a FIB lookup.
+ */
+static int inbound_replied_then_neighbour_gone(struct env *env)
+{
+	return setup_inbound_syn(env) ?:
+	       run_spec(env, FROM_POD, &in_synack, TC_ACT_REDIRECT) ?:
+	       neighbour_gone(env);
+}
+
+static int inbound_replied_then_gen_bumped(struct env *env)
+{
+	return inbound_replied_then_neighbour_gone(env) ?: fwd_gen_bump(env);
+}
+
+static int inbound_echo_replied_then_neighbour_gone(struct env *env)
+{
+	return setup_inbound_echo(env) ?:
+	       run_spec(env, FROM_POD, &in_echo_reply, TC_ACT_REDIRECT) ?:
+	       neighbour_gone(env);
+}
+
+/* pod A's flow moved to node port KEPT_PORT + 1, and the neighbour gone */
+static int moved_then_neighbour_gone(struct env *env)
+{
+	return setup_out_udp_moved(env) ?: neighbour_gone(env);
+}
+
+/* Pod B's UDP flow KEPT_PORT -> SRV_IP:53, mapped to node port KEPT_PORT. */
+static int setup_pod_b_flow(struct env *env)
+{
+	struct bl_nat_entry e = { .port = KEPT_PORT };
+	__u32 node = be32_of(NODE_IP);
+	struct bl_nat_key k;
+
+	memcpy(e.addr, &node, 4);
+	nat_key(&k, POD_B_IP, SRV_IP, KEPT_PORT, 53, IPPROTO_UDP, BL_DIR_EGRESS);
+	return bpf_map_update_elem(env->nat_fd, &k, &e, BPF_NOEXIST) ? -errno : 0;
+}
+
 static int nat_empty(struct env *env, const struct pkt *got, char *why, size_t n)
 {
 	int c = nat_count(env, 0);
@@ -1382,6 +1534,30 @@ static int out_udp_entry_write(struct env *env, const struct bl_nat_entry *e)
 	return bpf_map_update_elem(env->nat_fd, &k, e, BPF_EXIST) ? -errno : 0;
 }
 
+/* e keeps the test FIB's answer for SRV_IP (generation 1). */
+static int expect_fwd_cache(const struct bl_nat_entry *e, char *why, size_t n)
+{
+	if (!e->fwd_ns || e->fwd_gen != 1 || e->fwd_ifindex != POD_A_IFINDEX ||
+	    e->fwd_mtu != 65535 || memcmp(e->fwd_dmac, neigh_mac, ETH_ALEN) ||
+	    memcmp(e->fwd_smac, lo_mac, ETH_ALEN)) {
+		snprintf(why, n, "nat: forwarding cache ns %llu gen %u ifindex %u mtu %u dmac %02x..%02x, want set, 1, 1, 65535, neigh_mac",
+			 (unsigned long long)e->fwd_ns, e->fwd_gen, e->fwd_ifindex,
+			 e->fwd_mtu, e->fwd_dmac[0], e->fwd_dmac[5]);
+		return -1;
+	}
+	return 0;
+}
+
+/* e keeps nothing: looked up again and met the unresolved neighbour. */
+static int expect_no_fwd_cache(const struct bl_nat_entry *e, char *why, size_t n)
+{
+	if (!e->fwd_ns)
+		return 0;
+	snprintf(why, n, "nat: an unresolved neighbour was cached (ifindex %u)",
+		 e->fwd_ifindex);
+	return -1;
+}
+
 static int v_fwd_cached(struct env *env, const struct pkt *got, char *why, size_t n)
 {
 	struct bl_nat_entry e;
@@ -1392,15 +1568,7 @@ static int v_fwd_cached(struct env *env, const struct pkt *got, char *why, size_
 		snprintf(why, n, "nat: out_udp egress entry gone");
 		return -1;
 	}
-	if (!e.fwd_ns || e.fwd_gen != 1 || e.fwd_ifindex != POD_A_IFINDEX ||
-	    e.fwd_mtu != 65535 || memcmp(e.fwd_dmac, neigh_mac, ETH_ALEN) ||
-	    memcmp(e.fwd_smac, lo_mac, ETH_ALEN)) {
-		snprintf(why, n, "nat: forwarding cache ns %llu gen %u ifindex %u mtu %u dmac %02x..%02x, want set, 1, 1, 65535, neigh_mac",
-			 (unsigned long long)e.fwd_ns, e.fwd_gen, e.fwd_ifindex,
-			 e.fwd_mtu, e.fwd_dmac[0], e.fwd_dmac[5]);
-		return -1;
-	}
-	return 0;
+	return expect_fwd_cache(&e, why, n);
 }
 
 /* The FIB's answer changes after out_udp's mapping cached the old one. */
@@ -1411,16 +1579,7 @@ static int cached_then_neighbour_gone(struct env *env)
 
 static int cached_then_gen_bumped(struct env *env)
 {
-	struct bl_config cfg;
-	__u32 zero = 0;
-	int err = cached_then_neighbour_gone(env);
-
-	if (err)
-		return err;
-	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
-		return -errno;
-	cfg.fwd_gen++;
-	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return cached_then_neighbour_gone(env) ?: fwd_gen_bump(env);
 }
 
 static int cached_then_aged(struct env *env)
@@ -1458,12 +1617,7 @@ static int v_fwd_relooked(struct env *env, const struct pkt *got, char *why,
 		snprintf(why, n, "nat: out_udp egress entry gone");
 		return -1;
 	}
-	if (e.fwd_ns) {
-		snprintf(why, n, "nat: an unresolved neighbour was cached (ifindex %u)",
-			 e.fwd_ifindex);
-		return -1;
-	}
-	return 0;
+	return expect_no_fwd_cache(&e, why, n);
 }
 
 static int v_udp_csum0(struct env *env, const struct pkt *got, char *why, size_t n)
@@ -1644,8 +1798,9 @@ static int v_tcp_rst(struct env *env, const struct pkt *got, char *why, size_t n
 }
 
 /* An inbound flow: one egress entry for the replies, marked, no partner. */
-static int expect_inbound(struct env *env, __u8 proto, __u16 pod_port,
-			  __u16 rport, __u64 packets, char *why, size_t n)
+static int expect_inbound_entry(struct env *env, __u8 proto, __u16 pod_port,
+				__u16 rport, __u64 packets, struct bl_nat_entry *out,
+				char *why, size_t n)
 {
 	struct bl_nat_entry e;
 	struct bl_nat_key k;
@@ -1665,7 +1820,16 @@ static int expect_inbound(struct env *env, __u8 proto, __u16 pod_port,
 			 (unsigned long long)packets);
 		return -1;
 	}
+	if (out)
+		*out = e;
 	return expect_n(env, 1, 0, why, n);
+}
+
+static int expect_inbound(struct env *env, __u8 proto, __u16 pod_port,
+			  __u16 rport, __u64 packets, char *why, size_t n)
+{
+	return expect_inbound_entry(env, proto, pod_port, rport, packets, NULL,
+				    why, n);
 }
 
 /* A flow the host delivered: one egress entry, marked VIA_HOST, no partner. */
@@ -1684,6 +1848,11 @@ static int expect_via_host(struct env *env, __u64 packets, char *why, size_t n)
 		snprintf(why, n, "nat: via-host entry seen %#x packets %llu, want %#x and %llu",
 			 e.seen, (unsigned long long)e.packets,
 			 BL_NAT_VIA_HOST | BL_NAT_SEEN_SYN, (unsigned long long)packets);
+		return -1;
+	}
+	/* its replies go to the host stack: nothing to route, nothing kept */
+	if (e.fwd_ns) {
+		snprintf(why, n, "nat: via-host entry keeps a forwarding cache");
 		return -1;
 	}
 	return expect_n(env, 1, 0, why, n);
@@ -1706,16 +1875,51 @@ static int v_inbound_syn(struct env *env, const struct pkt *got, char *why, size
 	return expect_inbound(env, IPPROTO_TCP, 8080, 40001, 1, why, n);
 }
 
+/* The first reply routed by the FIB, whose answer the entry keeps. */
 static int v_inbound_reply(struct env *env, const struct pkt *got, char *why,
 			   size_t n)
 {
-	return expect_inbound(env, IPPROTO_TCP, 8080, 40001, 2, why, n);
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_TCP, 8080, 40001, 2, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
 }
 
 static int v_inbound_echo(struct env *env, const struct pkt *got, char *why,
 			  size_t n)
 {
-	return expect_inbound(env, IPPROTO_ICMP, 0, 0x4242, 2, why, n);
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_ICMP, 0, 0x4242, 2, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
+}
+
+/* The second reply, sent by the kept answer (or looked up again). */
+static int v_inbound_reply_cached(struct env *env, const struct pkt *got,
+				  char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_TCP, 8080, 40001, 3, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
+}
+
+static int v_inbound_reply_relooked(struct env *env, const struct pkt *got,
+				    char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_TCP, 8080, 40001, 3, &e, why, n) ?:
+	       expect_no_fwd_cache(&e, why, n);
+}
+
+static int v_inbound_echo_cached(struct env *env, const struct pkt *got,
+				 char *why, size_t n)
+{
+	struct bl_nat_entry e;
+
+	return expect_inbound_entry(env, IPPROTO_ICMP, 0, 0x4242, 3, &e, why, n) ?:
+	       expect_fwd_cache(&e, why, n);
 }
 
 static const struct tcase cases[] = {
@@ -2306,22 +2510,42 @@ static const struct tcase cases[] = {
 	  .verify = v_inbound_syn },
 	{ .name = "nat_inbound_reply_untranslated", .prog = FROM_POD,
 	  .needs_fib = true, .setup = setup_inbound_syn,
-	  .in = { A_TO(SRV_IP, IPPROTO_TCP, 64), .sport = 8080, .dport = 40001,
-		  .tcp_flags = 0x12 },
+	  .in = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x12) },
 	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
-	  .out = { .kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac,
-		   .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 63,
-		   .l4 = IPPROTO_TCP, .sport = 8080, .dport = 40001,
-		   .tcp_flags = 0x12 },
+	  .out = { A_INBOUND_REPLY(neigh_mac, lo_mac, 63, 0x12) },
 	  .verify = v_inbound_reply },
 	{ .name = "nat_inbound_echo_reply_untranslated", .prog = FROM_POD,
 	  .needs_fib = true, .setup = setup_inbound_echo,
-	  .in = { A_TO(SRV_IP, IPPROTO_ICMP, 64), .echo_reply = true },
+	  .in = { A_INBOUND_ECHO_REPLY(host_a_mac, pod_a_mac, 64) },
 	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
-	  .out = { .kind = PK_IPV4, .dmac = neigh_mac, .smac = lo_mac,
-		   .saddr = POD_A_IP, .daddr = SRV_IP, .ttl = 63,
-		   .l4 = IPPROTO_ICMP, .echo_reply = true },
+	  .out = { A_INBOUND_ECHO_REPLY(neigh_mac, lo_mac, 63) },
 	  .verify = v_inbound_echo },
+	/*
+	 * The inbound entry keeps the FIB's answer as a translated flow's
+	 * does: the next replies are sent without a lookup, so the neighbour
+	 * gone since does not show; a new generation looks up again.
+	 */
+	{ .name = "nat_inbound_reply_fwd_cache_skips_fib", .prog = FROM_POD,
+	  .needs_fib = true, .setup = inbound_replied_then_neighbour_gone,
+	  .cleanup = neighbour_back,
+	  .in = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x10) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { A_INBOUND_REPLY(neigh_mac, lo_mac, 63, 0x10) },
+	  .verify = v_inbound_reply_cached },
+	{ .name = "nat_inbound_echo_reply_fwd_cache_skips_fib", .prog = FROM_POD,
+	  .needs_fib = true, .setup = inbound_echo_replied_then_neighbour_gone,
+	  .cleanup = neighbour_back,
+	  .in = { A_INBOUND_ECHO_REPLY(host_a_mac, pod_a_mac, 64) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { A_INBOUND_ECHO_REPLY(neigh_mac, lo_mac, 63) },
+	  .verify = v_inbound_echo_cached },
+	{ .name = "nat_inbound_reply_fwd_cache_stale_generation", .prog = FROM_POD,
+	  .needs_fib = true, .setup = inbound_replied_then_gen_bumped,
+	  .cleanup = neighbour_back,
+	  .in = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 64, 0x10) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { A_INBOUND_REPLY(host_a_mac, pod_a_mac, 63, 0x10) },
+	  .verify = v_inbound_reply_relooked },
 	/*
 	 * The pod's own ICMP error about an inbound datagram (port
 	 * unreachable) belongs to that flow: it leaves untranslated too.
@@ -2331,12 +2555,67 @@ static const struct tcase cases[] = {
 	  .in = { A_PORT_UNREACH(host_a_mac, pod_a_mac, 64) },
 	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
 	  .out = { A_PORT_UNREACH(neigh_mac, lo_mac, 63) } },
+	/* ... likewise one about an inbound ping */
+	{ .name = "nat_inbound_icmp_error_quoting_echo", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_inbound_echo,
+	  .in = { A_ERR(ICMP_PARAMETERPROB, 0, &q_in_echo) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_INBOUND_REPLY,
+	  .out = { ERR_TO_SRV(neigh_mac, lo_mac, POD_A_IP, 63,
+			      ICMP_PARAMETERPROB, 0, &q_in_echo) } },
 	/* ... and one about no known flow cannot go anywhere */
 	{ .name = "nat_icmp_error_from_pod_unknown", .prog = FROM_POD,
 	  .needs_fib = true,
 	  .in = { A_PORT_UNREACH(host_a_mac, pod_a_mac, 64) },
-	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_UNSUPPORTED,
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_ICMP_NO_FLOW,
 	  .verify = nat_empty },
+	/*
+	 * The pod's ICMP errors about its own translated flows leave
+	 * translated, as Linux conntrack does it: the server's reply arrived
+	 * after pod A closed its socket. The expected frame of the first is
+	 * also given byte for byte (golden).
+	 */
+	{ .name = "nat_pod_port_unreachable_udp_translated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_udp_moved,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &q_reply_udp_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { NODE_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			    &q_reply_udp_node) },
+	  .golden = golden_port_unreach_out, .golden_len = sizeof(golden_port_unreach_out),
+	  .verify = v_udp_moved },
+	{ .name = "nat_pod_param_problem_tcp_translated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_tcp,
+	  .in = { A_ERR(ICMP_PARAMETERPROB, 0, &q_reply_tcp_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { NODE_ERR(ICMP_PARAMETERPROB, 0, &q_reply_tcp_node) } },
+	/* an error about an echo reply: the quoted id is the node's again */
+	{ .name = "nat_pod_time_exceeded_echo_reply_translated", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_echo_moved,
+	  .in = { A_ERR(ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, &q_reply_echo_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { NODE_ERR(ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME,
+			    &q_reply_echo_node) } },
+	/* next hop unresolved: translated, for bpf_redirect_neigh */
+	{ .name = "nat_pod_icmp_error_translated_unresolved", .prog = FROM_POD,
+	  .needs_fib = true, .setup = moved_then_neighbour_gone,
+	  .cleanup = neighbour_back,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &q_reply_udp_pod) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_ICMP_ERROR_OUT,
+	  .out = { ERR_TO_SRV(host_a_mac, pod_a_mac, NODE_IP, 63,
+			      ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			      &q_reply_udp_node) } },
+	/* no mapping for the quoted tuple: dropped, counted */
+	{ .name = "nat_pod_icmp_error_no_mapping", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_out_udp,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			&q_reply_udp_other_rport) },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_ICMP_NO_FLOW,
+	  .verify = v_udp_kept },
+	/* another pod's flow is not pod A's to report on */
+	{ .name = "nat_pod_icmp_error_other_pods_flow", .prog = FROM_POD,
+	  .needs_fib = true, .setup = setup_pod_b_flow,
+	  .in = { A_ERR(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			&q_reply_udp_pod_b) },
+	  .verdict = TC_ACT_SHOT, .reason = BL_DROP_NAT_ICMP_NO_FLOW },
 	/*
 	 * What the host stack delivers to a pod (to_pod, host veth egress):
 	 * a connection it rewrote on the way in (hostPort DNAT) is recorded,
@@ -2710,6 +2989,16 @@ static int run_case(struct env *env, const struct tcase *tc, char *why,
 		want = in;
 	else if (build(&want, &tc->out, why, n))
 		return 1;
+	if (tc->golden && (want.len != tc->golden_len ||
+			   memcmp(want.b, tc->golden, want.len))) {
+		struct pkt g = { .len = tc->golden_len };
+		char d[256];
+
+		memcpy(g.b, tc->golden, g.len < PKT_MAX ? g.len : PKT_MAX);
+		diff_bytes(&want, &g, d, sizeof(d));
+		snprintf(why, n, "test bug: built frame is not the golden one: %s", d);
+		return 1;
+	}
 
 	/*
 	 * Every case starts from the configured node and an empty NAT table;
