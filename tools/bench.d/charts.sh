@@ -130,7 +130,8 @@ charts() {
 		"pod2pod-lat-p99:TCP request/response p99:us"
 	bars bench-snat.png "pod to outside through SNAT (median, min-max)" \
 		"snat-pps:64-byte UDP, one flow:packets/s" "snat-tcp:TCP, 1 stream:Gbit/s" \
-		"snat-cps:new TCP connections/s:conn/s"
+		"snat-cps:new TCP connections/s:conn/s" \
+		"snat-sustained:new TCP connections/s, sustained:conn/s"
 	scale_chart
 	bpf_cost_chart
 	[ -z "$CHARTS" ] || step "charts:$CHARTS"

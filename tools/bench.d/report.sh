@@ -166,7 +166,14 @@ document() {
 			"bridge: CNI bridge + ipMasq (iptables MASQUERADE, conntrack); bridgeless: SNAT" \
 			"in BPF. The bridge without netfilter cannot masquerade and takes no part."
 		img bench-snat.png "pod to outside through SNAT"
-		for m in snat-pps snat-tcp snat-cps; do metric_table "$m"; done
+		for m in snat-pps snat-tcp snat-cps snat-sustained; do metric_table "$m"; done
+		if has_res snat-sustained bridgeless || has_res snat-sustained bridge; then
+			for s in $(setups_of snat-sustained); do
+				[ -n "${sus_slices[$s]:-}" ] || continue
+				para "sustained, $(label snat-sustained "$s"), conn/s per ${SUSTAIN_SLICE} s:" \
+					"${sus_slices[$s]} (${sus_note[$s]})"
+			done
+		fi
 		[ -z "$SNAT_UNTRANSLATED" ] ||
 			para "WARNING: fewer than 90% of the packets reached ext's UDP layer for:$SNAT_UNTRANSLATED (untranslated sources?)"
 		[ "$M_NOPORT" = 0 ] || para "WARNING: bridgeless dropped $M_NOPORT packets with drop_nat_no_port"

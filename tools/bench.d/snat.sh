@@ -31,6 +31,17 @@
 #             (outside the window; nothing runs it automatically yet) and the
 #             NAT counters (nat_new, drop_nat_no_port) are shown; on the
 #             bridge side the node netns's conntrack count and drops are shown.
+#   snat-sustained  the same connections for --sustained seconds (60;
+#             --quick 20) per setup, once, after every other scenario,
+#             counted in 5 s slices. Short windows hide what a node meets
+#             under a steady load: conntrack keeps every closed connection
+#             for 120 s (TIME_WAIT) in a table of nf_conntrack_max entries
+#             (machine-wide, 262144 here, which a bench must not raise), so
+#             once it is full the bridge drops new connections' packets;
+#             bridgeless's NAT map (512k entries, LRU) evicts its least
+#             recently used mappings instead. The bridge's table is first
+#             let drain to a quarter (at most 130 s). The figure is the mean
+#             over the run; the slices show the course.
 
 CONN_PORT=6000		# connrate listens on CONN_PORT .. CONN_PORT+CONN_NPORTS-1
 CONN_NPORTS=16
@@ -42,7 +53,7 @@ ext_of() { case "$1" in veth) ns a-rx ;; *) ns "$(short "$1")-ext" ;; esac; }
 start_servers() {
 	local ext=$(ext_of "$1") i tcp=0 cps=0
 	want_scen snat-tcp && tcp=1
-	{ want_scen snat-cps || want_scen scale; } && cps=1
+	{ want_scen snat-cps || want_scen snat-sustained || want_scen scale; } && cps=1
 	if [ $tcp = 1 ]; then
 		ip netns exec "$ext" taskset -c "$SERVER_CPU" iperf3 -s \
 			-B "$SERVER_IP" -p "$IPERF_PORT" >"$WORK/$1.iperf3-server.log" 2>&1 &
@@ -77,7 +88,7 @@ prepare_snat() {
 	fi
 	start_servers "$1" || return 1
 	trafgen_cfg "snat-$1" "$tx" "$SERVER_IP" 40001 || return 1
-	if want_scen snat-cps || want_scen scale; then
+	if want_scen snat-cps || want_scen snat-sustained || want_scen scale; then
 		conn_run "$1" 0.3 -w 0 -c 4 && [ "${C_rate%.*}" -gt 0 ] ||
 			{ log "$1: TCP connections through SNAT fail"; return 1; }
 	fi
@@ -197,4 +208,51 @@ measure_snat() {
 		LINE=$(printf '%10s conn/s  (failed %s, timeouts %s; %s; other processes: %d%% of a CPU)' \
 			"$M_CPS" "$M_FAIL" "$M_TMO" "$M_NOTE" "$M_OTHERS") ;;
 	esac
+}
+
+# ------------------------------------------------------------ sustained
+
+SUSTAIN_SLICE=5
+declare -A sus_slices	# per setup: conn/s of each slice
+declare -A sus_note	# per setup: NAT / conntrack state, failures
+
+# ct_wait: the bridge node's conntrack table below a quarter of its size
+# (closed connections stay 120 s), waiting at most 130 s
+ct_wait() {
+	local max i
+	max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo 0)
+	for i in $(seq 130); do
+		[ "$(ct_count)" -le $((max / 4)) ] && return 0
+		sleep 1
+	done
+}
+
+# measure_sustained: snat-sustained for every setup in turn
+measure_sustained() {
+	local s n k r sum fail tmo c0 d0 n0
+	n=$(( (sustained + SUSTAIN_SLICE - 1) / SUSTAIN_SLICE ))
+	for s in $(setups_of snat-sustained); do
+		case $s in
+		bridge) ct_wait; c0=$(ct_count); d0=$(ct_drops) ;;
+		bridgeless)
+			bl nat gc >/dev/null 2>&1 || { log "bridgeless nat gc failed"; return 1; }
+			set -- $(bl_counter nat_new drop_nat_no_port); n0=$1 d0=$2 ;;
+		esac
+		sus_slices[$s]="" sum=0 fail=0 tmo=0
+		for k in $(seq "$n"); do
+			others_during conn_run "$s" "$SUSTAIN_SLICE" -c "$inflight" -w 0 || return 1
+			r=${C_rate%.*}
+			sus_slices[$s]="${sus_slices[$s]}${sus_slices[$s]:+ }$r"
+			sum=$((sum + r)) fail=$((fail + C_failed)) tmo=$((tmo + C_timeouts))
+		done
+		record snat-sustained "$s" $((sum / n))
+		case $s in
+		bridge) sus_note[$s]="conntrack entries $c0 -> $(ct_count), conntrack drops +$(( $(ct_drops) - d0 ))" ;;
+		bridgeless) set -- $(bl_counter nat_new drop_nat_no_port)
+			sus_note[$s]="nat_new +$(( $1 - n0 )), drop_nat_no_port +$(( $2 - d0 ))" ;;
+		*) sus_note[$s]="no NAT" ;;
+		esac
+		sus_note[$s]="${sus_note[$s]}; failed $fail, timed out $tmo"
+		step "snat-sustained $(printf '%-11s' "$s") $((sum / n)) conn/s over $((n * SUSTAIN_SLICE)) s; per ${SUSTAIN_SLICE} s: ${sus_slices[$s]} (${sus_note[$s]})"
+	done
 }
