@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <jansson.h>
+#include "nl.h"
+#include "pod.h"
 #include "state.h"
 
 /* Well-known CNI error codes, and ours from 100 on. */
@@ -136,6 +138,14 @@ void cni_ipam_feed(struct cni_ipam_call *call);
 int cni_ipam_addr(json_t *result, struct ipam_addr *out);
 /* 1 if the IPAM plugin speaks CNI version v (VERSION), 0 if not. */
 int cni_ipam_speaks(const struct cni_req *req, const char *v);
+
+/* cni_routes.c: the IPAM plugin's routes, through the pod's gateway. */
+/* Its result's IPv4 routes but 0.0.0.0/0; CNI_ERR_CONFIG for a bad one. */
+int cni_ipam_routes(const struct cni_req *req, json_t *result, struct pod_routes *out);
+/* Append them to a result's "routes" as {dst, gw}. */
+void cni_routes_result(json_t *routes, const struct pod_routes *rs);
+/* CHECK: every prevResult route via our gateway is in the pod netns (nl) on oif. */
+int cni_check_routes(const struct cni_req *req, struct nl *nl, int oif);
 
 /* cni_state.c: per attachment, what DEL and GC need, in STATE/cni/<pod name>. */
 struct cni_rec {

@@ -68,11 +68,12 @@ static json_t *iface(const char *name, const uint8_t *mac, const char *sandbox,
  * The spec's result: the host end and the pod's interface (the bandwidth
  * plugin looks for the host end, portmap for the sandbox one), the address
  * as the pod has it (/32), its default route through the link-local
- * gateway, and DNS from the configuration or else from the IPAM plugin.
+ * gateway and the IPAM plugin's routes through it too, and DNS from the configuration or else from the IPAM plugin.
  * After a previous plugin, its result with ours appended.
  */
 static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
-			  unsigned int mtu, json_t *ipam_dns)
+			  unsigned int mtu, json_t *ipam_dns,
+			  const struct pod_routes *extra)
 {
 	json_t *res, *ifs, *ips, *routes, *dns;
 	char ip[16], gw[16], addr[20];
@@ -98,6 +99,7 @@ static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
 	json_array_append_new(routes,
 			      json_pack("{s:s, s:s}", "dst", "0.0.0.0/0", "gw",
 					ip_str(htonl(BL_GATEWAY_IP), gw)));
+	cni_routes_result(routes, extra);
 
 	dns = json_object_get(r->conf, "dns");
 	if (!json_is_object(dns) || !json_object_size(dns))
@@ -126,6 +128,7 @@ struct add_ipam {
 	const struct node_rec *node;
 	struct cni_ipam_call call;
 	struct ipam_addr a;
+	struct pod_routes routes; /* the plugin's, for pod_add() */
 	int done; /* the plugin ran: 1 it gave an address, -1 it failed */
 	int err, code; /* ours, with its message in msg, not pod_add()'s */
 	char msg[1024];
@@ -156,6 +159,8 @@ static int add_get_ip(void *arg, uint32_t *ip)
 						    "ipam %s ADD: printed no result",
 						    r->ipam_type));
 	err = cni_ipam_addr(ires, &ai->a);
+	if (!err)
+		err = cni_ipam_routes(r, ires, &ai->routes);
 	json_decref(ires);
 	if (err)
 		return add_ipam_fail(ai, err);
@@ -217,7 +222,7 @@ int cni_add(struct cni_req *r, json_t **result)
 	}
 	preq = (struct pod_add_req){ .name = r->pod_name, .netns = r->netns,
 				     .ifname = r->ifname, .get_ip = add_get_ip,
-				     .get_ip_arg = &ai };
+				     .get_ip_arg = &ai, .routes = &ai.routes };
 	err = pod_add(&r->ctx, &preq, &p);
 	if (!err) {
 		err = cni_rec_save(&r->ctx, p.name, r);
@@ -244,7 +249,7 @@ int cni_add(struct cni_req *r, json_t **result)
 		return ai.done == 1 ? ipam_rollback(r, err) : err;
 	}
 
-	*result = add_result(r, &p, host_mtu(&p), ai.a.dns);
+	*result = add_result(r, &p, host_mtu(&p), ai.a.dns, &ai.routes);
 	json_decref(ai.a.dns);
 	return 0;
 
