@@ -153,6 +153,7 @@ struct cni_rec {
 	char ifname[IF_NAMESIZE];
 	char network[256];
 	json_t *conf; /* the configuration ADD got, without prevResult */
+	char *cni_path; /* ADD's CNI_PATH; NULL in records from before it was kept */
 };
 int cni_rec_save(const struct ctx *c, const char *pod, const struct cni_req *req);
 int cni_rec_load(const struct ctx *c, const char *pod, struct cni_rec *rec);
@@ -172,6 +173,17 @@ int cni_node_ready(const struct cni_req *req, struct node_rec *node, int code);
 /* The commands: cni_add.c (ADD, DEL), cni_check.c (CHECK), cni_gc.c (GC, STATUS). */
 int cni_add(struct cni_req *req, json_t **result);
 int cni_del(struct cni_req *req);
+/*
+ * DEL of an attachment the runtime did not DEL itself (GC, the agent's
+ * reconcile), from its record: the pod and the record go, and the address
+ * is released through the IPAM plugin with the configuration ADD had, as
+ * DEL does. The plugin is looked for in cni_path, else in the record's
+ * CNI_PATH, else in CNI_PATH_DEFAULT. The caller holds the state lock.
+ * 1, having done nothing, if pod has no record (not a CNI attachment, or
+ * DELeted meanwhile).
+ */
+#define CNI_PATH_DEFAULT "/opt/cni/bin"
+int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path);
 int cni_check(struct cni_req *req);
 int cni_gc(struct cni_req *req);
 int cni_status(struct cni_req *req);

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include "bridgeless.h"
 #include "attach.h"
+#include "cni.h"
 #include "datapath.h"
 #include "link.h"
 #include "log.h"
@@ -89,11 +90,27 @@ static int netns_gone(const char *path)
 	return stat(dirname(dir), &st) == 0;
 }
 
+/*
+ * A pod the CNI plugin added goes the way CNI DEL takes it, its address
+ * released through the IPAM plugin too; any other through pod_del().
+ */
 static void remove_pod(struct walk *w, const struct pod_rec *p, const char *why)
 {
+	struct pod_rec left;
 	char ip[16];
+	int err;
 
-	if (pod_del(w->c, p->name)) {
+	err = cni_del_recorded(w->c, p->name, NULL);
+	if (err == 1)
+		err = pod_del(w->c, p->name);
+	if (err && pod_load(w->c, p->name, &left) == -ENOENT) {
+		w->st->pods_removed++;
+		pr_warn("reconcile: pod %s: %s; removed the pod, but releasing %s failed: %s",
+			p->name, why, ip_str(p->ip, ip), error_message());
+		error_clear();
+		return;
+	}
+	if (err) {
 		pr_warn("reconcile: pod %s: %s, but removing it failed: %s", p->name, why,
 			error_message());
 		error_clear();
