@@ -49,11 +49,11 @@ int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
 	int err;
 
 	link_pin_path(c, p->host_ifname, pin);
-	err = attach_ingress(p->host_ifindex, from_pod, pin);
+	err = attach_ingress(p->host_ifindex, from_pod, pin, NULL);
 	if (err < 0)
 		return error_prefix(err, "attach from_pod to %s", p->host_ifname);
 	egress_pin_path(c, p, pin);
-	err = attach_egress(p->host_ifindex, to_pod, pin);
+	err = attach_egress(p->host_ifindex, to_pod, pin, NULL);
 	if (err < 0) {
 		pod_detach(c, p);
 		return error_prefix(err, "attach to_pod to %s", p->host_ifname);
@@ -66,9 +66,10 @@ void pod_detach(const struct ctx *c, const struct pod_rec *p)
 	char pin[PATH_MAX];
 
 	link_pin_path(c, p->host_ifname, pin);
-	detach_ingress(p->host_ifindex, pin);
+	/* The veth goes next, with its qdisc; in between it is the pod's. */
+	detach_ingress(p->host_ifindex, pin, 0);
 	egress_pin_path(c, p, pin);
-	detach_egress(p->host_ifindex, pin);
+	detach_egress(p->host_ifindex, pin, 0);
 }
 
 void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,

@@ -217,7 +217,7 @@ static void check_uplink(struct walk *w, const struct node_rec *n)
 	static int warned_gone;
 	struct link_info li;
 	char pin[PATH_MAX];
-	int err;
+	int err, made;
 
 	if (link_get(w->nl, n->uplink, 0, &li)) {
 		error_clear();
@@ -238,7 +238,8 @@ static void check_uplink(struct walk *w, const struct node_rec *n)
 	if (attach_check(li.ifindex, w->pins->from_uplink))
 		return;
 	link_pin_path(w->c, "uplink", pin);
-	err = attach_ingress(li.ifindex, w->pins->from_uplink, pin);
+	made = 0;
+	err = attach_ingress(li.ifindex, w->pins->from_uplink, pin, &made);
 	if (err < 0) {
 		pr_warn("reconcile: uplink %s: re-attach from_uplink: %s", n->uplink,
 			error_message());
@@ -248,6 +249,16 @@ static void check_uplink(struct walk *w, const struct node_rec *n)
 	w->st->reattached++;
 	pr_warn("reconcile: uplink %s: from_uplink was not attached; re-attached",
 		n->uplink);
+	if (made && !n->uplink_clsact_made) {
+		/* Its clsact qdisc was gone too and is ours now: node reset removes it. */
+		struct node_rec m = *n;
+
+		m.uplink_clsact_made = 1;
+		if (node_save(w->c, &m)) {
+			pr_warn("reconcile: uplink %s: %s", n->uplink, error_message());
+			error_clear();
+		}
+	}
 }
 
 struct veth_list {
