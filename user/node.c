@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "bridgeless.h"
 #include "attach.h"
+#include "cni.h"
 #include "datapath.h"
 #include "datapath.skel.h"
 #include "link.h"
@@ -432,12 +433,19 @@ fail:
 	return err;
 }
 
+/* A pod the CNI plugin added goes as CNI DEL takes it, IPAM reservation and all. */
 static int del_pod(const struct pod_rec *p, void *data)
 {
 	const struct ctx *c = data;
+	int err;
 
-	if (pod_del(c, p->name))
+	err = cni_del_recorded(c, p->name, NULL);
+	if (err == 1)
+		err = pod_del(c, p->name);
+	if (err) {
 		pr_warn("node reset: pod %s: %s", p->name, error_message());
+		error_clear();
+	}
 	return 0;
 }
 

@@ -8,7 +8,7 @@
 # every malformed input with its code, rollback of a failed ADD, the IPAM
 # plugin's routes (added, listed, checked, bad ones rolled back), GC, 32
 # parallel ADDs and DELs, and pods made by the plugin talking to each other
-# and to the ext namespace.
+# and to the ext namespace; `node reset` with a pod of the plugin's.
 TEST=cni
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni-lib.bash"
@@ -394,5 +394,17 @@ why=""
 [ -d "$STATE/cni" ] && why="$why $STATE/cni"
 [ -z "$(pinned_links | grep -v '^./uplink$')" ] || why="$why pinned links: $(pinned_links | tr '\n' ' ')"
 check no_leftover_state "${why# }" [ -z "$why" ]
+
+# --- node reset with a CNI pod: it goes as DEL takes it, host-local's address too ----------
+
+new_netns "$(pod_ns reset)" || abort "netns reset"
+cni_add reset001 "$(nspath reset)" || abort "ADD reset: $CNI_OUT"
+ip_r=$(jq -r '.ips[0].address | sub("/32$"; "")' <<<"$CNI_OUT")
+bl node reset || fail node_reset_cni_pod "node reset failed"
+why=""
+hl_reserved | grep -qx "$ip_r" && why="$why host-local still holds $ip_r"
+[ -e "$STATE" ] && why="$why $STATE left: $(cd "$STATE" && find . | tr '\n' ' ')"
+px reset ip link show eth0 >/dev/null 2>&1 && why="$why eth0 left in the pod netns"
+check node_reset_cni_pod "${why# }" [ -z "$why" ]
 
 finish
