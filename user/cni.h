@@ -180,7 +180,7 @@ int cni_del(struct cni_req *req);
  * DEL does. The plugin is looked for in cni_path, else in the record's
  * CNI_PATH, else in CNI_PATH_DEFAULT. The caller holds the state lock.
  * 1, having done nothing, if pod has no record (not a CNI attachment, or
- * DELeted meanwhile).
+ * DELeted meanwhile) or one that does not load (logged).
  */
 #define CNI_PATH_DEFAULT "/opt/cni/bin"
 int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path);

@@ -69,7 +69,8 @@ static json_t *iface(const char *name, const uint8_t *mac, const char *sandbox,
  * The spec's result: the host end and the pod's interface (the bandwidth
  * plugin looks for the host end, portmap for the sandbox one), the address
  * as the pod has it (/32), its default route through the link-local
- * gateway and the IPAM plugin's routes through it too, and DNS from the configuration or else from the IPAM plugin.
+ * gateway and the IPAM plugin's routes through it too, and DNS from the
+ * configuration or else from the IPAM plugin.
  * After a previous plugin, its result with ours appended.
  */
 static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
@@ -327,8 +328,13 @@ int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
 	err = cni_rec_load(c, pod, &rec);
 	if (err == -ENOENT)
 		return 1;
-	if (err)
-		return err;
+	if (err) {
+		/* pod_del() can still take the pod: better than keeping it for good. */
+		pr_warn("pod %s: %s: its IPAM address cannot be released", pod,
+			error_message());
+		error_clear();
+		return 1;
+	}
 	d.container_id = rec.container_id;
 	d.ifname = rec.ifname;
 	d.path = cni_path ? cni_path : rec.cni_path ? rec.cni_path : CNI_PATH_DEFAULT;
