@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "link.h"
 #include "log.h"
 
 /* Not in libbpf 1.1's headers (kernel 6.6 UAPI). */
@@ -93,69 +97,135 @@ static int tcx_attach(int ifindex, int prog_fd, const char *link_pin, int egress
 	return ATTACH_TCX;
 }
 
-static int tc_attach(int ifindex, int prog_fd, int egress)
+/* The whole clsact qdisc of ifindex, both directions. */
+static void clsact_destroy(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	bpf_tc_hook_destroy(&hook);
+}
+
+static int tc_attach(int ifindex, int prog_fd, int egress, int *clsact_made)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
 			    .priority = BL_TC_PRIORITY, .prog_fd = prog_fd,
 			    .flags = BPF_TC_F_REPLACE);
-	int err;
+	int err, made;
 
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		return errorf(err, "create clsact qdisc");
+	made = !err;
 	err = bpf_tc_attach(&hook, &opts);
-	if (err)
+	if (err) {
+		if (made)
+			clsact_destroy(ifindex);
 		return errorf(err, "attach tc filter");
+	}
+	if (made && clsact_made)
+		*clsact_made = 1;
 	return ATTACH_TC;
 }
 
-static int attach_dir(int ifindex, int prog_fd, const char *link_pin, int egress)
+/* BRIDGELESS_ATTACH=tc: the clsact fallback even where tcx works (tests). */
+static int tc_forced(void)
 {
-	int ret = tcx_attach(ifindex, prog_fd, link_pin, egress);
+	const char *v = getenv("BRIDGELESS_ATTACH");
+
+	return v && !strcmp(v, "tc");
+}
+
+static int attach_dir(int ifindex, int prog_fd, const char *link_pin, int egress,
+		      int *clsact_made)
+{
+	int ret = tc_forced() ? -EOPNOTSUPP :
+				tcx_attach(ifindex, prog_fd, link_pin, egress);
 
 	/* EINVAL: kernel without tcx. Anything else is a real failure. */
 	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
 		pr_debug("tcx not available (%d), using clsact", ret);
-		return tc_attach(ifindex, prog_fd, egress);
+		return tc_attach(ifindex, prog_fd, egress, clsact_made);
 	}
 	if (ret < 0)
 		return errorf(ret, "attach tcx %s", egress ? "egress" : "ingress");
 	return ret;
 }
 
-int attach_ingress(int ifindex, int prog_fd, const char *link_pin)
+int attach_ingress(int ifindex, int prog_fd, const char *link_pin, int *clsact_made)
 {
-	return attach_dir(ifindex, prog_fd, link_pin, 0);
+	return attach_dir(ifindex, prog_fd, link_pin, 0, clsact_made);
 }
 
-int attach_egress(int ifindex, int prog_fd, const char *link_pin)
+int attach_egress(int ifindex, int prog_fd, const char *link_pin, int *clsact_made)
 {
-	return attach_dir(ifindex, prog_fd, link_pin, 1);
+	return attach_dir(ifindex, prog_fd, link_pin, 1, clsact_made);
 }
 
-static int detach_dir(int ifindex, const char *link_pin, int egress)
+/*
+ * The clsact qdisc we created goes, unless somebody else's filters are on
+ * it now (tc's or another loader's): those would go with it.
+ */
+static void clsact_release(int ifindex)
+{
+	struct nl nl = {};
+	int n = 0, err;
+
+	err = nl_open(&nl);
+	if (!err)
+		err = tc_filter_count(&nl, ifindex,
+				      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), &n);
+	if (!err)
+		err = tc_filter_count(&nl, ifindex,
+				      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), &n);
+	nl_close(&nl);
+	if (err) {
+		pr_warn("ifindex %d: clsact qdisc left in place: listing its filters: %s",
+			ifindex, error_message());
+		error_clear();
+		return;
+	}
+	if (n) {
+		pr_info("ifindex %d: clsact qdisc left in place: it has filters of others",
+			ifindex);
+		return;
+	}
+	clsact_destroy(ifindex);
+}
+
+static int detach_dir(int ifindex, const char *link_pin, int egress, int clsact_made)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
 			    .priority = BL_TC_PRIORITY);
+	int err;
 
 	/* Unpinning the last reference to a tcx link detaches it. */
 	if (unlink(link_pin) && errno != ENOENT)
 		return errorf(-errno, "unpin %s", link_pin);
-	if (ifindex > 0 && bpf_tc_query(&hook, &opts) == 0)
-		bpf_tc_detach(&hook, &opts);
+	/* tc: our filter, where there is one. */
+	if (ifindex > 0 && bpf_tc_query(&hook, &opts) == 0) {
+		/* bpf_tc_detach() refuses opts with the prog_id the query filled in. */
+		opts.prog_id = 0;
+		err = bpf_tc_detach(&hook, &opts);
+		if (err)
+			pr_warn("ifindex %d: detach tc filter %s: %s", ifindex,
+				egress ? "egress" : "ingress", strerror(-err));
+	}
+	if (ifindex > 0 && clsact_made)
+		clsact_release(ifindex);
 	return 0;
 }
 
-int detach_ingress(int ifindex, const char *link_pin)
+int detach_ingress(int ifindex, const char *link_pin, int clsact_made)
 {
-	return detach_dir(ifindex, link_pin, 0);
+	return detach_dir(ifindex, link_pin, 0, clsact_made);
 }
 
-int detach_egress(int ifindex, const char *link_pin)
+int detach_egress(int ifindex, const char *link_pin, int clsact_made)
 {
-	return detach_dir(ifindex, link_pin, 1);
+	return detach_dir(ifindex, link_pin, 1, clsact_made);
 }

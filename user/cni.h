@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <jansson.h>
+#include "nl.h"
+#include "pod.h"
 #include "state.h"
 
 /* Well-known CNI error codes, and ours from 100 on. */
@@ -137,12 +139,21 @@ int cni_ipam_addr(json_t *result, struct ipam_addr *out);
 /* 1 if the IPAM plugin speaks CNI version v (VERSION), 0 if not. */
 int cni_ipam_speaks(const struct cni_req *req, const char *v);
 
+/* cni_routes.c: the IPAM plugin's routes, through the pod's gateway. */
+/* Its result's IPv4 routes but 0.0.0.0/0; CNI_ERR_CONFIG for a bad one. */
+int cni_ipam_routes(const struct cni_req *req, json_t *result, struct pod_routes *out);
+/* Append them to a result's "routes" as {dst, gw}. */
+void cni_routes_result(json_t *routes, const struct pod_routes *rs);
+/* CHECK: every prevResult route via our gateway is in the pod netns (nl) on oif. */
+int cni_check_routes(const struct cni_req *req, struct nl *nl, int oif);
+
 /* cni_state.c: per attachment, what DEL and GC need, in STATE/cni/<pod name>. */
 struct cni_rec {
 	char container_id[POD_NAME_MAX + 1];
 	char ifname[IF_NAMESIZE];
 	char network[256];
 	json_t *conf; /* the configuration ADD got, without prevResult */
+	char *cni_path; /* ADD's CNI_PATH; NULL in records from before it was kept */
 };
 int cni_rec_save(const struct ctx *c, const char *pod, const struct cni_req *req);
 int cni_rec_load(const struct ctx *c, const char *pod, struct cni_rec *rec);
@@ -162,6 +173,17 @@ int cni_node_ready(const struct cni_req *req, struct node_rec *node, int code);
 /* The commands: cni_add.c (ADD, DEL), cni_check.c (CHECK), cni_gc.c (GC, STATUS). */
 int cni_add(struct cni_req *req, json_t **result);
 int cni_del(struct cni_req *req);
+/*
+ * DEL of an attachment the runtime did not DEL itself (GC, the agent's
+ * reconcile), from its record: the pod and the record go, and the address
+ * is released through the IPAM plugin with the configuration ADD had, as
+ * DEL does. The plugin is looked for in cni_path, else in the record's
+ * CNI_PATH, else in CNI_PATH_DEFAULT. The caller holds the state lock.
+ * 1, having done nothing, if pod has no record (not a CNI attachment, or
+ * DELeted meanwhile) or one that does not load (logged).
+ */
+#define CNI_PATH_DEFAULT "/opt/cni/bin"
+int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path);
 int cni_check(struct cni_req *req);
 int cni_gc(struct cni_req *req);
 int cni_status(struct cni_req *req);

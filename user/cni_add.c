@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -68,11 +69,13 @@ static json_t *iface(const char *name, const uint8_t *mac, const char *sandbox,
  * The spec's result: the host end and the pod's interface (the bandwidth
  * plugin looks for the host end, portmap for the sandbox one), the address
  * as the pod has it (/32), its default route through the link-local
- * gateway, and DNS from the configuration or else from the IPAM plugin.
+ * gateway and the IPAM plugin's routes through it too, and DNS from the
+ * configuration or else from the IPAM plugin.
  * After a previous plugin, its result with ours appended.
  */
 static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
-			  unsigned int mtu, json_t *ipam_dns)
+			  unsigned int mtu, json_t *ipam_dns,
+			  const struct pod_routes *extra)
 {
 	json_t *res, *ifs, *ips, *routes, *dns;
 	char ip[16], gw[16], addr[20];
@@ -98,6 +101,7 @@ static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
 	json_array_append_new(routes,
 			      json_pack("{s:s, s:s}", "dst", "0.0.0.0/0", "gw",
 					ip_str(htonl(BL_GATEWAY_IP), gw)));
+	cni_routes_result(routes, extra);
 
 	dns = json_object_get(r->conf, "dns");
 	if (!json_is_object(dns) || !json_object_size(dns))
@@ -126,6 +130,7 @@ struct add_ipam {
 	const struct node_rec *node;
 	struct cni_ipam_call call;
 	struct ipam_addr a;
+	struct pod_routes routes; /* the plugin's, for pod_add() */
 	int done; /* the plugin ran: 1 it gave an address, -1 it failed */
 	int err, code; /* ours, with its message in msg, not pod_add()'s */
 	char msg[1024];
@@ -156,6 +161,8 @@ static int add_get_ip(void *arg, uint32_t *ip)
 						    "ipam %s ADD: printed no result",
 						    r->ipam_type));
 	err = cni_ipam_addr(ires, &ai->a);
+	if (!err)
+		err = cni_ipam_routes(r, ires, &ai->routes);
 	json_decref(ires);
 	if (err)
 		return add_ipam_fail(ai, err);
@@ -217,7 +224,7 @@ int cni_add(struct cni_req *r, json_t **result)
 	}
 	preq = (struct pod_add_req){ .name = r->pod_name, .netns = r->netns,
 				     .ifname = r->ifname, .get_ip = add_get_ip,
-				     .get_ip_arg = &ai };
+				     .get_ip_arg = &ai, .routes = &ai.routes };
 	err = pod_add(&r->ctx, &preq, &p);
 	if (!err) {
 		err = cni_rec_save(&r->ctx, p.name, r);
@@ -244,7 +251,7 @@ int cni_add(struct cni_req *r, json_t **result)
 		return ai.done == 1 ? ipam_rollback(r, err) : err;
 	}
 
-	*result = add_result(r, &p, host_mtu(&p), ai.a.dns);
+	*result = add_result(r, &p, host_mtu(&p), ai.a.dns, &ai.routes);
 	json_decref(ai.a.dns);
 	return 0;
 
@@ -256,6 +263,27 @@ cancel:
 static void del_feed_ipam(void *arg)
 {
 	cni_ipam_feed(arg);
+}
+
+/*
+ * DEL's part under the state lock: the pod goes, the IPAM plugin (started)
+ * gets its stdin once the pod is out of the datapath, then the record goes.
+ * On failure the plugin is cancelled.
+ */
+static int del_pod(struct cni_req *r, struct cni_ipam_call *ipam)
+{
+	char saved[1024];
+	int err;
+
+	err = pod_del_unplugged(&r->ctx, r->pod_name, del_feed_ipam, ipam);
+	if (!err)
+		err = cni_rec_remove(&r->ctx, r->pod_name);
+	if (!err)
+		return 0;
+	snprintf(saved, sizeof(saved), "%s", error_message());
+	cni_ipam_cancel(ipam);
+	errorf_raw(err, "%s", saved);
+	return cni_error_code(CNI_ERR_DATAPATH, error_prefix(err, "pod %s", r->pod_name));
 }
 
 /*
@@ -271,7 +299,7 @@ static void del_feed_ipam(void *arg)
 int cni_del(struct cni_req *r)
 {
 	struct cni_ipam_call ipam;
-	int lock, err = 0;
+	int lock, err;
 
 	cni_ipam_start(r, "DEL", &ipam);
 	/* Nothing of ours can exist without the state dir; do not create it. */
@@ -281,20 +309,56 @@ int cni_del(struct cni_req *r)
 			cni_ipam_cancel(&ipam);
 			return cni_error_code(CNI_ERR_DATAPATH, lock);
 		}
-		err = pod_del_unplugged(&r->ctx, r->pod_name, del_feed_ipam, &ipam);
-		if (!err)
-			err = cni_rec_remove(&r->ctx, r->pod_name);
+		err = del_pod(r, &ipam);
 		state_unlock(lock);
-		if (err) {
-			char saved[1024];
-
-			snprintf(saved, sizeof(saved), "%s", error_message());
-			cni_ipam_cancel(&ipam);
-			errorf_raw(err, "%s", saved);
-			return cni_error_code(CNI_ERR_DATAPATH,
-					      error_prefix(err, "pod %s", r->pod_name));
-		}
+		if (err)
+			return err;
 	}
 	/* Always: the address may be held even where our part never was made. */
 	return cni_ipam_finish(&ipam, NULL);
+}
+
+int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
+{
+	struct cni_req d = { .command = "DEL" };
+	struct cni_ipam_call ipam;
+	struct cni_rec rec;
+	int err;
+
+	err = cni_rec_load(c, pod, &rec);
+	if (err == -ENOENT)
+		return 1;
+	if (err) {
+		/* pod_del() can still take the pod: better than keeping it for good. */
+		pr_warn("pod %s: %s: its IPAM address cannot be released", pod,
+			error_message());
+		error_clear();
+		return 1;
+	}
+	d.container_id = rec.container_id;
+	d.ifname = rec.ifname;
+	d.path = cni_path ? cni_path : rec.cni_path ? rec.cni_path : CNI_PATH_DEFAULT;
+	d.log_file = CNI_LOG_DEFAULT;
+	d.ctx = *c;
+	d.raw = json_dumps(rec.conf, JSON_COMPACT);
+	if (!d.raw) {
+		err = errorf(-ENOMEM, "cni record %s", pod);
+		goto out;
+	}
+	d.raw_len = strlen(d.raw);
+	err = cni_conf_parse(&d, d.raw, d.raw_len);
+	if (err)
+		goto out;
+	/* This node's dirs and pod, whatever the configuration says. */
+	d.ctx = *c;
+	snprintf(d.pod_name, sizeof(d.pod_name), "%s", pod);
+	cni_ipam_start(&d, "DEL", &ipam);
+	err = del_pod(&d, &ipam);
+	if (!err)
+		err = cni_ipam_finish(&ipam, NULL);
+out:
+	json_decref(d.conf);
+	free(d.raw);
+	cni_rec_free(&rec);
+	return err;
 }

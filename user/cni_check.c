@@ -3,7 +3,8 @@
  * CNI CHECK: is everything ADD made still there and as it was? The result
  * the runtime kept (prevResult), the IPAM reservation, both veth ends, the
  * pod's address and routes, the node's route to the pod, the program on
- * the host end and the endpoint in the map. Routes and addresses added by
+ * the host end and the endpoint in the map. The pod's routes are those
+ * through our gateway that prevResult lists. Routes and addresses added by
  * later plugins in a chain are allowed; ours must be present.
  */
 #include <errno.h>
@@ -130,7 +131,7 @@ static int check_pod(const struct cni_req *r, const struct pod_rec *p, struct nl
 	if (err < 0)
 		return cni_error_code(CNI_ERR_DATAPATH,
 				      error_prefix(err, "netns %s", r->netns));
-	return 0;
+	return cni_check_routes(r, nl, li.ifindex);
 }
 
 int cni_check(struct cni_req *r)

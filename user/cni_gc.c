@@ -79,53 +79,19 @@ static int collect(const char *pod, struct cni_rec *rec, void *data)
 	return 0;
 }
 
-/* Release a stale attachment's address with the configuration it was added with. */
-static int release(const struct cni_req *gc, struct cni_rec *rec)
-{
-	struct cni_req d = { .command = "DEL", .container_id = rec->container_id,
-			     .ifname = rec->ifname, .path = gc->path };
-	int err;
-
-	d.raw = json_dumps(rec->conf, JSON_COMPACT);
-	if (!d.raw)
-		return errorf(-ENOMEM, "gc");
-	d.raw_len = strlen(d.raw);
-	d.ctx = gc->ctx;
-	d.log_file = gc->log_file;
-	err = cni_conf_parse(&d, d.raw, d.raw_len);
-	if (!err)
-		err = cni_ipam_exec(&d, "DEL", NULL);
-	json_decref(d.conf);
-	free(d.raw);
-	return err;
-}
-
 static int gc_one(const struct cni_req *r, const char *pod)
 {
-	struct cni_rec rec;
 	int lock, err;
 
 	lock = state_lock(&r->ctx);
 	if (lock < 0)
 		return lock;
-	err = cni_rec_load(&r->ctx, pod, &rec);
-	if (err == -ENOENT) {
-		/* A DEL got there first. */
-		state_unlock(lock);
-		error_clear();
-		return 0;
-	}
-	if (!err)
-		err = pod_del(&r->ctx, pod);
-	if (!err)
-		err = cni_rec_remove(&r->ctx, pod);
+	err = cni_del_recorded(&r->ctx, pod, r->path);
 	state_unlock(lock);
-	if (!err) {
-		pr_info("gc: removed pod %s (container %s, %s)", pod, rec.container_id,
-			rec.ifname);
-		err = release(r, &rec);
-	}
-	cni_rec_free(&rec);
+	if (err == 1) /* a DEL got there first */
+		return 0;
+	if (!err)
+		pr_info("gc: removed pod %s and released its address", pod);
 	return err ? error_prefix(err, "gc pod %s", pod) : 0;
 }
 

@@ -132,25 +132,28 @@ static int pump(pid_t pid, int in_fd, const char *in, size_t in_len, int out_fd,
 /* Our environment with the CNI_* variables of this call. */
 static int env_make(struct cni_call_env *e, const struct cni_req *r, const char *cmd)
 {
+	/* CNI_PATH too: a call from the agent has it from the record, not environ. */
 	const char *names[] = { "CNI_COMMAND=", "CNI_CONTAINERID=", "CNI_NETNS=",
-				"CNI_IFNAME=", "CNI_ARGS=" };
-	const char *vals[] = { cmd, r->container_id, r->netns, r->ifname, r->args };
+				"CNI_IFNAME=", "CNI_ARGS=", "CNI_PATH=" };
+	const char *vals[] = { cmd, r->container_id, r->netns, r->ifname, r->args,
+			       r->path };
+	const size_t nv = sizeof(names) / sizeof(names[0]);
 	size_t n = 0, i, k;
 
 	while (environ[n])
 		n++;
-	e->v = calloc(n + 6, sizeof(*e->v));
+	e->v = calloc(n + nv + 1, sizeof(*e->v));
 	if (!e->v)
 		return -ENOMEM;
 	for (i = 0, n = 0; environ[i]; i++) {
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < nv; k++)
 			if (!strncmp(environ[i], names[k], strlen(names[k])))
 				break;
-		if (k == 5)
+		if (k == nv)
 			e->v[n++] = environ[i];
 	}
 	e->own = n;
-	for (k = 0; k < 5; k++) {
+	for (k = 0; k < nv; k++) {
 		if (!vals[k])
 			continue;
 		if (asprintf(&e->v[n], "%s%s", names[k], vals[k]) < 0) {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Per CNI attachment, STATE/cni/<pod name>: the container id, interface and
- * network it belongs to and the configuration ADD got. GC needs them to
- * find stale attachments and to release their addresses through the same
- * IPAM configuration. The pod itself is the ordinary pod record.
+ * network it belongs to, the configuration ADD got and its CNI_PATH. GC
+ * needs them to find stale attachments, GC and the agent to release their
+ * addresses through the same IPAM plugin and configuration. The pod itself is the ordinary pod record.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +47,8 @@ int cni_rec_save(const struct ctx *c, const char *pod, const struct cni_req *r)
 		      "ifname", r->ifname, "network", r->network, "config", conf);
 	if (!o)
 		return errorf(-ENOMEM, "cni record for %s", pod);
+	if (r->path)
+		json_object_set_new(o, "cniPath", json_string(r->path));
 	/* Through a temporary file, so a crash never leaves half a record. */
 	snprintf(tmp, sizeof(tmp), "%s/.tmp.%d", dir, getpid());
 	if (json_dump_file(o, tmp, JSON_INDENT(2) | JSON_SORT_KEYS))
@@ -63,7 +65,7 @@ int cni_rec_load(const struct ctx *c, const char *pod, struct cni_rec *rec)
 {
 	char path[PATH_MAX];
 	json_error_t jerr;
-	const char *cid, *ifn, *net;
+	const char *cid, *ifn, *net, *path_env;
 	json_t *o;
 	int err;
 
@@ -78,8 +80,11 @@ int cni_rec_load(const struct ctx *c, const char *pod, struct cni_rec *rec)
 	cid = json_string_value(json_object_get(o, "containerID"));
 	ifn = json_string_value(json_object_get(o, "ifname"));
 	net = json_string_value(json_object_get(o, "network"));
+	path_env = json_string_value(json_object_get(o, "cniPath"));
 	rec->conf = json_incref(json_object_get(o, "config"));
-	if (!cid || !ifn || !net || !json_is_object(rec->conf)) {
+	rec->cni_path = path_env ? strdup(path_env) : NULL;
+	if (!cid || !ifn || !net || !json_is_object(rec->conf) ||
+	    (path_env && !rec->cni_path)) {
 		json_decref(o);
 		cni_rec_free(rec);
 		return errorf_raw(-EINVAL, "%s: bad cni record", path);
@@ -95,6 +100,8 @@ void cni_rec_free(struct cni_rec *rec)
 {
 	json_decref(rec->conf);
 	rec->conf = NULL;
+	free(rec->cni_path);
+	rec->cni_path = NULL;
 }
 
 int cni_rec_remove(const struct ctx *c, const char *pod)

@@ -424,3 +424,20 @@ int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len)
 	err = nl_talk(nl, nlh, has_addr_cb, &h);
 	return err ? err : h.found;
 }
+
+static int count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+int tc_filter_count(struct nl *nl, int ifindex, uint32_t parent, int *count)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETTFILTER, NLM_F_DUMP);
+	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = parent;
+	return nl_talk(nl, nlh, count_cb, count);
+}

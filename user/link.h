@@ -73,6 +73,9 @@ int route_exists(struct nl *nl, const struct route_spec *r);
 /* 1 if ifindex has ip/prefix_len, 0 if not. */
 int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
 
+/* Add the number of tc filters under parent (e.g. clsact ingress) of ifindex to *count. */
+int tc_filter_count(struct nl *nl, int ifindex, uint32_t parent, int *count);
+
 /* Call fn for each link whose name starts with prefix. */
 int link_foreach(struct nl *nl, const char *prefix,
 		 int (*fn)(const struct link_info *li, void *data), void *data);

@@ -41,6 +41,14 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one sample without labels. */
+static void scalar(FILE *f, const char *name, const char *type, const char *help,
+		   uint64_t val)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)val);
+}
+
 /* A label value: backslash, double quote and newline escaped. */
 static void label_value(FILE *f, const char *s)
 {
@@ -86,11 +94,26 @@ static int pod_sample(const struct pod_rec *p, void *data)
 /* The datapath's side; 0 if it is not loaded (nothing pinned). */
 static int datapath_metrics(const struct metrics *m, FILE *f)
 {
+	/* The per-reason families: forwarded or dropped, packets or bytes. */
+	static const struct {
+		const char *name;
+		int drops, bytes;
+		const char *help;
+	} by_reason[] = {
+		{ "bridgeless_packets_total", 0, 0,
+		  "Packets the datapath forwarded, passed to the host stack or translated, by reason." },
+		{ "bridgeless_bytes_total", 0, 1,
+		  "Bytes (Ethernet header included) of bridgeless_packets_total, by reason." },
+		{ "bridgeless_drops_total", 1, 0, "Packets the datapath dropped, by reason." },
+		{ "bridgeless_drop_bytes_total", 1, 1,
+		  "Bytes (Ethernet header included) of bridgeless_drops_total, by reason." },
+	};
 	struct bl_counter_val v[BL_COUNTER_MAX];
 	struct scrape s = { .packets = f, .ep_stats_fd = -1 };
 	char *bytes = NULL;
 	size_t bytes_len = 0;
 	int counters_fd, i;
+	size_t k;
 
 	counters_fd = pin_open(&m->c, "counters");
 	if (counters_fd < 0)
@@ -101,41 +124,26 @@ static int datapath_metrics(const struct metrics *m, FILE *f)
 	}
 	close(counters_fd);
 
-	family(f, "bridgeless_packets_total", "counter",
-	       "Packets the datapath forwarded, passed to the host stack or translated, by reason.");
-	for (i = 0; i < BL_COUNTER_MAX; i++)
-		if (!reason_is_drop(i) && i != BL_EVENTS_LOST)
-			fprintf(f, "bridgeless_packets_total{reason=\"%s\"} %llu\n",
-				reason_name(i), (unsigned long long)v[i].packets);
-	family(f, "bridgeless_bytes_total", "counter",
-	       "Bytes (Ethernet header included) of bridgeless_packets_total, by reason.");
-	for (i = 0; i < BL_COUNTER_MAX; i++)
-		if (!reason_is_drop(i) && i != BL_EVENTS_LOST)
-			fprintf(f, "bridgeless_bytes_total{reason=\"%s\"} %llu\n",
-				reason_name(i), (unsigned long long)v[i].bytes);
-	family(f, "bridgeless_drops_total", "counter",
-	       "Packets the datapath dropped, by reason.");
-	for (i = 0; i < BL_COUNTER_MAX; i++)
-		if (reason_is_drop(i))
-			fprintf(f, "bridgeless_drops_total{reason=\"%s\"} %llu\n",
-				reason_name(i), (unsigned long long)v[i].packets);
-	family(f, "bridgeless_drop_bytes_total", "counter",
-	       "Bytes (Ethernet header included) of bridgeless_drops_total, by reason.");
-	for (i = 0; i < BL_COUNTER_MAX; i++)
-		if (reason_is_drop(i))
-			fprintf(f, "bridgeless_drop_bytes_total{reason=\"%s\"} %llu\n",
-				reason_name(i), (unsigned long long)v[i].bytes);
-	family(f, "bridgeless_nat_alloc_failures_total", "counter",
-	       "New SNAT mappings that found no free port (the packet was dropped).");
-	fprintf(f, "bridgeless_nat_alloc_failures_total %llu\n",
-		(unsigned long long)v[BL_DROP_NAT_NO_PORT].packets);
-	family(f, "bridgeless_events_lost_total", "counter",
-	       "Drop and trace events not queued for `bridgeless monitor`: the ring buffer was full.");
-	fprintf(f, "bridgeless_events_lost_total %llu\n",
-		(unsigned long long)v[BL_EVENTS_LOST].packets);
-	family(f, "bridgeless_nat_max", "gauge",
-	       "Capacity of the NAT table in entries (two per mapping).");
-	fprintf(f, "bridgeless_nat_max %u\n", pinned_nat_size(&m->c));
+	for (k = 0; k < sizeof(by_reason) / sizeof(by_reason[0]); k++) {
+		family(f, by_reason[k].name, "counter", by_reason[k].help);
+		for (i = 0; i < BL_COUNTER_MAX; i++) {
+			int drop = reason_is_drop(i);
+			uint64_t val = by_reason[k].bytes ? v[i].bytes : v[i].packets;
+
+			if (by_reason[k].drops ? drop : !drop && i != BL_EVENTS_LOST)
+				fprintf(f, "%s{reason=\"%s\"} %llu\n", by_reason[k].name,
+					reason_name(i), (unsigned long long)val);
+		}
+	}
+	scalar(f, "bridgeless_nat_alloc_failures_total", "counter",
+	       "New SNAT mappings that found no free port (the packet was dropped).",
+	       v[BL_DROP_NAT_NO_PORT].packets);
+	scalar(f, "bridgeless_events_lost_total", "counter",
+	       "Drop and trace events not queued for `bridgeless monitor`: the ring buffer was full.",
+	       v[BL_EVENTS_LOST].packets);
+	scalar(f, "bridgeless_nat_max", "gauge",
+	       "Capacity of the NAT table in entries (two per mapping).",
+	       pinned_nat_size(&m->c));
 
 	/* One walk over the pods; the bytes family waits in its own buffer. */
 	family(f, "bridgeless_endpoint_packets_total", "counter",
@@ -153,8 +161,8 @@ static int datapath_metrics(const struct metrics *m, FILE *f)
 	if (bytes)
 		fwrite(bytes, 1, bytes_len, f);
 	free(bytes);
-	family(f, "bridgeless_endpoints", "gauge", "Pods attached to the datapath on this node.");
-	fprintf(f, "bridgeless_endpoints %u\n", s.pods);
+	scalar(f, "bridgeless_endpoints", "gauge", "Pods attached to the datapath on this node.",
+	       s.pods);
 	return 1;
 }
 
@@ -189,14 +197,12 @@ static void agent_metrics(const struct metrics *m, FILE *f)
 		if (m->lock)
 			pthread_mutex_unlock(m->lock);
 	}
-	for (i = 0; i < sizeof(ctr) / sizeof(ctr[0]); i++) {
-		family(f, ctr[i].name, "counter", ctr[i].help);
-		fprintf(f, "%s %llu\n", ctr[i].name,
-			(unsigned long long)*(const uint64_t *)((const char *)&st + ctr[i].off));
-	}
-	family(f, "bridgeless_nat_entries", "gauge",
-	       "NAT table entries (two per mapping) after the agent's last collection.");
-	fprintf(f, "bridgeless_nat_entries %llu\n", (unsigned long long)st.nat_entries);
+	for (i = 0; i < sizeof(ctr) / sizeof(ctr[0]); i++)
+		scalar(f, ctr[i].name, "counter", ctr[i].help,
+		       *(const uint64_t *)((const char *)&st + ctr[i].off));
+	scalar(f, "bridgeless_nat_entries", "gauge",
+	       "NAT table entries (two per mapping) after the agent's last collection.",
+	       st.nat_entries);
 }
 
 /* The whole page; NULL on out of memory. */
@@ -209,9 +215,8 @@ static char *render(const struct metrics *m, size_t *len)
 	if (!f)
 		return NULL;
 	up = datapath_metrics(m, f);
-	family(f, "bridgeless_datapath_up", "gauge",
-	       "1 if the node's datapath is loaded (its maps are pinned), else 0.");
-	fprintf(f, "bridgeless_datapath_up %d\n", up);
+	scalar(f, "bridgeless_datapath_up", "gauge",
+	       "1 if the node's datapath is loaded (its maps are pinned), else 0.", up);
 	agent_metrics(m, f);
 	if (fclose(f)) {
 		free(buf);

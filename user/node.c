@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "bridgeless.h"
 #include "attach.h"
+#include "cni.h"
 #include "datapath.h"
 #include "datapath.skel.h"
 #include "link.h"
@@ -339,7 +340,7 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 					  pods, cidr_str(&old.pod_cidr, a));
 		if (old.uplink_ifindex != n.uplink_ifindex) {
 			link_pin_path(c, "uplink", pin);
-			detach_ingress(old.uplink_ifindex, pin);
+			detach_ingress(old.uplink_ifindex, pin, old.uplink_clsact_made);
 		}
 	}
 
@@ -392,8 +393,11 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	if (err)
 		goto fail;
 	link_pin_path(c, "uplink", pin);
+	/* Made by an earlier init on the same uplink: still ours. */
+	n.uplink_clsact_made = !fresh && old.uplink_ifindex == n.uplink_ifindex &&
+			       old.uplink_clsact_made;
 	mode = attach_ingress(n.uplink_ifindex, bpf_program__fd(skel->progs.from_uplink),
-			      pin);
+			      pin, &n.uplink_clsact_made);
 	if (mode < 0) {
 		err = error_prefix(mode, "uplink %s", n.uplink);
 		goto fail;
@@ -419,7 +423,7 @@ fail:
 	if (fresh) {
 		/* Leave nothing behind on a node that was not initialized. */
 		link_pin_path(c, "uplink", pin);
-		detach_ingress(n.uplink_ifindex, pin);
+		detach_ingress(n.uplink_ifindex, pin, n.uplink_clsact_made);
 		datapath_unpin(c);
 		if (fwd_changed)
 			restore_ip_forward();
@@ -429,12 +433,19 @@ fail:
 	return err;
 }
 
+/* A pod the CNI plugin added goes as CNI DEL takes it, IPAM reservation and all. */
 static int del_pod(const struct pod_rec *p, void *data)
 {
 	const struct ctx *c = data;
+	int err;
 
-	if (pod_del(c, p->name))
+	err = cni_del_recorded(c, p->name, NULL);
+	if (err == 1)
+		err = pod_del(c, p->name);
+	if (err) {
 		pr_warn("node reset: pod %s: %s", p->name, error_message());
+		error_clear();
+	}
 	return 0;
 }
 
@@ -466,7 +477,8 @@ int node_reset(const struct ctx *c)
 	error_clear();
 	pod_foreach(c, del_pod, (void *)c);
 	link_pin_path(c, "uplink", pin);
-	detach_ingress(have_node ? n.uplink_ifindex : 0, pin);
+	detach_ingress(have_node ? n.uplink_ifindex : 0, pin,
+		       have_node && n.uplink_clsact_made);
 	err = datapath_unpin(c);
 	if (err)
 		return err;

@@ -49,11 +49,11 @@ int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
 	int err;
 
 	link_pin_path(c, p->host_ifname, pin);
-	err = attach_ingress(p->host_ifindex, from_pod, pin);
+	err = attach_ingress(p->host_ifindex, from_pod, pin, NULL);
 	if (err < 0)
 		return error_prefix(err, "attach from_pod to %s", p->host_ifname);
 	egress_pin_path(c, p, pin);
-	err = attach_egress(p->host_ifindex, to_pod, pin);
+	err = attach_egress(p->host_ifindex, to_pod, pin, NULL);
 	if (err < 0) {
 		pod_detach(c, p);
 		return error_prefix(err, "attach to_pod to %s", p->host_ifname);
@@ -66,9 +66,10 @@ void pod_detach(const struct ctx *c, const struct pod_rec *p)
 	char pin[PATH_MAX];
 
 	link_pin_path(c, p->host_ifname, pin);
-	detach_ingress(p->host_ifindex, pin);
+	/* The veth goes next, with its qdisc; in between it is the pod's. */
+	detach_ingress(p->host_ifindex, pin, 0);
 	egress_pin_path(c, p, pin);
-	detach_egress(p->host_ifindex, pin);
+	detach_egress(p->host_ifindex, pin, 0);
 }
 
 void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
@@ -169,6 +170,31 @@ static int configure_pod_side(struct nl *pnl, const struct pod_rec *p,
 	return 0;
 }
 
+/* The pod's extra routes, through the gateway on its interface oif. */
+static int add_pod_routes(struct nl *pnl, const struct pod_rec *p, int oif,
+			  const struct pod_routes *rs)
+{
+	struct route_spec r = { .gateway = htonl(BL_GATEWAY_IP), .oif = oif,
+				.scope = RT_SCOPE_UNIVERSE };
+	char dst[16];
+	unsigned int i;
+	int err;
+
+	for (i = 0; rs && i < rs->n; i++) {
+		r.dst = rs->r[i].dst;
+		r.dst_len = rs->r[i].dst_len;
+		err = route_add(pnl, &r);
+		if (err == -EEXIST)
+			return errorf_raw(err,
+					  "add route %s/%d via 169.254.1.1: netns %s already has a route to it (listed twice?)",
+					  ip_str(r.dst, dst), r.dst_len, p->netns);
+		if (err)
+			return error_prefix(err, "add route %s/%d via 169.254.1.1 in netns %s",
+					    ip_str(r.dst, dst), r.dst_len, p->netns);
+	}
+	return 0;
+}
+
 /*
  * Everything that needs no address first (veth, both sides up, the pod's
  * routes, the programs), then the address: req->get_ip, where set, waits
@@ -241,6 +267,9 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	if (err)
 		return error_prefix(err, "add address %s/32 to %s", ip_str(p->ip, ip),
 				    p->ifname);
+	err = add_pod_routes(pnl, p, pod_ifindex, req->routes);
+	if (err)
+		return err;
 	host_route = (struct route_spec){ .dst = p->ip, .dst_len = 32,
 					  .oif = p->host_ifindex,
 					  .scope = RT_SCOPE_LINK };

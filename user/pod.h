@@ -5,6 +5,19 @@
 
 #include "state.h"
 
+/*
+ * Routes a pod gets besides its default route, each through the pod's
+ * gateway (169.254.1.1): the CNI IPAM plugin's "routes".
+ */
+#define POD_ROUTES_MAX 32
+struct pod_routes {
+	unsigned int n;
+	struct {
+		uint32_t dst; /* network byte order, host bits clear */
+		int dst_len; /* 1..32 */
+	} r[POD_ROUTES_MAX];
+};
+
 struct pod_add_req {
 	const char *name;
 	const char *netns;
@@ -17,6 +30,11 @@ struct pod_add_req {
 	 */
 	int (*get_ip)(void *arg, uint32_t *ip);
 	void *get_ip_arg;
+	/*
+	 * Where set, added in the pod's netns once it has its address; read
+	 * after get_ip() returned, so get_ip() may fill it in.
+	 */
+	const struct pod_routes *routes;
 };
 
 /*

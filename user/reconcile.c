@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include "bridgeless.h"
 #include "attach.h"
+#include "cni.h"
 #include "datapath.h"
 #include "link.h"
 #include "log.h"
@@ -89,11 +90,27 @@ static int netns_gone(const char *path)
 	return stat(dirname(dir), &st) == 0;
 }
 
+/*
+ * A pod the CNI plugin added goes the way CNI DEL takes it, its address
+ * released through the IPAM plugin too; any other through pod_del().
+ */
 static void remove_pod(struct walk *w, const struct pod_rec *p, const char *why)
 {
+	struct pod_rec left;
 	char ip[16];
+	int err;
 
-	if (pod_del(w->c, p->name)) {
+	err = cni_del_recorded(w->c, p->name, NULL);
+	if (err == 1)
+		err = pod_del(w->c, p->name);
+	if (err && pod_load(w->c, p->name, &left) == -ENOENT) {
+		w->st->pods_removed++;
+		pr_warn("reconcile: pod %s: %s; removed the pod, but releasing %s failed: %s",
+			p->name, why, ip_str(p->ip, ip), error_message());
+		error_clear();
+		return;
+	}
+	if (err) {
 		pr_warn("reconcile: pod %s: %s, but removing it failed: %s", p->name, why,
 			error_message());
 		error_clear();
@@ -200,7 +217,7 @@ static void check_uplink(struct walk *w, const struct node_rec *n)
 	static int warned_gone;
 	struct link_info li;
 	char pin[PATH_MAX];
-	int err;
+	int err, made;
 
 	if (link_get(w->nl, n->uplink, 0, &li)) {
 		error_clear();
@@ -221,7 +238,8 @@ static void check_uplink(struct walk *w, const struct node_rec *n)
 	if (attach_check(li.ifindex, w->pins->from_uplink))
 		return;
 	link_pin_path(w->c, "uplink", pin);
-	err = attach_ingress(li.ifindex, w->pins->from_uplink, pin);
+	made = 0;
+	err = attach_ingress(li.ifindex, w->pins->from_uplink, pin, &made);
 	if (err < 0) {
 		pr_warn("reconcile: uplink %s: re-attach from_uplink: %s", n->uplink,
 			error_message());
@@ -231,6 +249,16 @@ static void check_uplink(struct walk *w, const struct node_rec *n)
 	w->st->reattached++;
 	pr_warn("reconcile: uplink %s: from_uplink was not attached; re-attached",
 		n->uplink);
+	if (made && !n->uplink_clsact_made) {
+		/* Its clsact qdisc was gone too and is ours now: node reset removes it. */
+		struct node_rec m = *n;
+
+		m.uplink_clsact_made = 1;
+		if (node_save(w->c, &m)) {
+			pr_warn("reconcile: uplink %s: %s", n->uplink, error_message());
+			error_clear();
+		}
+	}
 }
 
 struct veth_list {

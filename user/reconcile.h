@@ -2,7 +2,8 @@
 /*
  * One reconcile pass: make the node match its records again. Pods whose
  * netns or host veth is gone are removed (pod_del: endpoint, attachments,
- * address); bl* veths without a pod are deleted; missing attachments (pod
+ * address; those the CNI plugin added as CNI DEL removes them, the IPAM
+ * plugin's reservation released too); bl* veths without a pod are deleted; missing attachments (pod
  * veths, uplink), endpoint entries and host routes are put back; endpoint
  * entries and link pins without a pod are removed. Each repair is one log
  * line. The caller holds the state lock.

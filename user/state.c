@@ -127,6 +127,8 @@ int node_save(const struct ctx *c, const struct node_rec *n)
 		      "nat_max", (json_int_t)n->nat_max, "no_masquerade", nm,
 		      "reserved_ports_prev", n->reserved_ports_prev,
 		      "reserved_ports_changed", n->reserved_ports_changed);
+	if (j && n->uplink_clsact_made)
+		json_object_set_new(j, "uplink_clsact_made", json_true());
 	return json_save(j, path);
 }
 
@@ -144,6 +146,7 @@ int node_load(const struct ctx *c, struct node_rec *n)
 	snprintf(n->uplink, sizeof(n->uplink), "%s", jstr(j, "uplink"));
 	n->uplink_ifindex = json_integer_value(json_object_get(j, "uplink_ifindex"));
 	n->attach_mode = json_integer_value(json_object_get(j, "attach_mode"));
+	n->uplink_clsact_made = json_is_true(json_object_get(j, "uplink_clsact_made"));
 	n->ip_forward_changed = json_is_true(json_object_get(j, "ip_forward_changed"));
 	n->masquerade = json_is_true(json_object_get(j, "masquerade"));
 	n->nat_port_min = json_integer_value(json_object_get(j, "nat_port_min"));

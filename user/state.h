@@ -29,6 +29,7 @@ struct node_rec {
 	struct cidr cluster_cidr;
 	uint32_t node_ip;
 	int attach_mode;
+	int uplink_clsact_made; /* tc fallback: we created the uplink's clsact qdisc */
 	int ip_forward_changed; /* node init turned ip_forward on */
 	int masquerade;
 	uint16_t nat_port_min, nat_port_max;

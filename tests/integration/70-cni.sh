@@ -5,9 +5,10 @@
 # IPAM from containernetworking-plugins over a dataDir of this run's own.
 # VERSION, STATUS, ADD checked field by field in 1.1.0/1.0.0/0.4.0, CHECK
 # before and after tampering, DEL twice / without ADD / without netns,
-# every malformed input with its code, rollback of a failed ADD, GC, 32
+# every malformed input with its code, rollback of a failed ADD, the IPAM
+# plugin's routes (added, listed, checked, bad ones rolled back), GC, 32
 # parallel ADDs and DELs, and pods made by the plugin talking to each other
-# and to the ext namespace.
+# and to the ext namespace; `node reset` with a pod of the plugin's.
 TEST=cni
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni-lib.bash"
@@ -278,6 +279,45 @@ check bad_input_leaves_nothing "${why# }" [ -z "$why" ]
 dup_ok() { ping_ok "$EXT" "$ip_b" 2 && hl_reserved | grep -qx "$ip_b"; }
 check add_duplicate_keeps_pod "b lost its address or its connectivity" dup_ok
 
+# --- routes from the IPAM plugin: in the pod netns via the gateway, in the result ----
+
+new_netns "$(pod_ns rt)" || abort "netns rt"
+RT_CONF=$(cni_conf 1.1.0 '.ipam.routes = [{dst: "192.0.2.0/24"}, {dst: "0.0.0.0/0"}]')
+links_before=$(bl_links)
+eps_before=$(ep_count)
+hl_before=$(hl_reserved)
+if cni_add rt000001 "$(nspath rt)" eth0 "$RT_CONF"; then
+	have=$(px rt ip -4 route show 192.0.2.0/24)
+	check ipam_route_in_pod "pod routes: $(px rt ip -4 route show | tr '\n' ';')" \
+		grep -q "^192.0.2.0/24 via 169.254.1.1 dev eth0" <<<"$have"
+	check ipam_route_in_result "$(jq -c .routes <<<"$CNI_OUT")" jqt '
+		(.routes | index([{ dst: "192.0.2.0/24", gw: "169.254.1.1" }]) != null) and
+		([.routes[] | select(.dst == "0.0.0.0/0")] | length == 1)' <<<"$CNI_OUT"
+	cni_check rt000001 "$(nspath rt)" eth0 "$RT_CONF"
+	check ipam_route_check "CHECK: exit $CNI_RC $CNI_OUT" [ "$CNI_RC" -eq 0 ]
+	px rt ip route del 192.0.2.0/24
+	cni_check rt000001 "$(nspath rt)" eth0 "$RT_CONF"
+	expect_code ipam_route_check_missing 101 "no route to 192.0.2.0/24"
+	cni_del rt000001 "$(nspath rt)" eth0 "$RT_CONF" || fail ipam_route_del "$CNI_OUT"
+else
+	fail ipam_route_in_pod "ADD with ipam.routes: $CNI_OUT"
+fi
+# refused before the veth has routes (host bits set; host-local passes it
+# through) and refused by the kernel halfway (listed twice): both roll back
+cni ADD rt000002 "$(nspath rt)" eth0 "$(cni_conf 1.1.0 '.ipam.routes = [{dst: "192.0.2.1/24"}]')"
+expect_code ipam_route_bad "7" "192.0.2.1/24"
+cni ADD rt000003 "$(nspath rt)" eth0 \
+	"$(cni_conf 1.1.0 '.ipam.routes = [{dst: "192.0.2.0/24"}, {dst: "192.0.2.0/24"}]')"
+expect_code ipam_route_twice 100 "192.0.2.0/24.*listed twice"
+why=""
+[ "$(bl_links)" = "$links_before" ] || why="$why links: $(bl_links | tr '\n' ' ')"
+[ "$(ep_count)" = "$eps_before" ] || why="$why endpoints: $(ep_count) not $eps_before"
+[ "$(hl_reserved)" = "$hl_before" ] || why="$why host-local: $(hl_reserved | tr '\n' ' ')"
+cni_records | grep -q '^rt0' && why="$why records: $(cni_records | tr '\n' ' ')"
+bl pod list --json | jq -e '.[] | select(.name | startswith("rt0"))' >/dev/null && why="$why pod-record"
+px rt ip link show eth0 >/dev/null 2>&1 && why="$why eth0-in-rt-netns"
+check ipam_route_bad_leaves_nothing "${why# }" [ -z "$why" ]
+
 # --- GC: attachments the runtime no longer lists go, pod and address --------------------
 
 new_netns "$(pod_ns g1)" && new_netns "$(pod_ns g2)" || abort "netns g1/g2"
@@ -354,5 +394,17 @@ why=""
 [ -d "$STATE/cni" ] && why="$why $STATE/cni"
 [ -z "$(pinned_links | grep -v '^./uplink$')" ] || why="$why pinned links: $(pinned_links | tr '\n' ' ')"
 check no_leftover_state "${why# }" [ -z "$why" ]
+
+# --- node reset with a CNI pod: it goes as DEL takes it, host-local's address too ----------
+
+new_netns "$(pod_ns reset)" || abort "netns reset"
+cni_add reset001 "$(nspath reset)" || abort "ADD reset: $CNI_OUT"
+ip_r=$(jq -r '.ips[0].address | sub("/32$"; "")' <<<"$CNI_OUT")
+bl node reset || fail node_reset_cni_pod "node reset failed"
+why=""
+hl_reserved | grep -qx "$ip_r" && why="$why host-local still holds $ip_r"
+[ -e "$STATE" ] && why="$why $STATE left: $(cd "$STATE" && find . | tr '\n' ' ')"
+px reset ip link show eth0 >/dev/null 2>&1 && why="$why eth0 left in the pod netns"
+check node_reset_cni_pod "${why# }" [ -z "$why" ]
 
 finish

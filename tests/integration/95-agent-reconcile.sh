@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The agent repairs what went stale behind its back, each repair one log line:
 # a pod whose netns was deleted, a pod whose host veth was deleted by hand
-# (both removed, address released), a stray bl* veth (deleted; other names
-# left alone), a tcx link unpinned, a tcx link detached, the uplink's link
+# (both removed, address released), a pod the CNI plugin added whose netns
+# was deleted (removed as CNI DEL does, host-local's reservation released),
+# a stray bl* veth (deleted; other names left alone), a tcx link unpinned, a tcx link detached, the uplink's link
 # unpinned (all re-attached), an endpoint entry deleted (restored), an entry
 # with no pod (removed), a pod's host route deleted (restored). Also NAT GC
 # in the agent with its own timeouts, and the fill-level warning.
 TEST=agent_reconcile
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
+. "$(dirname "$0")/cni-lib.bash"
 require_bin
 require_cmd jq bpftool ping
 mount_bpffs
@@ -78,6 +80,34 @@ fi
 mkpod g --ip "${IP[a]}" >/dev/null && [ "$(pod_ip g)" = "${IP[a]}" ] &&
 	ping_ok "$(pod_ns g)" "${IP[f]}" 1
 check released_ip_reused "pod add g --ip ${IP[a]} failed" [ $? = 0 ]
+
+# --- a pod the CNI plugin added, netns deleted: host-local's reservation goes too --
+if [ -x "$CNI" ] && [ -x "$REF/host-local" ]; then
+	cni_setup || abort "cni dirs"
+	# addresses pod add does not hand out to a..g meanwhile
+	CONF=$(cni_conf 1.1.0 '.ipam.ranges = [[{ subnet: "10.244.1.0/24",
+		rangeStart: "10.244.1.200", rangeEnd: "10.244.1.250" }]]')
+	new_netns "$(pod_ns cnipod)" || abort "netns cnipod"
+	if cni_add cnipod01 "$(nspath cnipod)" eth0 "$CONF"; then
+		ip_c=$(jq -r '.ips[0].address | sub("/32$"; "")' <<<"$CNI_OUT")
+		[ -e "$HL_DATA/$NET/$ip_c" ] || fail cni_pod_released "no reservation $HL_DATA/$NET/$ip_c after ADD"
+		ip netns del "$(pod_ns cnipod)"
+		cni_gone() {
+			[ ! -e "$HL_DATA/$NET/$ip_c" ] && [ -z "$(pod_ip cnipod01.eth0)" ] &&
+				! cni_records | grep -q '^cnipod01' && ! ep_has "$ip_c"
+		}
+		if wait_for 10 cni_gone &&
+			grep -q "warn: reconcile: pod cnipod01.eth0: netns .* is gone; removed the pod and released $ip_c" "$LOG"; then
+			pass cni_pod_released
+		else
+			fail cni_pod_released "host-local: $(hl_reserved | tr '\n' ' '), pod $(pod_ip cnipod01.eth0), records $(cni_records | tr '\n' ' '); $(tail -2 "$LOG")"
+		fi
+	else
+		fail cni_pod_released "ADD: $CNI_OUT"
+	fi
+else
+	skip cni_pod_released "no bridgeless-cni or host-local"
+fi
 
 # --- stray veths ----------------------------------------------------------------
 no_link() { ! ndx ip link show "$1" >/dev/null 2>&1; }
