@@ -43,8 +43,13 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 	kind = snat_parse(skb, ip, &p);
 	if (kind == SNAT_FLOW || kind == SNAT_ECHO_REPLY) {
 		p.e = e = nat_lookup(&p.t);
-		/* of the unpaired entries, only inbound ones fill it (snat_egress) */
+		/*
+		 * Of the unpaired entries, only inbound ones fill it
+		 * (snat_egress). A SYN (a new connection, perhaps on an old
+		 * tuple) takes the slow path, which checks the mapping.
+		 */
 		if (e && fwd_cache_ok(e, cfg, skb, p.now) &&
+		    !(p.t.tcp_flags & BL_TCP_SYN) &&
 		    (kind == SNAT_FLOW || (e->seen & BL_NAT_UNPAIRED))) {
 			entry_touch(e, p.t.tcp_flags, p.now);
 			why = BL_NAT_INBOUND_REPLY;

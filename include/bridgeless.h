@@ -203,7 +203,9 @@ struct bl_frag_entry {
 	X(PASS_NAT_VIA_HOST, 0, "pass: reply to a flow the host delivered, to host") \
 	X(EVENTS_LOST, 0, "monitor: event not sent, ring buffer full")     \
 	X(NAT_ICMP_ERROR_OUT, 0, "nat: pod's ICMP error translated to outside") \
-	X(DROP_NAT_ICMP_NO_FLOW, 1, "nat: pod's ICMP error about no known flow")
+	X(DROP_NAT_ICMP_NO_FLOW, 1, "nat: pod's ICMP error about no known flow") \
+	X(NAT_HALF_RESTORED, 0, "nat: mapping's evicted half put back")       \
+	X(NAT_STALE_REPLACED, 0, "nat: mapping whose port another flow took, replaced")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };

@@ -61,6 +61,21 @@ static int pin_prog(const struct ctx *c, struct bpf_program *prog)
 	return 0;
 }
 
+/*
+ * The NAT table's LRU is per CPU (BPF_F_NO_COMMON_LRU): the kernel gives
+ * every possible CPU the same share, rounding the size up to a multiple of
+ * their number. Rounded here the same way, the size asked and the size
+ * pinned compare equal.
+ */
+__u32 nat_table_size(__u32 want)
+{
+	int cpus = libbpf_num_possible_cpus();
+
+	if (cpus <= 1)
+		return want;
+	return (want + cpus - 1) / cpus * cpus;
+}
+
 __u32 pinned_nat_size(const struct ctx *c)
 {
 	struct bpf_map_info info = {};

@@ -358,6 +358,8 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	if (err)
 		goto fail;
 	nat_size = pinned_nat_size(c);
+	if (n.nat_max)
+		n.nat_max = nat_table_size(n.nat_max);
 	if (nat_size && n.nat_max && n.nat_max != nat_size) {
 		err = errorf_raw(-EBUSY,
 				 "NAT table already has %u entries (asked %u); run `bridgeless node reset` to resize it",
@@ -365,7 +367,7 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 		goto fail;
 	}
 	if (!n.nat_max)
-		n.nat_max = nat_size ?: BL_NAT_MAX_DEFAULT;
+		n.nat_max = nat_size ?: nat_table_size(BL_NAT_MAX_DEFAULT);
 	err = datapath_load(c, n.nat_max, &skel);
 	if (err)
 		goto fail;

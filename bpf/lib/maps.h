@@ -38,10 +38,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nomasq SEC(".maps") __weak;
 
-/* Both directions of every SNAT mapping; sized by `node init --nat-max`. */
+/*
+ * Both directions of every SNAT mapping; sized by `node init --nat-max`.
+ * The LRU is per CPU: the CPU that makes a mapping (the pod's sending CPU)
+ * makes both its entries, and evicts its own least recently used ones when
+ * its share (--nat-max / possible CPUs) is full. The shared LRU instead,
+ * under a sustained churn of new connections, took the entries of
+ * connections still in their handshake (a new ingress entry is not yet
+ * referenced) from the CPUs' pending lists: ~1% of new connections lost
+ * their SYN-ACK and waited for the SYN's retransmission.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BL_NAT_MAX_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct bl_nat_key);
 	__type(value, struct bl_nat_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -133,15 +133,20 @@ static __always_inline int read_ports(struct __sk_buff *skb, __u32 off,
 	return 0;
 }
 
+/* TCP flags as nat_tuple.tcp_flags holds them (byte 13 of the header) */
+#define BL_TCP_FIN 0x01
+#define BL_TCP_SYN 0x02
+#define BL_TCP_RST 0x04
+
 static __always_inline __u8 tcp_seen(__u8 tcp_flags)
 {
 	__u8 seen = 0;
 
-	if (tcp_flags & 0x02)
+	if (tcp_flags & BL_TCP_SYN)
 		seen |= BL_NAT_SEEN_SYN;
-	if (tcp_flags & 0x01)
+	if (tcp_flags & BL_TCP_FIN)
 		seen |= BL_NAT_SEEN_FIN;
-	if (tcp_flags & 0x04)
+	if (tcp_flags & BL_TCP_RST)
 		seen |= BL_NAT_SEEN_RST;
 	return seen;
 }
@@ -303,6 +308,46 @@ static __always_inline struct bl_nat_entry *nat_lookup(const struct nat_tuple *t
 	return bpf_map_lookup_elem(&nat, &ek);
 }
 
+/* The ingress key of tuple t's mapping to node port port. */
+static __always_inline void ingress_key(struct bl_nat_key *k,
+					const struct bl_config *cfg,
+					const struct nat_tuple *t, __u16 port)
+{
+	key_from(k, t->daddr, cfg->node_ip,
+		 t->proto == IPPROTO_ICMP ? 0 : t->dport, port, t->proto,
+		 BL_DIR_INGRESS);
+}
+
+/* 1 if ingress entry ie leads back to tuple t's pod side. */
+static __always_inline int ingress_is_of(const struct bl_nat_entry *ie,
+					 const struct nat_tuple *t)
+{
+	return !__builtin_memcmp(ie->addr, &t->saddr, 4) && ie->port == t->sport;
+}
+
+/*
+ * Claim node port port towards t's remote for tuple t: create the ingress
+ * entry (BPF_NOEXIST), or adopt one that already leads back to t (the half
+ * of t's own mapping whose egress half the LRU evicted). Returns 1 when
+ * created, 2 when adopted, 0 when another flow owns the port.
+ */
+static __always_inline int ingress_claim(const struct bl_config *cfg,
+					 const struct nat_tuple *t, __u16 port,
+					 __u64 now)
+{
+	struct bl_nat_entry iv = {}, *ie;
+	struct bl_nat_key ik;
+
+	ingress_key(&ik, cfg, t, port);
+	__builtin_memcpy(iv.addr, &t->saddr, 4);
+	iv.port = t->sport;
+	iv.created_ns = iv.last_seen_ns = now;
+	if (bpf_map_update_elem(&nat, &ik, &iv, BPF_NOEXIST) == 0)
+		return 1;
+	ie = bpf_map_lookup_elem(&nat, &ik);
+	return ie && ingress_is_of(ie, t) ? 2 : 0;
+}
+
 /*
  * Make the mapping of tuple t, which has none. A new mapping keeps the pod's
  * port when it lies in the NAT range and is free towards this remote;
@@ -318,9 +363,10 @@ static __always_inline struct bl_nat_entry *
 nat_create(struct __sk_buff *skb, const struct bl_config *cfg,
 	   const struct nat_tuple *t, __u64 now, enum bl_counter *why)
 {
-	struct bl_nat_entry *e, ev = {}, iv = {};
+	struct bl_nat_entry *e, ev = {};
 	struct bl_nat_key ek, ik;
 	__u32 lo = cfg->nat_port_min, size = cfg->nat_port_max - lo + 1, start, i;
+	int claim = 0;
 	__u16 port;
 
 	if (size == 0 || size > 65536)
@@ -329,9 +375,6 @@ nat_create(struct __sk_buff *skb, const struct bl_config *cfg,
 		start = t->sport - lo;
 	else
 		start = bpf_get_prandom_u32() % size;
-	__builtin_memcpy(iv.addr, &t->saddr, 4);
-	iv.port = t->sport;
-	iv.created_ns = iv.last_seen_ns = now;
 	for (i = 0; i < BL_NAT_PORT_TRIES; i++) {
 		if (i >= size)
 			break;
@@ -341,13 +384,8 @@ nat_create(struct __sk_buff *skb, const struct bl_config *cfg,
 			port = lo + start;
 		else
 			port = lo + bpf_get_prandom_u32() % size;
-		if (t->proto == IPPROTO_ICMP)
-			key_from(&ik, t->daddr, cfg->node_ip, 0, port, t->proto,
-				 BL_DIR_INGRESS);
-		else
-			key_from(&ik, t->daddr, cfg->node_ip, t->dport, port,
-				 t->proto, BL_DIR_INGRESS);
-		if (bpf_map_update_elem(&nat, &ik, &iv, BPF_NOEXIST) == 0)
+		claim = ingress_claim(cfg, t, port, now);
+		if (claim)
 			goto claimed;
 	}
 	*why = BL_DROP_NAT_NO_PORT;
@@ -362,14 +400,50 @@ claimed:
 	ev.last_seen_ns = now;
 	if (bpf_map_update_elem(&nat, &ek, &ev, BPF_NOEXIST)) {
 		/* Another CPU made this flow's mapping meanwhile: use theirs. */
-		bpf_map_delete_elem(&nat, &ik);
+		if (claim == 1) {
+			ingress_key(&ik, cfg, t, port);
+			bpf_map_delete_elem(&nat, &ik);
+		}
 	} else {
-		count(skb, BL_NAT_NEW);
+		count(skb, claim == 1 ? BL_NAT_NEW : BL_NAT_HALF_RESTORED);
 	}
 	e = bpf_map_lookup_elem(&nat, &ek);
 	if (!e)
 		*why = BL_DROP_NAT_NO_PORT;
 	return e;
+}
+
+/*
+ * The LRU evicts the two entries of a mapping independently. An egress
+ * entry whose ingress entry is gone would send packets whose replies find
+ * no way back, or, once another flow has taken the port towards the same
+ * remote, reach that flow. So whenever a flow leaves the fast path (each
+ * TCP SYN, and at least once a second through the FIB cache's age), its
+ * egress entry e is checked: a missing ingress entry is put back; a port
+ * another flow owns now replaces the mapping (counted: the remote sees a
+ * new port). Returns the entry to use, or NULL with *why set.
+ */
+static __always_inline struct bl_nat_entry *
+nat_pair_check(struct __sk_buff *skb, const struct bl_config *cfg,
+	       const struct nat_tuple *t, struct bl_nat_entry *e, __u64 now,
+	       enum bl_counter *why)
+{
+	struct bl_nat_entry *ie;
+	struct bl_nat_key k;
+
+	ingress_key(&k, cfg, t, e->port);
+	ie = bpf_map_lookup_elem(&nat, &k);
+	if (ie && ingress_is_of(ie, t))
+		return e;
+	if (!ie && ingress_claim(cfg, t, e->port, now)) {
+		count(skb, BL_NAT_HALF_RESTORED);
+		return e;
+	}
+	key_from(&k, t->saddr, t->daddr, t->sport, t->dport, t->proto,
+		 BL_DIR_EGRESS);
+	bpf_map_delete_elem(&nat, &k);
+	count(skb, BL_NAT_STALE_REPLACED);
+	return nat_create(skb, cfg, t, now, why);
 }
 
 /*
@@ -525,7 +599,12 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 		break;
 	case SNAT_FLOW:
 		/* snat_and_forward() has looked for it already */
-		e = p->e ?: nat_create(skb, cfg, &p->t, p->now, &why);
+		if (p->e && (p->e->seen & BL_NAT_UNPAIRED))
+			e = p->e;
+		else if (p->e)
+			e = nat_pair_check(skb, cfg, &p->t, p->e, p->now, &why);
+		else
+			e = nat_create(skb, cfg, &p->t, p->now, &why);
 		if (!e)
 			return why;
 		break;

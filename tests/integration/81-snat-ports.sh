@@ -25,11 +25,17 @@ diag "pod c=$C"
 
 # --- what init recorded --------------------------------------------------------
 
+# The LRU is per CPU (BPF_F_NO_COMMON_LRU = 2): the kernel sizes the table
+# to a multiple of the possible CPUs, and init rounds --nat-max the same way.
+CPUS=$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n }' /sys/devices/system/cpu/possible)
+rounded() { echo $(( ($1 + CPUS - 1) / CPUS * CPUS )); }
+
 got=$(bl node status --json | jq -c '{masquerade, nat_port_min, nat_port_max, nat_max}')
 check status_nat_options "node status --json: $got" \
-	[ "$got" = '{"masquerade":true,"nat_port_min":61000,"nat_port_max":61001,"nat_max":1024}' ]
-info=$(timeout 10 bpftool -j map show pinned "$PIN/nat" 2>/dev/null | jq -c '{type, max_entries}')
-check nat_table_sized "nat map: $info" [ "$info" = '{"type":"lru_hash","max_entries":1024}' ]
+	[ "$got" = "{\"masquerade\":true,\"nat_port_min\":61000,\"nat_port_max\":61001,\"nat_max\":$(rounded 1024)}" ]
+info=$(timeout 10 bpftool -j map show pinned "$PIN/nat" 2>/dev/null | jq -c '{type, max_entries, flags}')
+check nat_table_sized "nat map: $info" \
+	[ "$info" = "{\"type\":\"lru_hash\",\"max_entries\":$(rounded 1024),\"flags\":2}" ]
 
 # --- helpers ---------------------------------------------------------------------
 
@@ -193,6 +199,19 @@ if node_init n3 10.244.3.0/24 --masquerade off >/dev/null && mkpod_on n3 d >/dev
 	check masquerade_off_no_mappings "nat list has $n mappings" [ "$n" = 0 ]
 else
 	fail masquerade_off_status "node init --masquerade off / pod add failed"
+fi
+
+# --- a size that is no multiple of the CPUs: rounded up, the same again ----------
+
+make_ext_and_node n4 || abort "topology n4"
+want=$(rounded 1001)
+if node_init n4 10.244.4.0/24 --nat-max 1001 >/dev/null; then
+	got=$(timeout 10 bpftool -j map show pinned "$(pin_of n4)/nat" 2>/dev/null | jq .max_entries)
+	check nat_max_rounded_to_cpus "nat map max_entries $got, want $want ($CPUS CPUs)" [ "$got" = "$want" ]
+	err=$(node_init n4 10.244.4.0/24 --nat-max 1001 2>&1 >/dev/null)
+	check nat_max_rounded_reinit "node init again with --nat-max 1001: '$err'" [ -z "$err" ]
+else
+	fail nat_max_rounded_to_cpus "node init --nat-max 1001 failed"
 fi
 
 finish

@@ -896,6 +896,8 @@ struct tcase {
 	bool short_ip;
 	bool needs_fib;
 	bool nat_new; /* a new mapping: nat_new must move as well */
+	/* one more counter that must move; 0 (FWD_LOCAL, never one): none */
+	enum bl_counter also;
 	/*
 	 * The node port is NAT's pick (the pod's port is outside the range):
 	 * it must lie in the configured range; the expected frame is then
@@ -1681,6 +1683,74 @@ static int v_udp_other_rport(struct env *env, const struct pkt *got, char *why,
 	       expect_n(env, 1, 2, why, n);
 }
 
+/*
+ * Pod A's TCP mapping (kept port), then one of its halves gone, as the
+ * LRU evicts them: each half on its own.
+ */
+static int out_tcp_half_lost(struct env *env, __u8 dir)
+{
+	struct bl_nat_key k;
+	int err = setup_out_tcp(env);
+
+	if (err)
+		return err;
+	if (dir == BL_DIR_EGRESS)
+		nat_key(&k, POD_A_IP, SRV_IP, KEPT_PORT, 80, IPPROTO_TCP, dir);
+	else
+		nat_key(&k, SRV_IP, NODE_IP, 80, KEPT_PORT, IPPROTO_TCP, dir);
+	return bpf_map_delete_elem(env->nat_fd, &k) ? -errno : 0;
+}
+
+static int out_tcp_lost_ingress(struct env *env)
+{
+	return out_tcp_half_lost(env, BL_DIR_INGRESS);
+}
+
+static int out_tcp_lost_egress(struct env *env)
+{
+	return out_tcp_half_lost(env, BL_DIR_EGRESS);
+}
+
+/* ... and, its ingress half gone, another flow has taken the port since. */
+static int out_tcp_port_taken(struct env *env)
+{
+	return out_tcp_half_lost(env, BL_DIR_INGRESS) ?:
+	       nat_occupy(env, SRV_IP, 80, KEPT_PORT, IPPROTO_TCP);
+}
+
+static int v_tcp_pair_whole(struct env *env, const struct pkt *got, char *why,
+			    size_t n)
+{
+	return expect_mapping(env, IPPROTO_TCP, POD_A_IP, KEPT_PORT, SRV_IP, 80,
+			      KEPT_PORT, NULL, why, n) ||
+	       expect_n(env, 1, 1, why, n);
+}
+
+static int v_tcp_replaced(struct env *env, const struct pkt *got, char *why,
+			  size_t n)
+{
+	__u16 port = egress_port(got);
+	struct bl_nat_entry e;
+	struct bl_nat_key k;
+
+	if (port == KEPT_PORT) {
+		snprintf(why, n, "nat: still sent with port %u, which another flow owns",
+			 port);
+		return -1;
+	}
+	if (expect_mapping(env, IPPROTO_TCP, POD_A_IP, KEPT_PORT, SRV_IP, 80,
+			   port, NULL, why, n) ||
+	    expect_n(env, 1, 2, why, n))
+		return -1;
+	nat_key(&k, SRV_IP, NODE_IP, 80, KEPT_PORT, IPPROTO_TCP, BL_DIR_INGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) || e.port != 1234) {
+		snprintf(why, n, "nat: the other flow's entry for port %u changed",
+			 KEPT_PORT);
+		return -1;
+	}
+	return 0;
+}
+
 /* Moved at random: any other port of the range, the other flow untouched. */
 static int v_udp_moved_random(struct env *env, const struct pkt *got, char *why,
 			      size_t n)
@@ -2295,6 +2365,35 @@ static const struct tcase cases[] = {
 	  .out = { NODE_OUT(IPPROTO_UDP, KEPT_PORT), .dport = 123 },
 	  .verify = v_udp_other_rport },
 	/*
+	 * The LRU evicts a mapping's two halves independently. A SYN (a new
+	 * connection on the tuple) always checks its mapping: a lost ingress
+	 * half is put back, a lost egress half is adopted from its ingress
+	 * half (same port both times) ...
+	 */
+	{ .name = "nat_lost_ingress_half_restored", .prog = FROM_POD,
+	  .needs_fib = true, .setup = out_tcp_lost_ingress,
+	  .in = { A_OUT(IPPROTO_TCP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .also = BL_NAT_HALF_RESTORED,
+	  .out = { NODE_OUT(IPPROTO_TCP, KEPT_PORT) }, .verify = v_tcp_pair_whole },
+	{ .name = "nat_lost_egress_half_adopted", .prog = FROM_POD,
+	  .needs_fib = true, .setup = out_tcp_lost_egress,
+	  .in = { A_OUT(IPPROTO_TCP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS,
+	  .also = BL_NAT_HALF_RESTORED,
+	  .out = { NODE_OUT(IPPROTO_TCP, KEPT_PORT) }, .verify = v_tcp_pair_whole },
+	/*
+	 * ... and when another flow has taken the port meanwhile, the stale
+	 * mapping is replaced by a new one (its replies would reach the other
+	 * flow), counted; the other flow keeps its port.
+	 */
+	{ .name = "nat_stale_mapping_replaced", .prog = FROM_POD,
+	  .needs_fib = true, .setup = out_tcp_port_taken, .any_port = true,
+	  .in = { A_OUT(IPPROTO_TCP, KEPT_PORT) },
+	  .verdict = TC_ACT_REDIRECT, .reason = BL_NAT_EGRESS, .nat_new = true,
+	  .also = BL_NAT_STALE_REPLACED,
+	  .out = { NODE_OUT(IPPROTO_TCP, 0) }, .verify = v_tcp_replaced },
+	/*
 	 * A small range is walked in full: the last port tried (the one
 	 * before the kept port, after wrapping) is found ...
 	 */
@@ -2900,7 +2999,7 @@ static bool bad_csums(const struct pkt *p, char *why, size_t n)
 
 static bool diff_counters(const struct bl_counter_val *before,
 			  const struct bl_counter_val *after, int reason,
-			  int reason2, __u32 len, char *why, size_t n)
+			  int reason2, int reason3, __u32 len, char *why, size_t n)
 {
 	int used = 0, i;
 	bool bad = false;
@@ -2909,7 +3008,7 @@ static bool diff_counters(const struct bl_counter_val *before,
 	for (i = 0; i < BL_COUNTER_MAX; i++) {
 		__u64 dp = after[i].packets - before[i].packets;
 		__u64 db = after[i].bytes - before[i].bytes;
-		__u64 wp = i == reason || i == reason2 ? 1 : 0;
+		__u64 wp = i == reason || i == reason2 || i == reason3 ? 1 : 0;
 		__u64 wb = wp ? len : 0;
 
 		if (dp == wp && db == wb)
@@ -3075,7 +3174,8 @@ static int run_case(struct env *env, const struct tcase *tc, char *why,
 	if (tc->out.kind != PK_NONE && bad_csums(&got, why, n))
 		goto out;
 	if (diff_counters(before, after, tc->reason,
-			  tc->nat_new ? BL_NAT_NEW : NO_COUNT, in.len, why, n))
+			  tc->nat_new ? BL_NAT_NEW : NO_COUNT,
+			  tc->also ? (int)tc->also : NO_COUNT, in.len, why, n))
 		goto out;
 	if (tc->verify && tc->verify(env, &got, why, n))
 		goto out;
