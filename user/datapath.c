@@ -76,13 +76,14 @@ __u32 nat_table_size(__u32 want)
 	return (want + cpus - 1) / cpus * cpus;
 }
 
-__u32 pinned_nat_size(const struct ctx *c)
+__u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	int fd;
 
+	*flags = 0;
 	snprintf(path, sizeof(path), "%s/nat", c->pin_dir);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
@@ -90,7 +91,15 @@ __u32 pinned_nat_size(const struct ctx *c)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		info.max_entries = 0;
 	close(fd);
+	*flags = info.map_flags;
 	return info.max_entries;
+}
+
+__u32 pinned_nat_size(const struct ctx *c)
+{
+	__u32 flags;
+
+	return pinned_nat_table(c, &flags);
 }
 
 int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)

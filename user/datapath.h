@@ -30,6 +30,8 @@ int bpffs_prepare(const char *pin_dir);
 int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out);
 /* max_entries of the pinned NAT table, 0 if there is none. */
 __u32 pinned_nat_size(const struct ctx *c);
+/* The same, and its map flags in *flags (0 if there is none). */
+__u32 pinned_nat_table(const struct ctx *c, __u32 *flags);
 /* The size the kernel gives a NAT table asked for want entries. */
 __u32 nat_table_size(__u32 want);
 /* -ENOENT with "node not initialized" when nothing is pinned. */

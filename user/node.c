@@ -314,7 +314,7 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	struct bl_config cfg;
 	char pin[PATH_MAX], a[20];
 	int err, fresh, pods = 0, mode, fwd_changed = 0;
-	__u32 nat_size;
+	__u32 nat_size, nat_flags;
 	struct nl nl = {};
 	__u32 zero = 0;
 
@@ -357,7 +357,13 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	err = bpffs_prepare(c->pin_dir);
 	if (err)
 		goto fail;
-	nat_size = pinned_nat_size(c);
+	nat_size = pinned_nat_table(c, &nat_flags);
+	if (nat_size && !(nat_flags & BPF_F_NO_COMMON_LRU)) {
+		err = errorf_raw(-EBUSY,
+				 "NAT table %s/nat has a shared LRU (an older bridgeless made it); run `bridgeless node reset` to recreate it (its mappings are lost)",
+				 c->pin_dir);
+		goto fail;
+	}
 	if (n.nat_max)
 		n.nat_max = nat_table_size(n.nat_max);
 	if (nat_size && n.nat_max && n.nat_max != nat_size) {

@@ -214,4 +214,31 @@ else
 	fail nat_max_rounded_to_cpus "node init --nat-max 1001 failed"
 fi
 
+# --- a NAT table with the shared LRU (an older bridgeless): init refuses -----------
+
+# Swap n4's pinned table for one made the old way (flags 0); the programs
+# keep theirs. Init must refuse with one clear line and change nothing.
+P4=$(pin_of n4)
+if rm -f "$P4/nat" && bpftool map create "$P4/nat" type lru_hash key 16 value 64 \
+	entries 1024 name nat >/dev/null 2>&1; then
+	progs0=$(ls "$P4" | sort | tr '\n' ' ')
+	err=$(node_init n4 10.244.4.0/24 2>&1 >/dev/null)
+	rc=$?
+	progs1=$(ls "$P4" | sort | tr '\n' ' ')
+	flags=$(timeout 10 bpftool -j map show pinned "$P4/nat" 2>/dev/null | jq .flags)
+	ok=0
+	[ $rc = 1 ] && [ "$(echo "$err" | wc -l)" = 1 ] &&
+		echo "$err" | grep -q "shared LRU.*node reset" && ok=1
+	check init_refuses_shared_lru_table "rc $rc, '$err'" [ $ok = 1 ]
+	check init_refusal_changes_nothing "pins '$progs0' -> '$progs1', nat flags $flags" \
+		[ "$progs0|$flags" = "$progs1|0" ]
+	bln n4 node reset >/dev/null 2>&1
+	err=$(node_init n4 10.244.4.0/24 2>&1 >/dev/null)
+	flags=$(timeout 10 bpftool -j map show pinned "$P4/nat" 2>/dev/null | jq .flags)
+	check init_after_reset_per_cpu_lru "node init after reset: '$err', nat flags $flags" \
+		[ "$err|$flags" = "|2" ]
+else
+	fail init_refuses_shared_lru_table "could not pin an old-style NAT table"
+fi
+
 finish
