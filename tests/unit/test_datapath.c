@@ -602,6 +602,20 @@ static int nat_occupy(struct env *env, const char *remote, __u16 rport,
 	return bpf_map_update_elem(env->nat_fd, &k, &e, BPF_NOEXIST) ? -errno : 0;
 }
 
+/* The ingress entry nat_occupy() made for node port KEPT_PORT is unchanged. */
+static int expect_occupier(struct env *env, __u8 proto, __u16 rport, char *why,
+			   size_t n)
+{
+	struct bl_nat_entry e;
+	struct bl_nat_key k;
+
+	nat_key(&k, SRV_IP, NODE_IP, rport, KEPT_PORT, proto, BL_DIR_INGRESS);
+	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) == 0 && e.port == 1234)
+		return 0;
+	snprintf(why, n, "nat: the other flow's entry for port %u changed", KEPT_PORT);
+	return -1;
+}
+
 static const char *ipstr(const __u8 *a, char *buf)
 {
 	return inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
@@ -1657,22 +1671,32 @@ static int v_echo_any(struct env *env, const struct pkt *got, char *why, size_t 
 }
 
 /* The occupied port's entry untouched, pod A's flow on KEPT_PORT + 1. */
-static int v_udp_moved(struct env *env, const struct pkt *got, char *why, size_t n)
+/*
+ * Pod A's flow to SRV_IP:rport left with a port other than KEPT_PORT, which
+ * nat_occupy() gave another flow: a whole mapping to that port, and the
+ * other flow's entry untouched.
+ */
+static int expect_moved_off_taken(struct env *env, const struct pkt *got,
+				  __u8 proto, __u16 rport, char *why, size_t n)
 {
-	struct bl_nat_entry e;
-	struct bl_nat_key k;
+	__u16 port = egress_port(got);
 
-	if (expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
-			   KEPT_PORT + 1, NULL, why, n) ||
-	    expect_n(env, 1, 2, why, n))
-		return -1;
-	nat_key(&k, SRV_IP, NODE_IP, 53, KEPT_PORT, IPPROTO_UDP, BL_DIR_INGRESS);
-	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) || e.port != 1234) {
-		snprintf(why, n, "nat: the other flow's entry for port %u changed",
-			 KEPT_PORT);
+	if (port == KEPT_PORT) {
+		snprintf(why, n, "nat: got the taken port %u", port);
 		return -1;
 	}
-	return 0;
+	return expect_mapping(env, proto, POD_A_IP, KEPT_PORT, SRV_IP, rport, port,
+			      NULL, why, n) ||
+	       expect_n(env, 1, 2, why, n) ||
+	       expect_occupier(env, proto, rport, why, n);
+}
+
+static int v_udp_moved(struct env *env, const struct pkt *got, char *why, size_t n)
+{
+	return expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53,
+			      KEPT_PORT + 1, NULL, why, n) ||
+	       expect_n(env, 1, 2, why, n) ||
+	       expect_occupier(env, IPPROTO_UDP, 53, why, n);
 }
 
 static int v_udp_other_rport(struct env *env, const struct pkt *got, char *why,
@@ -1729,51 +1753,14 @@ static int v_tcp_pair_whole(struct env *env, const struct pkt *got, char *why,
 static int v_tcp_replaced(struct env *env, const struct pkt *got, char *why,
 			  size_t n)
 {
-	__u16 port = egress_port(got);
-	struct bl_nat_entry e;
-	struct bl_nat_key k;
-
-	if (port == KEPT_PORT) {
-		snprintf(why, n, "nat: still sent with port %u, which another flow owns",
-			 port);
-		return -1;
-	}
-	if (expect_mapping(env, IPPROTO_TCP, POD_A_IP, KEPT_PORT, SRV_IP, 80,
-			   port, NULL, why, n) ||
-	    expect_n(env, 1, 2, why, n))
-		return -1;
-	nat_key(&k, SRV_IP, NODE_IP, 80, KEPT_PORT, IPPROTO_TCP, BL_DIR_INGRESS);
-	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) || e.port != 1234) {
-		snprintf(why, n, "nat: the other flow's entry for port %u changed",
-			 KEPT_PORT);
-		return -1;
-	}
-	return 0;
+	return expect_moved_off_taken(env, got, IPPROTO_TCP, 80, why, n);
 }
 
 /* Moved at random: any other port of the range, the other flow untouched. */
 static int v_udp_moved_random(struct env *env, const struct pkt *got, char *why,
 			      size_t n)
 {
-	struct bl_nat_entry e;
-	struct bl_nat_key k;
-	__u16 port = egress_port(got);
-
-	if (port == KEPT_PORT) {
-		snprintf(why, n, "nat: got the taken port %u", port);
-		return -1;
-	}
-	if (expect_mapping(env, IPPROTO_UDP, POD_A_IP, KEPT_PORT, SRV_IP, 53, port,
-			   NULL, why, n) ||
-	    expect_n(env, 1, 2, why, n))
-		return -1;
-	nat_key(&k, SRV_IP, NODE_IP, 53, KEPT_PORT, IPPROTO_UDP, BL_DIR_INGRESS);
-	if (bpf_map_lookup_elem(env->nat_fd, &k, &e) || e.port != 1234) {
-		snprintf(why, n, "nat: the other flow's entry for port %u changed",
-			 KEPT_PORT);
-		return -1;
-	}
-	return 0;
+	return expect_moved_off_taken(env, got, IPPROTO_UDP, 53, why, n);
 }
 
 static int v_udp_last_try(struct env *env, const struct pkt *got, char *why,
