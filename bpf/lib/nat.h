@@ -421,7 +421,8 @@ claimed:
  * TCP SYN, and at least once a second through the FIB cache's age), its
  * egress entry e is checked: a missing ingress entry is put back; a port
  * another flow owns now replaces the mapping (counted: the remote sees a
- * new port). Returns the entry to use, or NULL with *why set.
+ * new port). Entries of inbound flows have no pair and are returned as
+ * they are. Returns the entry to use, or NULL with *why set.
  */
 static __always_inline struct bl_nat_entry *
 nat_pair_check(struct __sk_buff *skb, const struct bl_config *cfg,
@@ -431,6 +432,8 @@ nat_pair_check(struct __sk_buff *skb, const struct bl_config *cfg,
 	struct bl_nat_entry *ie;
 	struct bl_nat_key k;
 
+	if (e->seen & BL_NAT_UNPAIRED) /* an inbound flow's: no pair */
+		return e;
 	ingress_key(&k, cfg, t, e->port);
 	ie = bpf_map_lookup_elem(&nat, &k);
 	if (ie && ingress_is_of(ie, t))
@@ -599,12 +602,8 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 		break;
 	case SNAT_FLOW:
 		/* snat_and_forward() has looked for it already */
-		if (p->e && (p->e->seen & BL_NAT_UNPAIRED))
-			e = p->e;
-		else if (p->e)
-			e = nat_pair_check(skb, cfg, &p->t, p->e, p->now, &why);
-		else
-			e = nat_create(skb, cfg, &p->t, p->now, &why);
+		e = p->e ? nat_pair_check(skb, cfg, &p->t, p->e, p->now, &why) :
+			   nat_create(skb, cfg, &p->t, p->now, &why);
 		if (!e)
 			return why;
 		break;

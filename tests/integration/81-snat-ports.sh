@@ -27,7 +27,7 @@ diag "pod c=$C"
 
 # The LRU is per CPU (BPF_F_NO_COMMON_LRU = 2): the kernel sizes the table
 # to a multiple of the possible CPUs, and init rounds --nat-max the same way.
-CPUS=$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n }' /sys/devices/system/cpu/possible)
+CPUS=$(possible_cpus)
 rounded() { echo $(( ($1 + CPUS - 1) / CPUS * CPUS )); }
 
 got=$(bl node status --json | jq -c '{masquerade, nat_port_min, nat_port_max, nat_max}')

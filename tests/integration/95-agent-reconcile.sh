@@ -38,7 +38,7 @@ ping_ok "$(pod_ns f)" "${IP[c]}" 1 || abort "f cannot ping c"
 # makes 7/8 of its share; in one go, so the table fills faster than the
 # agent's timeouts empty it.
 warned=0
-CPUS=$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n }' /sys/devices/system/cpu/possible)
+CPUS=$(possible_cpus)
 if [ "$CPUS" != "$(nproc --all)" ] || [ $((64 % CPUS)) != 0 ]; then
 	skip nat_fill_warning "$CPUS possible CPUs, $(nproc --all) present: some shares of the per-CPU LRU cannot be filled"
 else

@@ -225,6 +225,13 @@ bln() {
 # bl ARGS...: bridgeless on the default node
 bl() { bln "$NODE" "$@"; }
 
+# possible_cpus: how many CPUs the kernel counts as possible (what per-CPU
+# BPF maps, such as the NAT table's LRU, are divided by)
+possible_cpus() {
+	awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-");
+		n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n }' /sys/devices/system/cpu/possible
+}
+
 # node_init NODE [POD-CIDR] [extra args]: node init with the test CIDRs
 node_init() {
 	local node=$1 cidr=${2:-10.244.1.0/24}
