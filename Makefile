@@ -21,6 +21,10 @@ LDLIBS   += -lbpf -lmnl -ljansson -lmicrohttpd -lpthread -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-I/usr/include/$(MULTIARCH) -Wall -Werror
 
+# A recipe that fails leaves no half-written target behind (a truncated
+# skeleton would otherwise look up to date).
+.DELETE_ON_ERROR:
+
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bridgeless.h
@@ -37,9 +41,14 @@ USER_HDRS := $(wildcard user/*.h) include/bridgeless.h $(SKEL)
 .PHONY: all deps test demo bench clean install
 all: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni $(BUILD)/test_datapath $(BUILD)/bpfcost
 
+# BPF code must not include a libc header, not even through a UAPI header
+# (<linux/if.h> pulls <sys/socket.h>, which under -target bpf wants the
+# 32-bit glibc stubs): every header an object read must be ours, libbpf's or
+# a kernel UAPI one. tools/bpf-headers-check reads the compiler's list.
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -MD -MF $(@:.o=.d) -c $< -o $@
+	tools/bpf-headers-check $(MULTIARCH) $(@:.o=.d)
 
 # One object for all attach points, so the maps are shared and one skeleton
 # loads everything.

@@ -3,10 +3,10 @@
 #ifndef BL_ARP_H
 #define BL_ARP_H
 
-#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include "count.h"
 #include "l3.h"
+#include "proto.h"
 
 struct arp_eth_ipv4 {
 	struct arphdr hdr;

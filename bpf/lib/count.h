@@ -7,13 +7,13 @@
 #ifndef BL_COUNT_H
 #define BL_COUNT_H
 
-#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
 #include "maps.h"
+#include "proto.h"
 
 static __always_inline void count(struct __sk_buff *skb, enum bl_counter reason)
 {

@@ -9,7 +9,6 @@
 #ifndef BL_NAT_H
 #define BL_NAT_H
 
-#include <linux/icmp.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -18,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "count.h"
 #include "maps.h"
+#include "proto.h"
 
 #define IP_OFF (sizeof(struct ethhdr))
 #define IP_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
