@@ -30,13 +30,26 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bridgeless.h
 SKEL     := $(BUILD)/datapath.skel.h
 
-# Every object but the two mains goes into one archive; each binary takes
-# the objects it uses.
-MAINS     := user/main.c user/cni_main.c
-USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*.c))
+# user/ by layer, one folder each (docs/LAYOUT.md); includes name the
+# folder ("node/pod.h"), so a file's dependencies show its layer.
+# Every object but the two mains goes into one (thin) archive, in which
+# files of the same name in two folders stay apart; each binary takes the
+# objects it uses.
+MAINS     := user/cli/main.c user/cli/cni_main.c
+USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_LIB  := $(BUILD)/libbridgeless.a
-USER_HDRS := $(wildcard user/*.h) include/bridgeless.h $(SKEL)
+USER_HDRS := $(wildcard user/*/*.h) include/bridgeless.h $(SKEL)
+
+# Quiet by default, as libbpf-bootstrap does; V=1 shows every command.
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
 
 .PHONY: all deps test demo bench clean install
 all: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni $(BUILD)/test_datapath $(BUILD)/bpfcost
@@ -46,28 +59,34 @@ all: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni $(BUILD)/test_datapath $(BUILD)
 # 32-bit glibc stubs): every header an object read must be ours, libbpf's or
 # a kernel UAPI one. tools/bpf-headers-check reads the compiler's list.
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -MD -MF $(@:.o=.d) -c $< -o $@
-	tools/bpf-headers-check $(MULTIARCH) $(@:.o=.d)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MD -MF $(@:.o=.d) -c $< -o $@
+	$(Q)tools/bpf-headers-check $(MULTIARCH) $(@:.o=.d)
 
 # One object for all attach points, so the maps are shared and one skeleton
 # loads everything.
 $(BUILD)/bpf/datapath.o: $(BPF_OBJS)
-	$(BPFTOOL) gen object $@ $^
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(SKEL): $(BUILD)/bpf/datapath.o
-	$(BPFTOOL) gen skeleton $< name datapath > $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name datapath > $@
 
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS)
+	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(USER_LIB): $(USER_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcsT $@ $^
 
-$(BUILD)/bridgeless: user/main.c $(USER_LIB) $(USER_HDRS)
-	$(CC) $(CFLAGS) $(LDFLAGS) user/main.c $(USER_LIB) -o $@ $(LDLIBS)
+$(BUILD)/bridgeless: user/cli/main.c $(USER_LIB) $(USER_HDRS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) user/cli/main.c $(USER_LIB) -o $@ $(LDLIBS)
 
 # The CNI plugin runs on hosts it is copied onto (`cni install`) and is
 # started for every ADD and DEL: libbpf, libjansson, libelf and zlib linked
@@ -75,16 +94,19 @@ $(BUILD)/bridgeless: user/main.c $(USER_LIB) $(USER_HDRS)
 # only libmnl (no archive in Debian) and libc shared.
 CNI_LDLIBS := -Wl,-Bstatic -lbpf -ljansson -lelf -lz -Wl,-Bdynamic -lmnl
 
-$(BUILD)/bridgeless-cni: user/cni_main.c $(USER_LIB) $(USER_HDRS)
-	$(CC) $(CFLAGS) $(LDFLAGS) user/cni_main.c $(USER_LIB) -o $@ $(CNI_LDLIBS)
+$(BUILD)/bridgeless-cni: user/cli/cni_main.c $(USER_LIB) $(USER_HDRS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) user/cli/cni_main.c $(USER_LIB) -o $@ $(CNI_LDLIBS)
 
 $(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_LIB) $(USER_HDRS)
-	$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)
 
 # BPF_PROG_TEST_RUN timer for tools/bpf-cost
 $(BUILD)/bpfcost: tools/bpfcost.c
+	$(call msg,BINARY,$@)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@ -lbpf
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@ -lbpf
 
 deps:
 	tools/install-deps

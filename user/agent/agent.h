@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * `bridgeless agent`: the long-running node agent. It initializes the node
+ * (or adopts the datapath already there, replacing the programs in place),
+ * then reconciles the node with its records every few seconds, collects NAT
+ * garbage and keeps the routes to the other nodes' pod CIDRs. The datapath
+ * never depends on it: killed, stopped or restarted, pods keep talking.
+ */
+#ifndef BL_AGENT_H
+#define BL_AGENT_H
+
+#include <stdint.h>
+#include "obs/metrics.h"
+#include "datapath/nat_table.h"
+#include "node/node.h"
+#include "node/state.h"
+
+#define AGENT_CONFIG_DEFAULT "/etc/bridgeless/agent.conf"
+
+/* Everything `bridgeless agent` takes, from flags or the config file. */
+struct agent_opts {
+	/* node init: strings owned by the options (agent_opts_free) */
+	struct node_init_req init;
+	const char *node_name; /* to find ourselves in the peers file */
+	const char *peers; /* peers file (Kubernetes NodeList JSON) */
+	double reconcile_s;
+	double nat_gc_s;
+	struct nat_timeouts timeouts;
+	const char *metrics_listen; /* NULL: METRICS_LISTEN_DEFAULT */
+	int metrics; /* serve metrics (struct agent_stats, metrics.h) */
+	int once; /* one pass, then exit */
+	int cli_nomasq; /* no-masquerade came from the command line */
+};
+
+void agent_opts_defaults(struct agent_opts *o);
+void agent_opts_free(struct agent_opts *o);
+enum { OPT_FROM_CLI = 1, OPT_FROM_FILE = 2 };
+/*
+ * Set option key (a long flag name without "--") to value. From the command
+ * line a list option (no-masquerade) replaces the file's list; in the file
+ * it may be repeated. On a bad key or value returns -EINVAL with the reason
+ * as the current error.
+ */
+int agent_opt_set(struct agent_opts *o, const char *key, const char *value,
+		  int from);
+/*
+ * Read a config file: one `key = value` a line, '#' starts a comment.
+ * Errors name the file and line. A missing file is -ENOENT (quietly, so the
+ * default path may be absent).
+ */
+int agent_config_load(struct agent_opts *o, const char *path);
+
+/*
+ * Initialize the node, or adopt the datapath there: the options laid over
+ * the node record, node_init() under the state lock. pod_cidr (may be NULL)
+ * is used when the options have none (from the peers file).
+ */
+int agent_init_node(const struct ctx *c, const struct agent_opts *o,
+		    const char *pod_cidr);
+/* node_init() with the record's own settings. Caller holds the state lock. */
+int agent_reinit_node(const struct ctx *c);
+
+
+/* Runs until SIGTERM/SIGINT (or one pass with opts->once). */
+int agent_run(const struct ctx *c, struct agent_opts *opts);
+
+#endif

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * `bridgeless cni install`: put the plugin where the runtime looks for it
+ * (BIN_DIR/bridgeless, as "type": "bridgeless" names it) and a conflist for
+ * this node: bridgeless first with host-local IPAM over the node's pod CIDR,
+ * then portmap (hostPort) and bandwidth, as Kubernetes nodes chain them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <jansson.h>
+#include "cli/cli.h"
+#include "cni/cni.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+
+/* bridgeless-cni beside the running bridgeless binary. */
+static int default_plugin(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0)
+		return errorf(-errno, "readlink /proc/self/exe");
+	self[n] = 0;
+	snprintf(buf, len, "%s/bridgeless-cni", dirname(self));
+	return 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* Copy through a temporary file and rename: a runtime never runs half a binary. */
+static int install_file(const char *src, const char *dst, int mode)
+{
+	char tmp[PATH_MAX + 32], buf[65536];
+	int in, out, err = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errorf(-errno, "plugin binary %s (build it with make, or pass --plugin)",
+			      src);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", dst, getpid());
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		err = errorf(-errno, "create %s", tmp);
+		close(in);
+		return err;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n) {
+			err = errorf(-EIO, "write %s", tmp);
+			break;
+		}
+	if (n < 0 && !err)
+		err = errorf(-errno, "read %s", src);
+	if (!err && fchmod(out, mode))
+		err = errorf(-errno, "chmod %s", tmp);
+	if (close(out) && !err)
+		err = errorf(-errno, "write %s", tmp);
+	close(in);
+	if (!err && rename(tmp, dst))
+		err = errorf(-errno, "rename %s to %s", tmp, dst);
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static json_t *conflist(const struct ctx *c, const struct cidr *pod_cidr,
+			const char *log_file)
+{
+	char cidr[20];
+
+	return json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:{s:s, s:[[{s:s}]]}},"
+			 " {s:s, s:{s:b}}, {s:s, s:{s:b}}]}",
+			 "cniVersion", CNI_VERSION_INSTALL, "name", "bridgeless",
+			 "plugins",
+			 "type", "bridgeless", "pinDir", c->pin_dir, "stateDir",
+			 c->state_dir, "logFile", log_file, "ipam", "type",
+			 "host-local", "ranges", "subnet", cidr_str(pod_cidr, cidr),
+			 "type", "portmap", "capabilities", "portMappings", 1,
+			 "type", "bandwidth", "capabilities", "bandwidth", 1);
+}
+
+static int write_conflist(json_t *conf, const char *path)
+{
+	char tmp[PATH_MAX + 32];
+	int err = 0;
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid());
+	f = fopen(tmp, "we");
+	if (!f)
+		return errorf(-errno, "create %s", tmp);
+	if (json_dumpf(conf, f, JSON_INDENT(2)) | (fputc('\n', f) == EOF) | fclose(f))
+		err = errorf(-EIO, "write %s", tmp);
+	else if (chmod(tmp, 0644))
+		err = errorf(-errno, "chmod %s", tmp);
+	else if (rename(tmp, path))
+		err = errorf(-errno, "rename %s to %s", tmp, path);
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int cni_install(const struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bin-dir", required_argument, NULL, 'b' },
+		{ "conf-dir", required_argument, NULL, 'c' },
+		{ "pod-cidr", required_argument, NULL, 'p' },
+		{ "plugin", required_argument, NULL, 'P' },
+		{ "log-file", required_argument, NULL, 'l' },
+		{}
+	};
+	const char *bin_dir = "/opt/cni/bin", *conf_dir = "/etc/cni/net.d";
+	const char *cidr_arg = NULL, *plugin = NULL, *log_file = CNI_LOG_DEFAULT;
+	char src[PATH_MAX], dst[PATH_MAX], conf_path[PATH_MAX], s[20];
+	struct node_rec node;
+	struct cidr pod_cidr;
+	json_t *conf;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'b': bin_dir = optarg; break;
+		case 'c': conf_dir = optarg; break;
+		case 'p': cidr_arg = optarg; break;
+		case 'P': plugin = optarg; break;
+		case 'l': log_file = optarg; break;
+		default:
+			return errorf_raw(-EINVAL,
+					  "usage: bridgeless cni install [--bin-dir DIR] [--conf-dir DIR] [--pod-cidr CIDR] [--plugin PATH] [--log-file PATH]");
+		}
+	}
+	if (optind < argc)
+		return errorf_raw(-EINVAL, "cni install: unexpected argument \"%s\"",
+				  argv[optind]);
+	/* The plugin runs from the runtime's working directory. */
+	if (c->pin_dir[0] != '/' || c->state_dir[0] != '/')
+		return errorf_raw(-EINVAL,
+				  "cni install: --pin-dir and --state-dir must be absolute paths for the conflist");
+	if (cidr_arg) {
+		if (cidr_parse(cidr_arg, &pod_cidr))
+			return errorf_raw(-EINVAL, "cni install: pod CIDR \"%s\" does not parse",
+					  cidr_arg);
+	} else {
+		err = node_load(c, &node);
+		if (err == -ENOENT)
+			return errorf_raw(err,
+					  "cni install: node not initialized, so its pod CIDR is unknown: run `bridgeless node init` first, or pass --pod-cidr");
+		if (err)
+			return error_prefix(err, "cni install");
+		pod_cidr = node.pod_cidr;
+	}
+	if (!plugin) {
+		err = default_plugin(src, sizeof(src));
+		if (err)
+			return error_prefix(err, "cni install");
+		plugin = src;
+	}
+
+	if ((err = mkdir_p(bin_dir, 0755)) || (err = mkdir_p(conf_dir, 0755)))
+		return error_prefix(err, "cni install");
+	snprintf(dst, sizeof(dst), "%s/bridgeless", bin_dir);
+	if (same_file(dst, "/proc/self/exe"))
+		return errorf_raw(-EINVAL,
+				  "cni install: %s is this bridgeless binary; the plugin goes into a CNI bin dir (--bin-dir)",
+				  dst);
+	err = install_file(plugin, dst, 0755);
+	if (err)
+		return error_prefix(err, "cni install");
+
+	snprintf(conf_path, sizeof(conf_path), "%s/" CNI_CONFLIST_NAME, conf_dir);
+	conf = conflist(c, &pod_cidr, log_file);
+	if (!conf)
+		return errorf(-ENOMEM, "cni install");
+	err = write_conflist(conf, conf_path);
+	json_decref(conf);
+	if (err)
+		return error_prefix(err, "cni install");
+	printf("installed %s and %s (pod CIDR %s)\n", dst, conf_path,
+	       cidr_str(&pod_cidr, s));
+	return 0;
+}
+
+int cmd_cni(const struct ctx *c, int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "install"))
+		return cni_install(c, argc, argv);
+	return errorf_raw(-EINVAL, "usage: bridgeless cni install [--bin-dir DIR] [--conf-dir DIR]");
+}

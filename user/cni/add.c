@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * CNI ADD: the address from the IPAM plugin, the rest through pod_add(),
+ * the same code as `bridgeless pod add` (cni/del.c: DEL through pod_del()),
+ * under the same state lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include "bridgeless.h"
+#include "cni/cni.h"
+#include "datapath/datapath.h"
+#include "netlink/link.h"
+#include "lib/log.h"
+#include "netlink/netns.h"
+#include "node/pod.h"
+
+int cni_node_ready(const struct cni_req *r, struct node_rec *node, int code)
+{
+	struct pinned pins;
+	int err;
+
+	err = node_load(&r->ctx, node);
+	if (err == -ENOENT)
+		return cni_errorf(code, err,
+				  "node not initialized (no %s/node.json): run `bridgeless node init --uplink DEV --pod-cidr CIDR` first%s",
+				  r->ctx.state_dir,
+				  code == CNI_ERR_TRY_LATER ? ", then retry" : "");
+	if (err)
+		return cni_error_code(CNI_ERR_DATAPATH, err);
+	/* The maps are gone after a reboot even where the state dir survived. */
+	err = pinned_open(&r->ctx, &pins);
+	if (err)
+		return cni_error_code(code, err);
+	pinned_close(&pins);
+	return 0;
+}
+
+/* Undo the IPAM ADD, keeping the error that made us do it. */
+static int ipam_rollback(struct cni_req *r, int err)
+{
+	char saved[1024];
+	int code = cni_code;
+
+	snprintf(saved, sizeof(saved), "%s", error_message());
+	if (cni_ipam_exec(r, "DEL", NULL))
+		return cni_errorf(code, err, "%s (and releasing its address failed: %s)",
+				  saved, error_message());
+	return cni_errorf(code, err, "%s", saved);
+}
+
+static json_t *iface(const char *name, const uint8_t *mac, const char *sandbox,
+		     unsigned int mtu)
+{
+	char m[18];
+	json_t *o = json_pack("{s:s, s:s}", "name", name, "mac", mac_str(mac, m));
+
+	if (sandbox)
+		json_object_set_new(o, "sandbox", json_string(sandbox));
+	if (mtu)
+		json_object_set_new(o, "mtu", json_integer(mtu));
+	return o;
+}
+
+/*
+ * The spec's result: the host end and the pod's interface (the bandwidth
+ * plugin looks for the host end, portmap for the sandbox one), the address
+ * as the pod has it (/32), its default route through the link-local
+ * gateway and the IPAM plugin's routes through it too, and DNS from the
+ * configuration or else from the IPAM plugin.
+ * After a previous plugin, its result with ours appended.
+ */
+static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
+			  unsigned int mtu, json_t *ipam_dns,
+			  const struct pod_routes *extra)
+{
+	json_t *res, *ifs, *ips, *routes, *dns;
+	char ip[16], gw[16], addr[20];
+	size_t base;
+
+	res = r->prev_result ? json_deep_copy(r->prev_result) : json_object();
+	ifs = json_object_get(res, "interfaces");
+	if (!json_is_array(ifs))
+		json_object_set_new(res, "interfaces", ifs = json_array());
+	ips = json_object_get(res, "ips");
+	if (!json_is_array(ips))
+		json_object_set_new(res, "ips", ips = json_array());
+	routes = json_object_get(res, "routes");
+	if (!json_is_array(routes))
+		json_object_set_new(res, "routes", routes = json_array());
+
+	base = json_array_size(ifs);
+	json_array_append_new(ifs, iface(p->host_ifname, p->host_mac, NULL, mtu));
+	json_array_append_new(ifs, iface(p->ifname, p->mac, r->netns, mtu));
+	snprintf(addr, sizeof(addr), "%s/32", ip_str(p->ip, ip));
+	json_array_append_new(ips, json_pack("{s:s, s:I}", "address", addr,
+					     "interface", (json_int_t)base + 1));
+	json_array_append_new(routes,
+			      json_pack("{s:s, s:s}", "dst", "0.0.0.0/0", "gw",
+					ip_str(htonl(BL_GATEWAY_IP), gw)));
+	cni_routes_result(routes, extra);
+
+	dns = json_object_get(r->conf, "dns");
+	if (!json_is_object(dns) || !json_object_size(dns))
+		dns = ipam_dns;
+	if (json_is_object(dns) && json_object_size(dns))
+		json_object_set(res, "dns", dns);
+	cni_result_convert(res, r->version);
+	return res;
+}
+
+static unsigned int host_mtu(const struct pod_rec *p)
+{
+	struct link_info li = {};
+	struct nl nl = {};
+
+	if (nl_open(&nl) == 0)
+		link_get(&nl, p->host_ifname, 0, &li);
+	nl_close(&nl);
+	error_clear();
+	return li.mtu;
+}
+
+/* pod_add()'s get_ip: the address from the IPAM plugin started before. */
+struct add_ipam {
+	struct cni_req *r;
+	const struct node_rec *node;
+	struct cni_ipam_call call;
+	struct ipam_addr a;
+	struct pod_routes routes; /* the plugin's, for pod_add() */
+	int done; /* the plugin ran: 1 it gave an address, -1 it failed */
+	int err, code; /* ours, with its message in msg, not pod_add()'s */
+	char msg[1024];
+};
+
+static int add_ipam_fail(struct add_ipam *ai, int err)
+{
+	ai->err = err;
+	ai->code = cni_code;
+	snprintf(ai->msg, sizeof(ai->msg), "%s", error_message());
+	return err;
+}
+
+static int add_get_ip(void *arg, uint32_t *ip)
+{
+	struct add_ipam *ai = arg;
+	struct cni_req *r = ai->r;
+	json_t *ires = NULL;
+	char s1[16], s2[20];
+	int err;
+
+	err = cni_ipam_finish(&ai->call, &ires);
+	ai->done = err ? -1 : 1;
+	if (err)
+		return add_ipam_fail(ai, err);
+	if (!ires)
+		return add_ipam_fail(ai, cni_errorf(CNI_ERR_IPAM, -EINVAL,
+						    "ipam %s ADD: printed no result",
+						    r->ipam_type));
+	err = cni_ipam_addr(ires, &ai->a);
+	if (!err)
+		err = cni_ipam_routes(r, ires, &ai->routes);
+	json_decref(ires);
+	if (err)
+		return add_ipam_fail(ai, err);
+	if (!cidr_contains(&ai->node->pod_cidr, ai->a.ip))
+		return add_ipam_fail(ai, cni_errorf(CNI_ERR_CONFIG, -EINVAL,
+			"ipam %s gave %s, outside the node's pod CIDR %s: make the ipam range the pod CIDR (`bridgeless cni install` writes such a conflist)",
+			r->ipam_type, ip_str(ai->a.ip, s1), cidr_str(&ai->node->pod_cidr, s2)));
+	*ip = ai->a.ip;
+	return 0;
+}
+
+/*
+ * The IPAM plugin is started first and starts up while the pod's
+ * interfaces are made; it gets its stdin, and with it the request for an
+ * address, only when pod_add() needs the address (add_get_ip). What is
+ * refused before that was refused without the plugin doing anything.
+ */
+int cni_add(struct cni_req *r, json_t **result)
+{
+	struct add_ipam ai = { .r = r };
+	struct pod_add_req preq;
+	struct pod_rec p, old;
+	struct node_rec node;
+	char path[PATH_MAX];
+	int err, fd, lock;
+
+	*result = NULL;
+	cni_ipam_start(r, "ADD", &ai.call);
+	err = cni_node_ready(r, &node, CNI_ERR_TRY_LATER);
+	if (err)
+		goto cancel;
+	ai.node = &node;
+
+	/* Everything that can be refused without side effects, before IPAM. */
+	fd = netns_open(r->netns, path, sizeof(path));
+	if (fd == -ENOENT) {
+		err = cni_error_code(CNI_ERR_UNKNOWN_CONTAINER,
+				     error_prefix(fd, "CNI_NETNS"));
+		goto cancel;
+	}
+	if (fd < 0) {
+		err = cni_error_code(CNI_ERR_ENV, error_prefix(fd, "CNI_NETNS"));
+		goto cancel;
+	}
+	close(fd);
+	err = pod_load(&r->ctx, r->pod_name, &old);
+	if (err != -ENOENT) {
+		err = cni_errorf(CNI_ERR_DATAPATH, -EEXIST,
+				 "container %s already has interface %s on network %s (pod %s): DEL it first",
+				 r->container_id, r->ifname, r->network, r->pod_name);
+		goto cancel;
+	}
+	error_clear();
+
+	lock = state_lock(&r->ctx);
+	if (lock < 0) {
+		err = cni_error_code(CNI_ERR_DATAPATH, lock);
+		goto cancel;
+	}
+	preq = (struct pod_add_req){ .name = r->pod_name, .netns = r->netns,
+				     .ifname = r->ifname, .get_ip = add_get_ip,
+				     .get_ip_arg = &ai, .routes = &ai.routes };
+	err = pod_add(&r->ctx, &preq, &p);
+	if (!err) {
+		err = cni_rec_save(&r->ctx, p.name, r);
+		if (err) {
+			char saved[1024];
+
+			snprintf(saved, sizeof(saved), "%s", error_message());
+			pod_del(&r->ctx, p.name);
+			errorf_raw(err, "%s", saved);
+		}
+	}
+	state_unlock(lock);
+	if (!ai.done)
+		cni_ipam_cancel(&ai.call); /* pod_add() failed before it asked */
+	if (err && ai.err) /* the IPAM plugin's or its address's */
+		cni_errorf(ai.code, ai.err, "%s", ai.msg);
+	else if (err)
+		cni_error_code(err == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER :
+						CNI_ERR_DATAPATH,
+			       error_prefix(err, "pod %s", r->pod_name));
+	if (err) {
+		json_decref(ai.a.dns);
+		/* Only an address the plugin gave needs giving back. */
+		return ai.done == 1 ? ipam_rollback(r, err) : err;
+	}
+
+	*result = add_result(r, &p, host_mtu(&p), ai.a.dns, &ai.routes);
+	json_decref(ai.a.dns);
+	return 0;
+
+cancel:
+	cni_ipam_cancel(&ai.call);
+	return err;
+}
+

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bridgeless.h"
+#include "datapath/datapath.h"
+#include "datapath.skel.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int bpffs_prepare(const char *pin_dir)
+{
+	char links[PATH_MAX];
+	int err;
+
+	if (!strncmp(pin_dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) &&
+	    !is_bpffs(BPFFS_ROOT)) {
+		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
+			return errorf(-errno, "mount bpffs on %s", BPFFS_ROOT);
+		pr_info("mounted bpffs on %s", BPFFS_ROOT);
+	}
+	err = mkdir_p(pin_dir, 0700);
+	if (err)
+		return error_prefix(err, "pin dir");
+	if (!is_bpffs(pin_dir))
+		return errorf_raw(-EINVAL, "pin dir %s is not on a bpf filesystem",
+				  pin_dir);
+	snprintf(links, sizeof(links), "%s/links", pin_dir);
+	return mkdir_p(links, 0700);
+}
+
+void link_pin_path(const struct ctx *c, const char *ifname, char *buf)
+{
+	snprintf(buf, PATH_MAX, "%s/links/%s", c->pin_dir, ifname);
+}
+
+static int pin_prog(const struct ctx *c, struct bpf_program *prog)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, bpf_program__name(prog));
+	if (unlink(path) && errno != ENOENT)
+		return errorf(-errno, "unpin %s", path);
+	if (bpf_obj_pin(bpf_program__fd(prog), path))
+		return errorf(-errno, "pin %s", path);
+	return 0;
+}
+
+/*
+ * The NAT table's LRU is per CPU (BPF_F_NO_COMMON_LRU): the kernel gives
+ * every possible CPU the same share, rounding the size up to a multiple of
+ * their number. Rounded here the same way, the size asked and the size
+ * pinned compare equal.
+ */
+__u32 nat_table_size(__u32 want)
+{
+	int cpus = libbpf_num_possible_cpus();
+
+	if (cpus <= 1)
+		return want;
+	return (want + cpus - 1) / cpus * cpus;
+}
+
+__u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	*flags = 0;
+	snprintf(path, sizeof(path), "%s/nat", c->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	*flags = info.map_flags;
+	return info.max_entries;
+}
+
+__u32 pinned_nat_size(const struct ctx *c)
+{
+	__u32 flags;
+
+	return pinned_nat_table(c, &flags);
+}
+
+int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
+{
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = c->pin_dir);
+	struct datapath *skel;
+	struct bpf_program *prog;
+	int err;
+
+	skel = datapath__open_opts(&opts);
+	if (!skel)
+		return errorf(-errno, "open BPF object");
+	err = bpf_map__set_max_entries(skel->maps.nat, nat_max);
+	/*
+	 * The trace switch is a global variable (one load on the forward
+	 * path), so libbpf does not pin it by name: pin it here, and a reload
+	 * keeps the running monitor's setting.
+	 */
+	if (!err) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/trace_cfg", c->pin_dir);
+		err = bpf_map__set_pin_path(skel->maps.data_trace_cfg, path);
+	}
+	if (!err)
+		err = datapath__load(skel);
+	if (err) {
+		datapath__destroy(skel);
+		return errorf(err, "load BPF programs (run with -v for the verifier log)");
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		err = pin_prog(c, prog);
+		if (err) {
+			datapath__destroy(skel);
+			return err;
+		}
+	}
+	*out = skel;
+	return 0;
+}
+
+int pin_open(const struct ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT)
+		return errorf_raw(-ENOENT,
+				  "node not initialized (no %s; run `bridgeless node init` first)",
+				  path);
+	if (fd < 0)
+		return errorf(-errno, "open %s", path);
+	return fd;
+}
+
+int pinned_open(const struct ctx *c, struct pinned *p)
+{
+	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
+	const char *names[] = { "endpoints", "config", "counters", "from_pod",
+				"from_uplink", "nat", "nomasq", "to_pod" };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		*fds[i] = -1;
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		*fds[i] = pin_open(c, names[i]);
+		if (*fds[i] < 0) {
+			int err = *fds[i];
+
+			pinned_close(p);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void pinned_close(struct pinned *p)
+{
+	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int remove_pin(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) && errno != ENOENT)
+		return errorf(-errno, "remove %s", path);
+	return 0;
+}
+
+/*
+ * Only what we pinned: the pin dir may be shared (or, by mistake, be the
+ * bpffs root), so nothing else in it is ours to remove.
+ */
+int datapath_unpin(const struct ctx *c)
+{
+	static const char *const pins[] = { "endpoints", "config", "counters",
+					    "nat", "nomasq", "from_pod",
+					    "from_uplink", "to_pod", "frags",
+					    "ep_stats", "events", "trace_cfg" };
+	char links[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	size_t i;
+	DIR *d;
+
+	snprintf(links, sizeof(links), "%s/links", c->pin_dir);
+	d = opendir(links);
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				err = remove_pin(links, de->d_name) ?: err;
+		closedir(d);
+		if (rmdir(links) && errno != ENOENT)
+			pr_warn("remove %s: %s", links, strerror(errno));
+	}
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		err = remove_pin(c->pin_dir, pins[i]) ?: err;
+	/* Only if empty: something else may live there. */
+	if (rmdir(c->pin_dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+		pr_warn("remove %s: %s", c->pin_dir, strerror(errno));
+	return err;
+}
+
+int datapath_prog_fd(const struct datapath *dp, enum dp_prog which)
+{
+	switch (which) {
+	case DP_FROM_POD: return bpf_program__fd(dp->progs.from_pod);
+	case DP_FROM_UPLINK: return bpf_program__fd(dp->progs.from_uplink);
+	case DP_TO_POD: return bpf_program__fd(dp->progs.to_pod);
+	}
+	return -EINVAL;
+}
+
+void datapath_close(struct datapath *dp)
+{
+	datapath__destroy(dp);
+}
+
+int datapath_set_config(struct datapath *dp, struct bl_config *cfg)
+{
+	int fd = bpf_map__fd(dp->maps.config);
+	struct bl_config prev;
+	__u32 zero = 0;
+
+	/*
+	 * A new forwarding generation: NAT entries of a reused map drop the
+	 * next hops they cached before this init (the uplink or its routes
+	 * may have changed).
+	 */
+	if (bpf_map_lookup_elem(fd, &zero, &prev))
+		prev.fwd_gen = 0;
+	cfg->fwd_gen = prev.fwd_gen + 1;
+	if (bpf_map_update_elem(fd, &zero, cfg, BPF_ANY))
+		return errorf(-errno, "write config map");
+	return 0;
+}
+
+static int prefix_wanted(const struct cidr *v, int n, const struct bl_prefix_key *k)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (k->prefixlen == (__u32)v[i].len && !memcmp(k->ip, &v[i].net, 4))
+			return 1;
+	return 0;
+}
+
+/*
+ * New entries go in before stale ones go out: on a running node (agent
+ * restart, upgrade) a packet in between must never find the cluster CIDR
+ * missing, or it would be SNATed.
+ */
+int datapath_set_nomasq(struct datapath *dp, const struct cidr *v, int n)
+{
+	int fd = bpf_map__fd(dp->maps.nomasq);
+	struct bl_prefix_key k, keys[BL_MAX_NOMASQ * 2];
+	size_t nkeys = 0, j;
+	__u32 one = 1;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&k, 0, sizeof(k));
+		k.prefixlen = v[i].len;
+		memcpy(k.ip, &v[i].net, 4);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return errorf(-errno, "no-masquerade map");
+	}
+	while (nkeys < sizeof(keys) / sizeof(keys[0]) &&
+	       bpf_map_get_next_key(fd, nkeys ? &keys[nkeys - 1] : NULL,
+				    &keys[nkeys]) == 0)
+		nkeys++;
+	for (j = 0; j < nkeys; j++)
+		if (!prefix_wanted(v, n, &keys[j]))
+			bpf_map_delete_elem(fd, &keys[j]);
+	return 0;
+}

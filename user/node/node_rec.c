@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "lib/jsonfile.h"
+#include "lib/log.h"
+#include "node/state.h"
+
+static void node_path(const struct ctx *c, char *buf)
+{
+	snprintf(buf, PATH_MAX, "%s/node.json", c->state_dir);
+}
+
+int node_save(const struct ctx *c, const struct node_rec *n)
+{
+	char path[PATH_MAX], a[32], b[32], ip[16];
+	json_t *j, *nm = json_array();
+	int i;
+
+	node_path(c, path);
+	for (i = 0; i < n->n_nomasq; i++)
+		json_array_append_new(nm, json_string(cidr_str(&n->nomasq[i], a)));
+	j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:b, s:b, s:i, s:i, s:I, s:o, s:s, s:b}",
+		      "uplink", n->uplink, "uplink_ifindex", n->uplink_ifindex,
+		      "pod_cidr", cidr_str(&n->pod_cidr, a), "cluster_cidr",
+		      cidr_str(&n->cluster_cidr, b), "node_ip", ip_str(n->node_ip, ip),
+		      "attach_mode", n->attach_mode, "ip_forward_changed",
+		      n->ip_forward_changed, "masquerade", n->masquerade,
+		      "nat_port_min", n->nat_port_min, "nat_port_max", n->nat_port_max,
+		      "nat_max", (json_int_t)n->nat_max, "no_masquerade", nm,
+		      "reserved_ports_prev", n->reserved_ports_prev,
+		      "reserved_ports_changed", n->reserved_ports_changed);
+	if (j && n->uplink_clsact_made)
+		json_object_set_new(j, "uplink_clsact_made", json_true());
+	return json_file_save(j, path);
+}
+
+int node_load(const struct ctx *c, struct node_rec *n)
+{
+	char path[PATH_MAX];
+	json_t *j;
+	int err;
+
+	node_path(c, path);
+	err = json_file_load(path, &j);
+	if (err)
+		return err;
+	memset(n, 0, sizeof(*n));
+	snprintf(n->uplink, sizeof(n->uplink), "%s", json_str(j, "uplink"));
+	n->uplink_ifindex = json_integer_value(json_object_get(j, "uplink_ifindex"));
+	n->attach_mode = json_integer_value(json_object_get(j, "attach_mode"));
+	n->uplink_clsact_made = json_is_true(json_object_get(j, "uplink_clsact_made"));
+	n->ip_forward_changed = json_is_true(json_object_get(j, "ip_forward_changed"));
+	n->masquerade = json_is_true(json_object_get(j, "masquerade"));
+	n->nat_port_min = json_integer_value(json_object_get(j, "nat_port_min"));
+	n->nat_port_max = json_integer_value(json_object_get(j, "nat_port_max"));
+	n->nat_max = json_integer_value(json_object_get(j, "nat_max"));
+	snprintf(n->reserved_ports_prev, sizeof(n->reserved_ports_prev), "%s",
+		 json_str(j, "reserved_ports_prev"));
+	n->reserved_ports_changed = json_is_true(json_object_get(j, "reserved_ports_changed"));
+	{
+		json_t *nm = json_object_get(j, "no_masquerade"), *v;
+		size_t i;
+
+		json_array_foreach(nm, i, v) {
+			if (n->n_nomasq < BL_MAX_NOMASQ &&
+			    cidr_parse(json_string_value(v) ?: "", &n->nomasq[n->n_nomasq]) == 0)
+				n->n_nomasq++;
+		}
+	}
+	if (cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
+	    cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) ||
+	    ip_parse(json_str(j, "node_ip"), &n->node_ip))
+		err = errorf_raw(-EINVAL, "%s: bad node record", path);
+	json_decref(j);
+	return err;
+}
+
+int node_remove(const struct ctx *c)
+{
+	char path[PATH_MAX];
+
+	node_path(c, path);
+	if (unlink(path) && errno != ENOENT)
+		return errorf(-errno, "remove %s", path);
+	return 0;
+}
+

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Connecting a pod network namespace to the datapath, and disconnecting it. */
+#ifndef BL_POD_H
+#define BL_POD_H
+
+#include "node/state.h"
+
+/*
+ * Routes a pod gets besides its default route, each through the pod's
+ * gateway (169.254.1.1): the CNI IPAM plugin's "routes".
+ */
+#define POD_ROUTES_MAX 32
+struct pod_routes {
+	unsigned int n;
+	struct {
+		uint32_t dst; /* network byte order, host bits clear */
+		int dst_len; /* 1..32 */
+	} r[POD_ROUTES_MAX];
+};
+
+struct pod_add_req {
+	const char *name;
+	const char *netns;
+	uint32_t ip; /* 0: allocate from the pod CIDR */
+	const char *ifname; /* NULL: eth0 */
+	/*
+	 * Where set, called for the address (0: allocate) once the pod's
+	 * interfaces are made, before anything needs it (the CNI plugin waits
+	 * for its IPAM plugin here); its error is pod_add()'s, as it is.
+	 */
+	int (*get_ip)(void *arg, uint32_t *ip);
+	void *get_ip_arg;
+	/*
+	 * Where set, added in the pod's netns once it has its address; read
+	 * after get_ip() returned, so get_ip() may fill it in.
+	 */
+	const struct pod_routes *routes;
+};
+
+/*
+ * All or nothing: on failure everything made so far (veth, routes, tc
+ * attachment, map entry, address reservation, record) is removed again.
+ * The caller holds the state lock.
+ */
+int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *out);
+/* Idempotent: a pod that does not exist is not an error. Caller holds the lock. */
+int pod_del(const struct ctx *c, const char *name);
+/*
+ * The same, calling unplugged(arg) once the pod is out of the datapath (no
+ * endpoint, no programs), before its veth (an RCU grace period or two) and
+ * its records go: the CNI plugin has the address released meanwhile.
+ */
+int pod_del_unplugged(const struct ctx *c, const char *name,
+		      void (*unplugged)(void *arg), void *arg);
+/*
+ * How a pod that another component added is deleted its own way: the CNI
+ * plugin's DEL also releases the address through its IPAM plugin. Returns
+ * 0 when done, 1 (having done nothing) for a pod that is not its own,
+ * -errno on failure. The node core knows no plugin: the CLI and the agent
+ * hand the CNI plugin's to node_reset() and reconcile().
+ */
+typedef int pod_del_hook(const struct ctx *c, const char *name);
+/* hook's delete where the pod is the hook's, pod_del() otherwise (also for a NULL hook). */
+int pod_del_any(const struct ctx *c, const char *name, pod_del_hook *hook);
+
+/* Attach (or move to new programs) the pod's host-veth programs. */
+int pod_attach(const struct ctx *c, const struct pod_rec *p, int from_pod,
+	       int to_pod);
+void pod_detach(const struct ctx *c, const struct pod_rec *p);
+/* The pod's entry in the endpoints map, as pod add inserts it. */
+void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
+		  struct bl_endpoint *ep);
+/* The host end's name for a pod: "bl" + FNV-1a of the name. */
+uint32_t pod_id(const char *name);
+
+#endif

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
+#include "bridgeless.h"
+#include "datapath/attach.h"
+#include "datapath/datapath.h"
+#include "netlink/link.h"
+#include "lib/log.h"
+#include "node/pod.h"
+#include "node/reconcile.h"
+
+/* What the pod walk found alive: names of host veths and pod addresses. */
+struct alive {
+	char (*ifnames)[IF_NAMESIZE];
+	uint32_t *ips;
+	size_t n, cap;
+};
+
+struct walk {
+	const struct ctx *c;
+	pod_del_hook *del_hook;
+	struct nl *nl;
+	struct pinned *pins;
+	struct reconcile_stats *st;
+	struct alive alive;
+};
+
+static int alive_add(struct alive *a, const struct pod_rec *p)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		char(*names)[IF_NAMESIZE] = realloc(a->ifnames, cap * sizeof(*names));
+		uint32_t *ips;
+
+		if (!names)
+			return -ENOMEM;
+		a->ifnames = names;
+		ips = realloc(a->ips, cap * sizeof(*ips));
+		if (!ips)
+			return -ENOMEM;
+		a->ips = ips;
+		a->cap = cap;
+	}
+	snprintf(a->ifnames[a->n], IF_NAMESIZE, "%s", p->host_ifname);
+	a->ips[a->n++] = p->ip;
+	return 0;
+}
+
+static int alive_has_ifname(const struct alive *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (!strcmp(a->ifnames[i], name))
+			return 1;
+	return 0;
+}
+
+static int alive_has_ip(const struct alive *a, uint32_t ip)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->ips[i] == ip)
+			return 1;
+	return 0;
+}
+
+/*
+ * The netns file is gone. Only when its directory is visible, though: an
+ * agent in a container without /run/netns mounted must not take every pod
+ * for dead.
+ */
+static int netns_gone(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (!path[0] || stat(path, &st) == 0 || errno != ENOENT)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	return stat(dirname(dir), &st) == 0;
+}
+
+/*
+ * A pod the CNI plugin added goes the way CNI DEL takes it, its address
+ * released through the IPAM plugin too; any other through pod_del().
+ */
+static void remove_pod(struct walk *w, const struct pod_rec *p, const char *why)
+{
+	struct pod_rec left;
+	char ip[16];
+	int err;
+
+	err = pod_del_any(w->c, p->name, w->del_hook);
+	if (err && pod_load(w->c, p->name, &left) == -ENOENT) {
+		w->st->pods_removed++;
+		pr_warn("reconcile: pod %s: %s; removed the pod, but releasing %s failed: %s",
+			p->name, why, ip_str(p->ip, ip), error_message());
+		error_clear();
+		return;
+	}
+	if (err) {
+		pr_warn("reconcile: pod %s: %s, but removing it failed: %s", p->name, why,
+			error_message());
+		error_clear();
+		return;
+	}
+	w->st->pods_removed++;
+	pr_warn("reconcile: pod %s: %s; removed the pod and released %s", p->name,
+		why, ip_str(p->ip, ip));
+}
+
+static void check_endpoint(struct walk *w, const struct pod_rec *p)
+{
+	struct bl_endpoint want, have;
+	struct bl_endpoint_key key;
+	char ip[16];
+	int found;
+
+	pod_endpoint(p, &key, &want);
+	found = bpf_map_lookup_elem(w->pins->endpoints, &key, &have) == 0;
+	if (found && !memcmp(&have, &want, sizeof(want)))
+		return;
+	if (bpf_map_update_elem(w->pins->endpoints, &key, &want, BPF_ANY)) {
+		pr_warn("reconcile: pod %s: endpoint %s: %s", p->name, ip_str(p->ip, ip),
+			strerror(errno));
+		return;
+	}
+	w->st->repaired++;
+	pr_warn("reconcile: pod %s: endpoint %s was %s; restored", p->name,
+		ip_str(p->ip, ip), found ? "wrong" : "missing");
+}
+
+static void check_host_route(struct walk *w, const struct pod_rec *p)
+{
+	struct route_spec r = { .dst = p->ip, .dst_len = 32, .oif = p->host_ifindex,
+				.scope = RT_SCOPE_LINK };
+	char ip[16];
+	int err;
+
+	err = route_add(w->nl, &r);
+	if (err == -EEXIST) {
+		error_clear();
+		return;
+	}
+	if (err) {
+		pr_warn("reconcile: pod %s: host route to %s/32: %s", p->name,
+			ip_str(p->ip, ip), error_message());
+		error_clear();
+		return;
+	}
+	w->st->repaired++;
+	pr_warn("reconcile: pod %s: host route %s/32 dev %s was missing; restored",
+		p->name, ip_str(p->ip, ip), p->host_ifname);
+}
+
+static int check_pod(const struct pod_rec *p, void *data)
+{
+	struct walk *w = data;
+	struct link_info li;
+	char why[PATH_MAX + 64];
+	int in, out;
+
+	if (netns_gone(p->netns)) {
+		snprintf(why, sizeof(why), "netns %s is gone", p->netns);
+		remove_pod(w, p, why);
+		return 0;
+	}
+	if (link_get(w->nl, p->host_ifname, 0, &li)) {
+		error_clear();
+		snprintf(why, sizeof(why), "host veth %s is gone", p->host_ifname);
+		remove_pod(w, p, why);
+		return 0;
+	}
+	if (li.ifindex != p->host_ifindex) {
+		snprintf(why, sizeof(why), "host veth %s was replaced (ifindex %d, was %d)",
+			 p->host_ifname, li.ifindex, p->host_ifindex);
+		remove_pod(w, p, why);
+		return 0;
+	}
+	if (alive_add(&w->alive, p))
+		return errorf(-ENOMEM, "reconcile");
+
+	in = attach_check_dir(p->host_ifindex, w->pins->from_pod, 0);
+	out = attach_check_dir(p->host_ifindex, w->pins->to_pod, 1);
+	if (!in || !out) {
+		if (pod_attach(w->c, p, w->pins->from_pod, w->pins->to_pod)) {
+			pr_warn("reconcile: pod %s: re-attach to %s: %s", p->name,
+				p->host_ifname, error_message());
+			error_clear();
+		} else {
+			w->st->reattached++;
+			pr_warn("reconcile: pod %s: %s%s%s was not attached to %s; re-attached",
+				p->name, in ? "" : "from_pod (ingress)",
+				!in && !out ? " and " : "", out ? "" : "to_pod (egress)",
+				p->host_ifname);
+		}
+	}
+	check_endpoint(w, p);
+	check_host_route(w, p);
+	return 0;
+}
+
+static void check_uplink(struct walk *w, const struct node_rec *n)
+{
+	static int warned_gone;
+	struct link_info li;
+	char pin[PATH_MAX];
+	int err, made;
+
+	if (link_get(w->nl, n->uplink, 0, &li)) {
+		error_clear();
+		if (!warned_gone)
+			pr_warn("reconcile: uplink %s is gone; waiting for it", n->uplink);
+		warned_gone = 1;
+		return;
+	}
+	if (warned_gone)
+		pr_info("reconcile: uplink %s is back", n->uplink);
+	warned_gone = 0;
+	if (li.ifindex != n->uplink_ifindex) {
+		pr_warn("reconcile: uplink %s has a new ifindex (%d, was %d); initializing the node again",
+			n->uplink, li.ifindex, n->uplink_ifindex);
+		w->st->need_init = 1;
+		return;
+	}
+	if (attach_check(li.ifindex, w->pins->from_uplink))
+		return;
+	link_pin_path(w->c, "uplink", pin);
+	made = 0;
+	err = attach_ingress(li.ifindex, w->pins->from_uplink, pin, &made);
+	if (err < 0) {
+		pr_warn("reconcile: uplink %s: re-attach from_uplink: %s", n->uplink,
+			error_message());
+		error_clear();
+		return;
+	}
+	w->st->reattached++;
+	pr_warn("reconcile: uplink %s: from_uplink was not attached; re-attached",
+		n->uplink);
+	if (made && !n->uplink_clsact_made) {
+		/* Its clsact qdisc was gone too and is ours now: node reset removes it. */
+		struct node_rec m = *n;
+
+		m.uplink_clsact_made = 1;
+		if (node_save(w->c, &m)) {
+			pr_warn("reconcile: uplink %s: %s", n->uplink, error_message());
+			error_clear();
+		}
+	}
+}
+
+struct veth_list {
+	struct link_info *v;
+	size_t n, cap;
+};
+
+/* Ours by name: "bl" and the 8 hex digits of pod_id(). */
+static int our_ifname(const char *name)
+{
+	size_t i;
+
+	if (strncmp(name, BL_IFNAME_PREFIX, 2) || strlen(name) != 10)
+		return 0;
+	for (i = 2; i < 10; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return 0;
+	return 1;
+}
+
+static int collect_veth(const struct link_info *li, void *data)
+{
+	struct veth_list *l = data;
+
+	if (strcmp(li->kind, "veth") || !our_ifname(li->name))
+		return 0;
+	if (l->n == l->cap) {
+		struct link_info *nv;
+
+		l->cap = l->cap ? l->cap * 2 : 16;
+		nv = realloc(l->v, l->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+	}
+	l->v[l->n++] = *li;
+	return 0;
+}
+
+/* After a dump, not inside it: one netlink socket, one request at a time. */
+static void remove_stray_veths(struct walk *w)
+{
+	struct veth_list l = {};
+	size_t i;
+
+	if (link_foreach(w->nl, BL_IFNAME_PREFIX, collect_veth, &l)) {
+		pr_warn("reconcile: list links: %s", error_message());
+		error_clear();
+	}
+	for (i = 0; i < l.n; i++) {
+		int err;
+
+		if (alive_has_ifname(&w->alive, l.v[i].name))
+			continue;
+		err = link_del(w->nl, l.v[i].ifindex);
+		if (err && err != -ENODEV) {
+			pr_warn("reconcile: stray veth %s: delete: %s", l.v[i].name,
+				error_message());
+			error_clear();
+			continue;
+		}
+		w->st->veths_removed++;
+		pr_warn("reconcile: veth %s has no pod; deleted it", l.v[i].name);
+	}
+	free(l.v);
+}
+
+static void remove_stray_endpoints(struct walk *w)
+{
+	struct bl_endpoint_key *keys;
+	size_t n = 0, i;
+	uint32_t ip;
+	char s[16];
+
+	/* Snapshot first: deleting while walking would restart get_next_key. */
+	keys = malloc(BL_MAX_ENDPOINTS * sizeof(*keys));
+	if (!keys)
+		return;
+	while (n < BL_MAX_ENDPOINTS &&
+	       bpf_map_get_next_key(w->pins->endpoints, n ? &keys[n - 1] : NULL,
+				    &keys[n]) == 0)
+		n++;
+	for (i = 0; i < n; i++) {
+		memcpy(&ip, keys[i].ip, 4);
+		if (alive_has_ip(&w->alive, ip) ||
+		    bpf_map_delete_elem(w->pins->endpoints, &keys[i]))
+			continue;
+		w->st->repaired++;
+		pr_warn("reconcile: endpoint %s has no pod; removed it", ip_str(ip, s));
+	}
+	free(keys);
+}
+
+/* Link pins of devices that have no pod: links of deleted veths. */
+static void remove_stray_pins(struct walk *w)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256], base[256];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/links", w->c->pin_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "uplink"))
+			continue;
+		snprintf(base, sizeof(base), "%s", de->d_name);
+		base[strcspn(base, "-")] = 0;
+		if (!our_ifname(base) || alive_has_ifname(&w->alive, base))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) == 0) {
+			w->st->repaired++;
+			pr_info("reconcile: removed link pin %s (no such pod)", path);
+		}
+	}
+	closedir(d);
+}
+
+/* Pod records on disk, readable or not. */
+static size_t count_pod_files(const struct ctx *c)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/pods", c->state_dir);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (pod_name_valid(de->d_name))
+			n++;
+	closedir(d);
+	return n;
+}
+
+int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stats *st)
+{
+	static int warned_unreadable;
+	size_t files;
+	struct pinned pins = PINNED_INIT;
+	struct walk w = { .c = c, .del_hook = del_hook, .pins = &pins, .st = st };
+	struct node_rec n;
+	struct nl nl = {};
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = node_load(c, &n);
+	if (err)
+		return err;
+	err = pinned_open(c, &pins);
+	if (err) {
+		pr_warn("reconcile: %s; initializing the node again", error_message());
+		error_clear();
+		st->need_init = 1;
+		return 0;
+	}
+	err = nl_open(&nl);
+	if (err)
+		goto out;
+	w.nl = &nl;
+	check_uplink(&w, &n);
+	if (st->need_init)
+		goto out;
+	err = pod_foreach(c, check_pod, &w);
+	if (err)
+		goto out;
+	/*
+	 * Only after every record was seen: the rest is what no pod owns. A
+	 * record that did not load may own a veth we cannot name: then leave
+	 * the strays alone rather than cut a running pod off.
+	 */
+	files = count_pod_files(c);
+	if (files > w.alive.n) {
+		if (!warned_unreadable)
+			pr_warn("reconcile: %zu pod records under %s/pods do not load; not removing veths, endpoints or pins without a pod",
+				files - w.alive.n, c->state_dir);
+		warned_unreadable = 1;
+		goto out;
+	}
+	warned_unreadable = 0;
+	remove_stray_veths(&w);
+	remove_stray_endpoints(&w);
+	remove_stray_pins(&w);
+out:
+	nl_close(&nl);
+	pinned_close(&pins);
+	free(w.alive.ifnames);
+	free(w.alive.ips);
+	return err;
+}

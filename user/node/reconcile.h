@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * One reconcile pass: make the node match its records again. Pods whose
+ * netns or host veth is gone are removed (pod_del: endpoint, attachments,
+ * address; those the CNI plugin added as CNI DEL removes them, the IPAM
+ * plugin's reservation released too); bl* veths without a pod are deleted; missing attachments (pod
+ * veths, uplink), endpoint entries and host routes are put back; endpoint
+ * entries and link pins without a pod are removed. Each repair is one log
+ * line. The caller holds the state lock.
+ */
+#ifndef BL_RECONCILE_H
+#define BL_RECONCILE_H
+
+#include "node/pod.h"
+#include "node/state.h"
+
+struct reconcile_stats {
+	unsigned int pods_removed; /* netns or veth gone */
+	unsigned int veths_removed; /* stray bl* veths */
+	unsigned int reattached; /* attachments put back, uplink included */
+	unsigned int repaired; /* endpoint entries, routes, pins fixed */
+	int need_init; /* datapath or uplink must be set up again (node_init) */
+};
+
+/* del_hook: how pods that are gone are deleted (see pod_del_hook). */
+int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stats *st);
+
+#endif

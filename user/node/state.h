@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What the node agent remembers between commands, in the state directory:
+ *   node.json        the node's configuration (also in the pinned config map)
+ *   pods/NAME        one record per pod (JSON)
+ *   ipam/IP          one file per reserved address, holding the pod name
+ *   lock             flock()ed around every change
+ */
+#ifndef BL_STATE_H
+#define BL_STATE_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdint.h>
+#include "lib/addr.h"
+#include "lib/ctx.h"
+#include "bridgeless.h"
+
+#define POD_NAME_MAX 253
+
+struct node_rec {
+	char uplink[IF_NAMESIZE];
+	int uplink_ifindex;
+	struct cidr pod_cidr;
+	struct cidr cluster_cidr;
+	uint32_t node_ip;
+	int attach_mode;
+	int uplink_clsact_made; /* tc fallback: we created the uplink's clsact qdisc */
+	int ip_forward_changed; /* node init turned ip_forward on */
+	int masquerade;
+	uint16_t nat_port_min, nat_port_max;
+	uint32_t nat_max;
+	int n_nomasq;
+	struct cidr nomasq[BL_MAX_NOMASQ]; /* --no-masquerade, as given */
+	/* ip_local_reserved_ports before init reserved the NAT range; "" if untouched */
+	char reserved_ports_prev[256];
+	int reserved_ports_changed;
+};
+
+struct pod_rec {
+	char name[POD_NAME_MAX + 1];
+	uint32_t ip;
+	char netns[PATH_MAX];
+	char ifname[IF_NAMESIZE];
+	char host_ifname[IF_NAMESIZE];
+	int host_ifindex;
+	uint8_t mac[6];
+	uint8_t host_mac[6];
+	uint32_t id;
+	uint32_t slot; /* ep_stats slot, 1..BL_MAX_EP_SLOTS-1; 0: none */
+};
+
+/* Exclusive lock on the state directory; returns the fd to unlock with. */
+int state_lock(const struct ctx *c);
+void state_unlock(int fd);
+
+int node_save(const struct ctx *c, const struct node_rec *n);
+int node_load(const struct ctx *c, struct node_rec *n); /* -ENOENT: none */
+int node_remove(const struct ctx *c);
+
+int pod_name_valid(const char *name);
+int pod_save(const struct ctx *c, const struct pod_rec *p);
+int pod_load(const struct ctx *c, const char *name, struct pod_rec *p);
+int pod_remove(const struct ctx *c, const char *name);
+/* Calls fn for each pod record, in name order. */
+int pod_foreach(const struct ctx *c,
+		int (*fn)(const struct pod_rec *p, void *data), void *data);
+
+#endif
