@@ -24,7 +24,7 @@
 #include "cni/cni.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
-#include "node/peers.h"
+#include "agent/peers_file.h"
 #include "node/reconcile.h"
 
 /* Warn when the NAT table is fuller than this; say so again below the second. */

@@ -12,8 +12,9 @@
 #include <string.h>
 #include "agent/agent.h"
 #include "datapath/attach.h"
-#include "netlink/link.h"
 #include "lib/log.h"
+#include "netlink/link.h"
+#include "netlink/address.h"
 
 /* Text for a node_init_req made from a node record. */
 struct init_text {

@@ -13,10 +13,10 @@
 #include "bridgeless.h"
 #include "cni/cni.h"
 #include "datapath/datapath.h"
-#include "netlink/link.h"
 #include "lib/log.h"
 #include "netlink/netns.h"
 #include "node/pod.h"
+#include "netlink/link.h"
 
 int cni_node_ready(const struct cni_req *r, struct node_rec *node, int code)
 {

@@ -18,10 +18,12 @@
 #include "datapath/attach.h"
 #include "cni/cni.h"
 #include "datapath/datapath.h"
-#include "netlink/link.h"
 #include "lib/log.h"
 #include "netlink/netns.h"
 #include "node/pod.h"
+#include "netlink/link.h"
+#include "netlink/route.h"
+#include "netlink/address.h"
 
 /* Something ADD made is missing or changed. */
 #define bad(...) cni_errorf(CNI_ERR_CHECK, -EINVAL, __VA_ARGS__)

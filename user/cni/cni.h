@@ -62,7 +62,7 @@ struct cni_req {
 	char pod_name[POD_NAME_MAX + 1];
 };
 
-/* cni_result.c: the error a CNI call ends with. */
+/* error.c: the error a CNI call ends with. */
 extern int cni_code;
 /* Record a message (as errorf_raw) with its CNI code; returns err. */
 int cni_errorf(int code, int err, const char *fmt, ...)
@@ -70,11 +70,13 @@ int cni_errorf(int code, int err, const char *fmt, ...)
 /* Give the current error (from errorf & co.) a CNI code; returns err. */
 int cni_error_code(int code, int err);
 
-/* cni_config.c */
+/* version.c */
 /* "a.b.c" -> a*10000 + b*100 + c; -1 if it does not parse. */
 int cni_version_num(const char *v);
 int cni_version_supported(const char *v);
 extern const char *const cni_versions[];
+
+/* config.c */
 /* Read the environment for req->command; CNI_ERR_ENV with every bad variable named. */
 int cni_env_load(struct cni_req *req);
 /* Parse stdin; version, name, ipam, prevResult, pinDir, stateDir, logFile. */
@@ -82,7 +84,7 @@ int cni_conf_parse(struct cni_req *req, const char *buf, size_t len);
 /* The pod name for (container id, ifname): stable and pod_name_valid(). */
 void cni_pod_name(const char *container_id, const char *ifname, char *buf);
 
-/* cni_result.c */
+/* result.c */
 /* Convert a result object in place to version v (0.x "version" fields, 1.1 fields). */
 void cni_result_convert(json_t *res, const char *v);
 /* Print the result, the error, or the VERSION answer on stdout. */
@@ -91,7 +93,7 @@ void cni_print_error(const char *version, int code, const char *msg,
 		     const char *details);
 void cni_print_version(const char *req_version);
 
-/* cni_ipam.c: delegate to the IPAM plugin in CNI_PATH, the CNI way. */
+/* ipam.c: delegate to the IPAM plugin in CNI_PATH, the CNI way. */
 struct ipam_addr {
 	uint32_t ip; /* network byte order */
 	int prefix_len;
@@ -139,7 +141,7 @@ int cni_ipam_addr(json_t *result, struct ipam_addr *out);
 /* 1 if the IPAM plugin speaks CNI version v (VERSION), 0 if not. */
 int cni_ipam_speaks(const struct cni_req *req, const char *v);
 
-/* cni_routes.c: the IPAM plugin's routes, through the pod's gateway. */
+/* routes.c: the IPAM plugin's routes, through the pod's gateway. */
 /* Its result's IPv4 routes but 0.0.0.0/0; CNI_ERR_CONFIG for a bad one. */
 int cni_ipam_routes(const struct cni_req *req, json_t *result, struct pod_routes *out);
 /* Append them to a result's "routes" as {dst, gw}. */
@@ -147,7 +149,7 @@ void cni_routes_result(json_t *routes, const struct pod_routes *rs);
 /* CHECK: every prevResult route via our gateway is in the pod netns (nl) on oif. */
 int cni_check_routes(const struct cni_req *req, struct nl *nl, int oif);
 
-/* cni_state.c: per attachment, what DEL and GC need, in STATE/cni/<pod name>. */
+/* state.c: per attachment, what DEL and GC need, in STATE/cni/<pod name>. */
 struct cni_rec {
 	char container_id[POD_NAME_MAX + 1];
 	char ifname[IF_NAMESIZE];
@@ -163,7 +165,7 @@ int cni_rec_foreach(const struct ctx *c,
 		    int (*fn)(const char *pod, struct cni_rec *rec, void *data),
 		    void *data);
 
-/* cni_log.c: one line per call in the log file. */
+/* log.c: one line per call in the log file. */
 void cni_log_call(const struct cni_req *req, const char *log_file, int err,
 		  const char *outcome, long usec);
 

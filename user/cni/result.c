@@ -1,31 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* What a CNI call prints: a result, an error or the versions, in the spec's shapes. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "cni/cni.h"
 #include "lib/log.h"
-
-int cni_code;
-
-int cni_errorf(int code, int err, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cni_code = code;
-	return errorf_raw(err, "%s", msg);
-}
-
-int cni_error_code(int code, int err)
-{
-	cni_code = code;
-	return err;
-}
 
 static void del_keys(json_t *arr, const char *const *keys)
 {

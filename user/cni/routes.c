@@ -13,8 +13,8 @@
 #include <arpa/inet.h>
 #include "bridgeless.h"
 #include "cni/cni.h"
-#include "netlink/link.h"
 #include "lib/log.h"
+#include "netlink/route.h"
 
 #define GW_STR "169.254.1.1"
 

@@ -7,8 +7,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath/attach.h"
-#include "netlink/link.h"
 #include "lib/log.h"
+#include "netlink/tc.h"
 
 /* Not in libbpf 1.1's headers (kernel 6.6 UAPI). */
 #define BL_TCX_INGRESS 46

@@ -10,10 +10,11 @@
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
 #include "node/sysctl.h"
-#include "netlink/link.h"
 #include "lib/log.h"
 #include "node/node.h"
 #include "node/pod.h"
+#include "netlink/link.h"
+#include "netlink/address.h"
 
 static int parse_nat_options(const struct node_init_req *req, struct node_rec *n)
 {

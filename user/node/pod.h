@@ -70,6 +70,13 @@ void pod_detach(const struct ctx *c, const struct pod_rec *p);
 /* The pod's entry in the endpoints map, as pod add inserts it. */
 void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
 		  struct bl_endpoint *ep);
+/*
+ * The pod's counter slot in ep_stats: the lowest no other pod record holds
+ * (0, uncounted, when all are taken). Caller holds the state lock. A slot
+ * is cleared when it is given and when its pod goes.
+ */
+int pod_slot_alloc(const struct ctx *c, const char *name, uint32_t *slot);
+void pod_slot_clear(const struct ctx *c, uint32_t slot);
 /* The host end's name for a pod: "bl" + FNV-1a of the name. */
 uint32_t pod_id(const char *name);
 

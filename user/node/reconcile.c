@@ -12,10 +12,11 @@
 #include "bridgeless.h"
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
-#include "netlink/link.h"
 #include "lib/log.h"
 #include "node/pod.h"
 #include "node/reconcile.h"
+#include "netlink/link.h"
+#include "netlink/route.h"
 
 /* What the pod walk found alive: names of host veths and pod addresses. */
 struct alive {

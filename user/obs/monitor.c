@@ -12,9 +12,9 @@
 #include "lib/addr.h"
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
-#include "netlink/link.h"
 #include "lib/log.h"
 #include "obs/monitor.h"
+#include "netlink/link.h"
 
 /*
  * Names are looked up once and kept for a while: an ifindex is reused after

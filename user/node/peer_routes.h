@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Native routing between nodes: each node owns a pod CIDR, and every other
- * node routes it via that node's InternalIP. The peers are read from a file
- * shaped like a Kubernetes NodeList (`kubectl get nodes -o json`) or a bare
- * array of Node objects; the routes carry rtm_protocol RTPROT_BRIDGELESS, so
- * stale ones are found and removed without touching anybody else's.
+ * node routes it via that node's InternalIP. The peers come from the agent
+ * (a file shaped like a Kubernetes NodeList); the routes carry rtm_protocol
+ * RTPROT_BRIDGELESS, so stale ones are found and removed without touching
+ * anybody else's.
  */
-#ifndef BL_PEERS_H
-#define BL_PEERS_H
+#ifndef BL_PEER_ROUTES_H
+#define BL_PEER_ROUTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "lib/addr.h"
 
@@ -26,8 +27,6 @@ struct peers {
 	size_t n;
 };
 
-/* Parse a peers file; errors name the file (and line for bad JSON). */
-int peers_load(const char *path, struct peers *out);
 void peers_free(struct peers *p);
 /* Our own entry: by name, else by InternalIP. NULL if absent. */
 const struct peer *peers_find_self(const struct peers *p, const char *name,

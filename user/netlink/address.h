@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* IPv4 addresses of links, each call one netlink request (or dump). */
+#ifndef BL_ADDRESS_H
+#define BL_ADDRESS_H
+
+#include <stdint.h>
+#include "netlink/nl.h"
+
+/* IPv4 only; addresses in network byte order. */
+int addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
+int addr_first_ipv4(struct nl *nl, int ifindex, uint32_t *ip);
+/* The interface that has address ip; -EADDRNOTAVAIL if none. */
+int addr_find_ifindex(struct nl *nl, uint32_t ip, int *ifindex);
+
+/* 1 if ifindex has ip/prefix_len, 0 if not. */
+int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
+
+#endif
