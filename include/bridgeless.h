@@ -20,7 +20,30 @@
 #define BL_NAT_PORT_MAX_DEFAULT 65535
 #define BL_NAT_PORT_TRIES 32 /* ports tried per new mapping */
 #define BL_GATEWAY_IP 0xa9fe0101u /* 169.254.1.1, host byte order */
+#define BL_GATEWAY_IP_STR "169.254.1.1"
 #define BL_IFNAME_PREFIX "bl"
+
+/*
+ * The pinned objects, by name: the BPF side declares its maps and programs
+ * under these names (bpf/lib/maps.h and the programs), and user space finds
+ * their pins under the pin dir by the same names, BL_PIN(BL_MAP_NAT) being
+ * "nat". One list, so the two sides cannot drift apart.
+ */
+#define BL_MAP_ENDPOINTS endpoints
+#define BL_MAP_CONFIG config
+#define BL_MAP_NOMASQ nomasq
+#define BL_MAP_NAT nat
+#define BL_MAP_FRAGS frags
+#define BL_MAP_COUNTERS counters
+#define BL_MAP_EP_STATS ep_stats
+#define BL_MAP_EVENTS events
+#define BL_MAP_TRACE_CFG trace_cfg /* the data section of trace_rate, see the end */
+#define BL_PROG_FROM_POD from_pod
+#define BL_PROG_FROM_UPLINK from_uplink
+#define BL_PROG_TO_POD to_pod
+#define BL_PIN(name) BL_PIN_STR_(name)
+#define BL_PIN_STR_(name) #name
+#define BL_PIN_LINKS "links" /* the folder of the tcx links */
 
 /*
  * endpoints: pod IPv4 address -> where and how to deliver to it. The address

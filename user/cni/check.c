@@ -123,12 +123,12 @@ static int check_pod(const struct cni_req *r, const struct pod_rec *p, struct nl
 	if (err > 0)
 		err = route_exists(nl, &gw);
 	if (err == 0)
-		return bad("netns %s has no route to the gateway 169.254.1.1 on %s",
+		return bad("netns %s has no route to the gateway " BL_GATEWAY_IP_STR " on %s",
 			   r->netns, r->ifname);
 	if (err > 0)
 		err = route_exists(nl, &def);
 	if (err == 0)
-		return bad("netns %s has no default route via 169.254.1.1 on %s",
+		return bad("netns %s has no default route via " BL_GATEWAY_IP_STR " on %s",
 			   r->netns, r->ifname);
 	if (err < 0)
 		return cni_error_code(CNI_ERR_DATAPATH,

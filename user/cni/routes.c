@@ -16,7 +16,6 @@
 #include "lib/log.h"
 #include "netlink/route.h"
 
-#define GW_STR "169.254.1.1"
 
 int cni_ipam_routes(const struct cni_req *r, json_t *result, struct pod_routes *out)
 {
@@ -53,8 +52,8 @@ int cni_ipam_routes(const struct cni_req *r, json_t *result, struct pod_routes *
 						  "ipam %s: route %s: \"%s\" is not supported by bridgeless (remove it)",
 						  r->ipam_type, dst, unsupported[k]);
 		gw = json_string_value(json_object_get(rt, "gw"));
-		if (gw && strcmp(gw, GW_STR))
-			pr_info("ipam %s: route %s goes via the pod's gateway " GW_STR ", not %s",
+		if (gw && strcmp(gw, BL_GATEWAY_IP_STR))
+			pr_info("ipam %s: route %s goes via the pod's gateway " BL_GATEWAY_IP_STR ", not %s",
 				r->ipam_type, dst, gw);
 		if (c.len == 0)
 			continue; /* the default route, which every pod has */
@@ -78,7 +77,7 @@ void cni_routes_result(json_t *routes, const struct pod_routes *rs)
 	for (i = 0; i < rs->n; i++) {
 		cidr_from(&c, rs->r[i].dst, rs->r[i].dst_len);
 		json_array_append_new(routes, json_pack("{s:s, s:s}", "dst",
-							cidr_str(&c, dst), "gw", GW_STR));
+							cidr_str(&c, dst), "gw", BL_GATEWAY_IP_STR));
 	}
 }
 
@@ -95,7 +94,7 @@ int cni_check_routes(const struct cni_req *r, struct nl *nl, int oif)
 		dst = json_string_value(json_object_get(rt, "dst"));
 		gw = json_string_value(json_object_get(rt, "gw"));
 		/* Ours: through our gateway; the default route is checked on its own. */
-		if (!dst || !gw || strcmp(gw, GW_STR) || cidr_parse(dst, &c) || !c.len)
+		if (!dst || !gw || strcmp(gw, BL_GATEWAY_IP_STR) || cidr_parse(dst, &c) || !c.len)
 			continue;
 		want.dst = c.net;
 		want.dst_len = c.len;
@@ -105,7 +104,7 @@ int cni_check_routes(const struct cni_req *r, struct nl *nl, int oif)
 					      error_prefix(err, "netns %s", r->netns));
 		if (!err)
 			return cni_errorf(CNI_ERR_CHECK, -EINVAL,
-					  "netns %s has no route to %s via " GW_STR " on %s",
+					  "netns %s has no route to %s via " BL_GATEWAY_IP_STR " on %s",
 					  r->netns, dst, r->ifname);
 	}
 	return 0;

@@ -42,13 +42,13 @@ int bpffs_prepare(const char *pin_dir)
 	if (!is_bpffs(pin_dir))
 		return errorf_raw(-EINVAL, "pin dir %s is not on a bpf filesystem",
 				  pin_dir);
-	snprintf(links, sizeof(links), "%s/links", pin_dir);
+	snprintf(links, sizeof(links), "%s/" BL_PIN_LINKS, pin_dir);
 	return mkdir_p(links, 0700);
 }
 
 void link_pin_path(const struct ctx *c, const char *ifname, char *buf)
 {
-	snprintf(buf, PATH_MAX, "%s/links/%s", c->pin_dir, ifname);
+	snprintf(buf, PATH_MAX, "%s/" BL_PIN_LINKS "/%s", c->pin_dir, ifname);
 }
 
 static int pin_prog(const struct ctx *c, struct bpf_program *prog)
@@ -86,7 +86,7 @@ __u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
 	int fd;
 
 	*flags = 0;
-	snprintf(path, sizeof(path), "%s/nat", c->pin_dir);
+	snprintf(path, sizeof(path), "%s/" BL_PIN(BL_MAP_NAT), c->pin_dir);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -123,7 +123,7 @@ int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
 	if (!err) {
 		char path[PATH_MAX];
 
-		snprintf(path, sizeof(path), "%s/trace_cfg", c->pin_dir);
+		snprintf(path, sizeof(path), "%s/" BL_PIN(BL_MAP_TRACE_CFG), c->pin_dir);
 		err = bpf_map__set_pin_path(skel->maps.data_trace_cfg, path);
 	}
 	if (!err)
@@ -163,8 +163,10 @@ int pinned_open(const struct ctx *c, struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
 		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
-	const char *names[] = { "endpoints", "config", "counters", "from_pod",
-				"from_uplink", "nat", "nomasq", "to_pod" };
+	const char *names[] = { BL_PIN(BL_MAP_ENDPOINTS), BL_PIN(BL_MAP_CONFIG),
+				BL_PIN(BL_MAP_COUNTERS), BL_PIN(BL_PROG_FROM_POD),
+				BL_PIN(BL_PROG_FROM_UPLINK), BL_PIN(BL_MAP_NAT),
+				BL_PIN(BL_MAP_NOMASQ), BL_PIN(BL_PROG_TO_POD) };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -210,17 +212,19 @@ static int remove_pin(const char *dir, const char *name)
  */
 int datapath_unpin(const struct ctx *c)
 {
-	static const char *const pins[] = { "endpoints", "config", "counters",
-					    "nat", "nomasq", "from_pod",
-					    "from_uplink", "to_pod", "frags",
-					    "ep_stats", "events", "trace_cfg" };
+	static const char *const pins[] = {
+		BL_PIN(BL_MAP_ENDPOINTS), BL_PIN(BL_MAP_CONFIG), BL_PIN(BL_MAP_COUNTERS),
+		BL_PIN(BL_MAP_NAT), BL_PIN(BL_MAP_NOMASQ), BL_PIN(BL_PROG_FROM_POD),
+		BL_PIN(BL_PROG_FROM_UPLINK), BL_PIN(BL_PROG_TO_POD), BL_PIN(BL_MAP_FRAGS),
+		BL_PIN(BL_MAP_EP_STATS), BL_PIN(BL_MAP_EVENTS), BL_PIN(BL_MAP_TRACE_CFG)
+	};
 	char links[PATH_MAX];
 	struct dirent *de;
 	int err = 0;
 	size_t i;
 	DIR *d;
 
-	snprintf(links, sizeof(links), "%s/links", c->pin_dir);
+	snprintf(links, sizeof(links), "%s/" BL_PIN_LINKS, c->pin_dir);
 	d = opendir(links);
 	if (d) {
 		while ((de = readdir(d)))

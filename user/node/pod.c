@@ -120,7 +120,7 @@ void pod_slot_clear(const struct ctx *c, uint32_t slot)
 
 	if (!slot)
 		return;
-	fd = pin_open(c, "ep_stats");
+	fd = pin_open(c, BL_PIN(BL_MAP_EP_STATS));
 	if (fd >= 0) {
 		if (ep_stats_clear(fd, slot))
 			pr_warn("%s", error_message());

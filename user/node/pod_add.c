@@ -53,10 +53,10 @@ static int configure_pod_side(struct nl *pnl, const struct pod_rec *p,
 	err = route_add(pnl, &gw);
 	if (err == -EEXIST)
 		return errorf_raw(err,
-				  "netns %s already routes the gateway 169.254.1.1 (one bridgeless interface per netns)",
+				  "netns %s already routes the gateway " BL_GATEWAY_IP_STR " (one bridgeless interface per netns)",
 				  p->netns);
 	if (err)
-		return error_prefix(err, "add route to gateway 169.254.1.1");
+		return error_prefix(err, "add route to gateway " BL_GATEWAY_IP_STR);
 	err = route_add(pnl, &def);
 	if (err)
 		return error_prefix(err, "add default route");
@@ -79,10 +79,10 @@ static int add_pod_routes(struct nl *pnl, const struct pod_rec *p, int oif,
 		err = route_add(pnl, &r);
 		if (err == -EEXIST)
 			return errorf_raw(err,
-					  "add route %s/%d via 169.254.1.1: netns %s already has a route to it (listed twice?)",
+					  "add route %s/%d via " BL_GATEWAY_IP_STR ": netns %s already has a route to it (listed twice?)",
 					  ip_str(r.dst, dst), r.dst_len, p->netns);
 		if (err)
-			return error_prefix(err, "add route %s/%d via 169.254.1.1 in netns %s",
+			return error_prefix(err, "add route %s/%d via " BL_GATEWAY_IP_STR " in netns %s",
 					    ip_str(r.dst, dst), r.dst_len, p->netns);
 	}
 	return 0;

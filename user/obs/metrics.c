@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <microhttpd.h>
+#include "bridgeless.h"
 #include "lib/addr.h"
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
@@ -115,7 +116,7 @@ static int datapath_metrics(const struct metrics *m, FILE *f)
 	int counters_fd, i;
 	size_t k;
 
-	counters_fd = pin_open(&m->c, "counters");
+	counters_fd = pin_open(&m->c, BL_PIN(BL_MAP_COUNTERS));
 	if (counters_fd < 0)
 		return 0;
 	if (counters_read_all(counters_fd, v)) {
@@ -148,7 +149,7 @@ static int datapath_metrics(const struct metrics *m, FILE *f)
 	/* One walk over the pods; the bytes family waits in its own buffer. */
 	family(f, "bridgeless_endpoint_packets_total", "counter",
 	       "Packets of each pod: rx delivered to it, tx sent by it (after anti-spoofing).");
-	s.ep_stats_fd = pin_open(&m->c, "ep_stats");
+	s.ep_stats_fd = pin_open(&m->c, BL_PIN(BL_MAP_EP_STATS));
 	s.bytes = open_memstream(&bytes, &bytes_len);
 	if (s.bytes) {
 		pod_foreach(&m->c, pod_sample, &s);

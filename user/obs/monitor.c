@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
+#include "bridgeless.h"
 #include "lib/addr.h"
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
@@ -327,7 +328,7 @@ int monitor_run(const struct ctx *c, const struct monitor_opts *o,
 	int events_fd, counters_fd = -1, err;
 	uint64_t deadline = 0, lost_seen = 0;
 
-	events_fd = pin_open(c, "events");
+	events_fd = pin_open(c, BL_PIN(BL_MAP_EVENTS));
 	if (events_fd < 0)
 		return events_fd == -ENOENT ?
 			       errorf_raw(-ENOENT,
@@ -342,7 +343,7 @@ int monitor_run(const struct ctx *c, const struct monitor_opts *o,
 		err = errorf(-errno, "open the events ring buffer");
 		goto out;
 	}
-	counters_fd = pin_open(c, "counters");
+	counters_fd = pin_open(c, BL_PIN(BL_MAP_COUNTERS));
 	if (counters_fd >= 0 && counter_read(counters_fd, BL_EVENTS_LOST, &lost) == 0)
 		lost_seen = lost.packets;
 	error_clear();
@@ -396,7 +397,7 @@ int trace_set(const struct ctx *c, uint32_t rate)
 	uint32_t zero = 0, len = sizeof(info);
 	int fd, err = 0;
 
-	fd = pin_open(c, "trace_cfg");
+	fd = pin_open(c, BL_PIN(BL_MAP_TRACE_CFG));
 	if (fd == -ENOENT)
 		return errorf_raw(fd,
 				  "no trace_cfg in %s (run `bridgeless node init` to load the current datapath)",
