@@ -267,14 +267,15 @@ static void drain(int fd)
 }
 
 /* Wait until the peers file names our pod CIDR (a DaemonSet's first start). */
-static int wait_pod_cidr(struct agent *a, char *cidr)
+static int wait_pod_cidr(struct agent *a, struct cidr *cidr, int *found)
 {
 	const struct peer *self;
 	struct node_rec n;
 	double next_warn = 0;
+	char text[20];
 	int sig;
 
-	if (a->o->init.pod_cidr || !a->o->peers || !a->o->node_name)
+	if ((a->o->init.given & NI_POD_CIDR) || !a->o->peers || !a->o->node_name)
 		return 0;
 	if (node_load(a->c, &n) == 0)
 		return 0; /* the record has one */
@@ -283,8 +284,9 @@ static int wait_pod_cidr(struct agent *a, char *cidr)
 		peers_refresh(a);
 		self = a->have_peers ? peers_find_self(&a->peers, a->o->node_name, 0) : NULL;
 		if (self && self->n_cidrs) {
-			cidr_str(&self->cidrs[0], cidr);
-			pr_info("agent: pod CIDR %s from node %s in %s", cidr,
+			*cidr = self->cidrs[0];
+			*found = 1;
+			pr_info("agent: pod CIDR %s from node %s in %s", cidr_str(cidr, text),
 				a->o->node_name, a->o->peers);
 			return 0;
 		}
@@ -372,8 +374,8 @@ int agent_run(const struct ctx *c, struct agent_opts *o)
 {
 	struct agent a = { .c = c, .o = o, .sfd = -1, .ifd = -1 };
 	struct metrics *m = NULL;
-	char cidr[20] = "";
-	int err;
+	struct cidr cidr;
+	int err, found = 0;
 
 	pthread_mutex_init(&a.lock, NULL);
 	a.sfd = signals_open();
@@ -382,13 +384,13 @@ int agent_run(const struct ctx *c, struct agent_opts *o)
 	if (o->peers)
 		a.ifd = peers_watch(o->peers);
 
-	err = wait_pod_cidr(&a, cidr);
+	err = wait_pod_cidr(&a, &cidr, &found);
 	if (err == -EINTR) {
 		pr_info("agent: stopped before the node was initialized");
 		err = 0;
 		goto out;
 	}
-	err = agent_init_node(c, o, o->init.pod_cidr ? NULL : cidr[0] ? cidr : NULL);
+	err = agent_init_node(c, o, found ? &cidr : NULL);
 	if (err)
 		goto out;
 	err = metrics_begin(&a, &m);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "obs/metrics.h"
 #include "datapath/nat_table.h"
+#include "lib/options.h"
 #include "node/node.h"
 #include "node/state.h"
 
@@ -19,22 +20,23 @@
 
 /* Everything `bridgeless agent` takes, from flags or the config file. */
 struct agent_opts {
-	/* node init: strings owned by the options (agent_opts_free) */
-	struct node_init_req init;
-	const char *node_name; /* to find ourselves in the peers file */
-	const char *peers; /* peers file (Kubernetes NodeList JSON) */
+	struct node_init_req init; /* node init's options (init.given) */
+	int cli_nomasq; /* no-masquerade came from the command line */
+	char *node_name; /* to find ourselves in the peers file */
+	char *peers; /* peers file (Kubernetes NodeList JSON) */
 	double reconcile_s;
 	double nat_gc_s;
 	struct nat_timeouts timeouts;
-	const char *metrics_listen; /* NULL: METRICS_LISTEN_DEFAULT */
+	char *metrics_listen; /* NULL: METRICS_LISTEN_DEFAULT */
 	int metrics; /* serve metrics (struct agent_stats, metrics.h) */
 	int once; /* one pass, then exit */
-	int cli_nomasq; /* no-masquerade came from the command line */
 };
+
+/* The agent's own options; with node_init_opts, what flags and agent.conf take. */
+extern const struct opt_def agent_opts_table[];
 
 void agent_opts_defaults(struct agent_opts *o);
 void agent_opts_free(struct agent_opts *o);
-enum { OPT_FROM_CLI = 1, OPT_FROM_FILE = 2 };
 /*
  * Set option key (a long flag name without "--") to value. From the command
  * line a list option (no-masquerade) replaces the file's list; in the file
@@ -42,7 +44,10 @@ enum { OPT_FROM_CLI = 1, OPT_FROM_FILE = 2 };
  * as the current error.
  */
 int agent_opt_set(struct agent_opts *o, const char *key, const char *value,
-		  int from);
+		  enum opt_source from);
+/* The same for an option of agent_opt_tables and its parsed value. */
+int agent_opt_apply(struct agent_opts *o, const struct opt_def *d,
+		    const union opt_value *v, enum opt_source from);
 /*
  * Read a config file: one `key = value` a line, '#' starts a comment.
  * Errors name the file and line. A missing file is -ENOENT (quietly, so the
@@ -56,7 +61,7 @@ int agent_config_load(struct agent_opts *o, const char *path);
  * is used when the options have none (from the peers file).
  */
 int agent_init_node(const struct ctx *c, const struct agent_opts *o,
-		    const char *pod_cidr);
+		    const struct cidr *pod_cidr);
 /* node_init() with the record's own settings. Caller holds the state lock. */
 int agent_reinit_node(const struct ctx *c);
 

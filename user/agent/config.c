@@ -15,41 +15,37 @@
  * Flags given on the command line win over the file.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agent/agent.h"
 #include "lib/log.h"
 
-enum opt_kind { O_STR, O_CIDR, O_IP, O_IFNAME, O_PORTS, O_NATMAX, O_ONOFF,
-		O_SECONDS, O_TIMEOUT, O_LIST, O_ADDR };
-
-struct opt_def {
-	const char *key;
-	enum opt_kind kind;
+enum agent_opt_id {
+	A_NODE_NAME = 1, A_PEERS, A_RECONCILE, A_NAT_GC, A_TO_TCP_SYN,
+	A_TO_TCP_ESTABLISHED, A_TO_TCP_CLOSING, A_TO_UDP, A_TO_ICMP,
+	A_METRICS_LISTEN, A_METRICS,
 };
 
-static const struct opt_def defs[] = {
-	{ "uplink", O_IFNAME },
-	{ "pod-cidr", O_CIDR },
-	{ "cluster-cidr", O_CIDR },
-	{ "node-ip", O_IP },
-	{ "nat-ports", O_PORTS },
-	{ "nat-max", O_NATMAX },
-	{ "no-masquerade", O_LIST },
-	{ "masquerade", O_ONOFF },
-	{ "node-name", O_STR },
-	{ "peers", O_STR },
-	{ "reconcile-interval", O_SECONDS },
-	{ "nat-gc-interval", O_SECONDS },
-	{ "nat-timeout-tcp-syn", O_TIMEOUT },
-	{ "nat-timeout-tcp-established", O_TIMEOUT },
-	{ "nat-timeout-tcp-closing", O_TIMEOUT },
-	{ "nat-timeout-udp", O_TIMEOUT },
-	{ "nat-timeout-icmp", O_TIMEOUT },
-	{ "metrics-listen", O_ADDR },
-	{ "metrics", O_ONOFF },
+#define TIMEOUT(key, i)                                                       \
+	{ .name = key, .kind = OPT_UINT, .id = i, .arg = "S", .min = 1,         \
+	  .max = 2147483647, .unit = "whole seconds" }
+const struct opt_def agent_opts_table[] = {
+	{ .name = "node-name", .kind = OPT_STRING, .id = A_NODE_NAME, .arg = "NAME" },
+	{ .name = "peers", .kind = OPT_PATH, .id = A_PEERS, .arg = "FILE" },
+	{ .name = "reconcile-interval", .kind = OPT_SECONDS, .id = A_RECONCILE,
+	  .arg = "S", .min = 0.1, .max = 86400 },
+	{ .name = "nat-gc-interval", .kind = OPT_SECONDS, .id = A_NAT_GC, .arg = "S",
+	  .min = 0.1, .max = 86400 },
+	TIMEOUT("nat-timeout-tcp-syn", A_TO_TCP_SYN),
+	TIMEOUT("nat-timeout-tcp-established", A_TO_TCP_ESTABLISHED),
+	TIMEOUT("nat-timeout-tcp-closing", A_TO_TCP_CLOSING),
+	TIMEOUT("nat-timeout-udp", A_TO_UDP),
+	TIMEOUT("nat-timeout-icmp", A_TO_ICMP),
+	{ .name = "metrics-listen", .kind = OPT_LISTEN, .id = A_METRICS_LISTEN,
+	  .arg = "HOST:PORT" },
+	{ .name = "metrics", .kind = OPT_ONOFF, .id = A_METRICS, .arg = "on|off" },
+	{}
 };
 
 void agent_opts_defaults(struct agent_opts *o)
@@ -61,152 +57,65 @@ void agent_opts_defaults(struct agent_opts *o)
 	o->metrics = 1;
 }
 
-static void set_str(const char **slot, const char *v)
-{
-	free((char *)*slot);
-	*slot = v;
-}
-
 void agent_opts_free(struct agent_opts *o)
 {
-	int i;
-
-	set_str(&o->init.uplink, NULL);
-	set_str(&o->init.pod_cidr, NULL);
-	set_str(&o->init.cluster_cidr, NULL);
-	set_str(&o->init.node_ip, NULL);
-	set_str(&o->init.nat_ports, NULL);
-	set_str(&o->init.nat_max, NULL);
-	set_str(&o->init.masquerade, NULL);
-	for (i = 0; i < o->init.n_no_masquerade; i++)
-		set_str(&o->init.no_masquerade[i], NULL);
-	o->init.n_no_masquerade = 0;
-	set_str(&o->node_name, NULL);
-	set_str(&o->peers, NULL);
-	set_str(&o->metrics_listen, NULL);
+	free(o->node_name);
+	free(o->peers);
+	free(o->metrics_listen);
+	o->node_name = o->peers = o->metrics_listen = NULL;
 }
 
-static const char *want(enum opt_kind k)
+static int set_str(char **slot, const char *v)
 {
-	switch (k) {
-	case O_CIDR:
-	case O_LIST: return "want a.b.c.d/len with no host bits";
-	case O_IP: return "want an IPv4 address";
-	case O_IFNAME: return "want an interface name, or auto (the one with the node IP)";
-	case O_PORTS: return "want LO-HI with 1 <= LO <= HI <= 65535";
-	case O_NATMAX: return "want a number of entries from 16 to 67108864";
-	case O_ONOFF: return "want on or off";
-	case O_SECONDS: return "want seconds from 0.1 to 86400";
-	case O_TIMEOUT: return "want whole seconds from 1 to 2147483647";
-	case O_ADDR: return "want IP:PORT, [IPv6]:PORT or :PORT";
-	default: return "want a value";
-	}
+	char *s = strdup(v);
+
+	if (!s)
+		return errorf(-ENOMEM, "option");
+	free(*slot);
+	*slot = s;
+	return 0;
 }
 
-static int valid(enum opt_kind k, const char *v)
+int agent_opt_apply(struct agent_opts *o, const struct opt_def *d,
+		    const union opt_value *v, enum opt_source from)
 {
-	unsigned long lo, hi;
-	struct cidr c;
-	uint32_t ip;
-	double d;
-	char *end;
+	if (opt_find(node_init_opts, d->name) == d) {
+		/* Flags replace the file's list rather than add to it. */
+		int fresh = from == OPT_FROM_CLI && !o->cli_nomasq;
 
-	if (!*v)
-		return 0;
-	errno = 0;
-	switch (k) {
-	case O_CIDR:
-	case O_LIST: return cidr_parse(v, &c) == 0;
-	case O_IP: return ip_parse(v, &ip) == 0;
-	case O_IFNAME: return strlen(v) < IF_NAMESIZE && !strpbrk(v, "/: \t");
-	case O_PORTS:
-		lo = strtoul(v, &end, 10);
-		if (errno || end == v || *end != '-')
-			return 0;
-		hi = strtoul(end + 1, &end, 10);
-		return !errno && !*end && lo >= 1 && lo <= hi && hi <= 65535;
-	case O_NATMAX:
-		lo = strtoul(v, &end, 10);
-		return !errno && !*end && lo >= 16 && lo <= (1ul << 26);
-	case O_ONOFF: return !strcmp(v, "on") || !strcmp(v, "off");
-	case O_SECONDS:
-		d = strtod(v, &end);
-		return !errno && !*end && isfinite(d) && d >= 0.1 && d <= 86400;
-	case O_TIMEOUT:
-		lo = strtoul(v, &end, 10);
-		return !errno && !*end && v[0] != '-' && lo >= 1 && lo <= 2147483647ul;
-	case O_ADDR: return strrchr(v, ':') && strrchr(v, ':')[1];
-	default: return 1;
+		if (d->id == NI_NOMASQ && from == OPT_FROM_CLI)
+			o->cli_nomasq = 1;
+		return node_init_set(&o->init, d, v, &fresh);
 	}
+	switch (d->id) {
+	case A_NODE_NAME: return set_str(&o->node_name, v->str);
+	case A_PEERS: return set_str(&o->peers, v->str);
+	case A_METRICS_LISTEN: return set_str(&o->metrics_listen, v->str);
+	case A_RECONCILE: o->reconcile_s = v->secs; break;
+	case A_NAT_GC: o->nat_gc_s = v->secs; break;
+	case A_TO_TCP_SYN: o->timeouts.tcp_syn = v->u; break;
+	case A_TO_TCP_ESTABLISHED: o->timeouts.tcp_established = v->u; break;
+	case A_TO_TCP_CLOSING: o->timeouts.tcp_closing = v->u; break;
+	case A_TO_UDP: o->timeouts.udp = v->u; break;
+	case A_TO_ICMP: o->timeouts.icmp = v->u; break;
+	case A_METRICS: o->metrics = v->on; break;
+	default: return errorf_raw(-EINVAL, "%s: not an agent option", d->name);
+	}
+	return 0;
 }
 
 int agent_opt_set(struct agent_opts *o, const char *key, const char *value,
-		  int from)
+		  enum opt_source from)
 {
-	const struct opt_def *d = NULL;
-	struct node_init_req *r = &o->init;
-	unsigned int t;
-	char *v;
-	size_t i;
+	const struct opt_def *d;
+	union opt_value v;
+	int err;
 
-	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
-		if (!strcmp(defs[i].key, key))
-			d = &defs[i];
+	d = opt_find(node_init_opts, key) ?: opt_find(agent_opts_table, key);
 	if (!d)
 		return errorf_raw(-EINVAL, "unknown key \"%s\"", key);
-	if (!valid(d->kind, value))
-		return errorf_raw(-EINVAL, "%s%s \"%s\": %s", from == OPT_FROM_CLI ? "--" : "", key,
-				  value, want(d->kind));
-	v = strdup(value);
-	if (!v)
-		return errorf(-ENOMEM, "%s", key);
-	t = strtoul(value, NULL, 10);
-
-	if (!strcmp(key, "uplink")) set_str(&r->uplink, v);
-	else if (!strcmp(key, "pod-cidr")) set_str(&r->pod_cidr, v);
-	else if (!strcmp(key, "cluster-cidr")) set_str(&r->cluster_cidr, v);
-	else if (!strcmp(key, "node-ip")) set_str(&r->node_ip, v);
-	else if (!strcmp(key, "nat-ports")) set_str(&r->nat_ports, v);
-	else if (!strcmp(key, "nat-max")) set_str(&r->nat_max, v);
-	else if (!strcmp(key, "masquerade")) set_str(&r->masquerade, v);
-	else if (!strcmp(key, "node-name")) set_str(&o->node_name, v);
-	else if (!strcmp(key, "peers")) set_str(&o->peers, v);
-	else if (!strcmp(key, "metrics-listen")) set_str(&o->metrics_listen, v);
-	else {
-		free(v);
-		if (!strcmp(key, "no-masquerade")) {
-			/* Flags replace the file's list rather than add to it. */
-			if (from == OPT_FROM_CLI && !o->cli_nomasq) {
-				o->cli_nomasq = 1;
-				for (i = 0; i < (size_t)r->n_no_masquerade; i++)
-					set_str(&r->no_masquerade[i], NULL);
-				r->n_no_masquerade = 0;
-			}
-			if (r->n_no_masquerade == BL_MAX_NOMASQ - 1)
-				return errorf_raw(-E2BIG, "at most %d no-masquerade prefixes",
-						  BL_MAX_NOMASQ - 1);
-			r->no_masquerade[r->n_no_masquerade] = strdup(value);
-			if (!r->no_masquerade[r->n_no_masquerade])
-				return errorf(-ENOMEM, "%s", key);
-			r->n_no_masquerade++;
-		} else if (!strcmp(key, "reconcile-interval"))
-			o->reconcile_s = strtod(value, NULL);
-		else if (!strcmp(key, "nat-gc-interval"))
-			o->nat_gc_s = strtod(value, NULL);
-		else if (!strcmp(key, "nat-timeout-tcp-syn"))
-			o->timeouts.tcp_syn = t;
-		else if (!strcmp(key, "nat-timeout-tcp-established"))
-			o->timeouts.tcp_established = t;
-		else if (!strcmp(key, "nat-timeout-tcp-closing"))
-			o->timeouts.tcp_closing = t;
-		else if (!strcmp(key, "nat-timeout-udp"))
-			o->timeouts.udp = t;
-		else if (!strcmp(key, "nat-timeout-icmp"))
-			o->timeouts.icmp = t;
-		else if (!strcmp(key, "metrics"))
-			o->metrics = !strcmp(value, "on");
-	}
-	return 0;
+	err = opt_parse(d, value, from, &v);
+	return err ?: agent_opt_apply(o, d, &v, from);
 }
 
 static char *trim(char *s)

@@ -114,47 +114,43 @@ static int write_conflist(json_t *conf, const char *path)
 	return err;
 }
 
-static int cni_install(const struct ctx *c, int argc, char **argv)
+enum { CI_BIN_DIR = 1, CI_CONF_DIR, CI_POD_CIDR, CI_PLUGIN, CI_LOG_FILE };
+
+static const struct opt_def install_opts[] = {
+	{ .name = "bin-dir", .kind = OPT_PATH, .id = CI_BIN_DIR, .arg = "DIR" },
+	{ .name = "conf-dir", .kind = OPT_PATH, .id = CI_CONF_DIR, .arg = "DIR" },
+	{ .name = "pod-cidr", .kind = OPT_CIDR, .id = CI_POD_CIDR, .arg = "CIDR" },
+	{ .name = "plugin", .kind = OPT_PATH, .id = CI_PLUGIN, .arg = "PATH" },
+	{ .name = "log-file", .kind = OPT_PATH, .id = CI_LOG_FILE, .arg = "PATH" },
+	{}
+};
+
+static const char *str_or(const struct cli_call *call, int id, const char *def)
 {
-	static const struct option opts[] = {
-		{ "bin-dir", required_argument, NULL, 'b' },
-		{ "conf-dir", required_argument, NULL, 'c' },
-		{ "pod-cidr", required_argument, NULL, 'p' },
-		{ "plugin", required_argument, NULL, 'P' },
-		{ "log-file", required_argument, NULL, 'l' },
-		{}
-	};
-	const char *bin_dir = "/opt/cni/bin", *conf_dir = "/etc/cni/net.d";
-	const char *cidr_arg = NULL, *plugin = NULL, *log_file = CNI_LOG_DEFAULT;
+	const union opt_value *v = cli_opt(call, id);
+
+	return v ? v->str : def;
+}
+
+static int cni_install(const struct ctx *c, const struct cli_call *call)
+{
+	const char *bin_dir = str_or(call, CI_BIN_DIR, CNI_PATH_DEFAULT);
+	const char *conf_dir = str_or(call, CI_CONF_DIR, "/etc/cni/net.d");
+	const char *plugin = str_or(call, CI_PLUGIN, NULL);
+	const char *log_file = str_or(call, CI_LOG_FILE, CNI_LOG_DEFAULT);
+	const union opt_value *cidr_arg = cli_opt(call, CI_POD_CIDR);
 	char src[PATH_MAX], dst[PATH_MAX], conf_path[PATH_MAX], s[20];
 	struct node_rec node;
 	struct cidr pod_cidr;
 	json_t *conf;
-	int opt, err;
+	int err;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'b': bin_dir = optarg; break;
-		case 'c': conf_dir = optarg; break;
-		case 'p': cidr_arg = optarg; break;
-		case 'P': plugin = optarg; break;
-		case 'l': log_file = optarg; break;
-		default:
-			return errorf_raw(-EINVAL,
-					  "usage: bridgeless cni install [--bin-dir DIR] [--conf-dir DIR] [--pod-cidr CIDR] [--plugin PATH] [--log-file PATH]");
-		}
-	}
-	if (optind < argc)
-		return errorf_raw(-EINVAL, "cni install: unexpected argument \"%s\"",
-				  argv[optind]);
 	/* The plugin runs from the runtime's working directory. */
 	if (c->pin_dir[0] != '/' || c->state_dir[0] != '/')
 		return errorf_raw(-EINVAL,
 				  "cni install: --pin-dir and --state-dir must be absolute paths for the conflist");
 	if (cidr_arg) {
-		if (cidr_parse(cidr_arg, &pod_cidr))
-			return errorf_raw(-EINVAL, "cni install: pod CIDR \"%s\" does not parse",
-					  cidr_arg);
+		pod_cidr = cidr_arg->cidr;
 	} else {
 		err = node_load(c, &node);
 		if (err == -ENOENT)
@@ -195,9 +191,7 @@ static int cni_install(const struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_cni(const struct ctx *c, int argc, char **argv)
-{
-	if (argc >= 1 && !strcmp(argv[0], "install"))
-		return cni_install(c, argc, argv);
-	return errorf_raw(-EINVAL, "usage: bridgeless cni install [--bin-dir DIR] [--conf-dir DIR]");
-}
+static const struct cli_cmd install = { .name = "install", .run = cni_install,
+					.opts = CLI_OPTS(install_opts) };
+const struct cli_cmd cmd_cni = { .name = "cni",
+				 .sub = (const struct cli_cmd *const[]){ &install, NULL } };

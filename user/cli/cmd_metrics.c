@@ -2,7 +2,7 @@
 /*
  * `bridgeless metrics serve`: the agent's metrics endpoint on its own, with
  * the agent's counts at zero. For tests and for looking at a node's metrics
- * without running the agent; not in the usage text.
+ * without running the agent.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,9 +15,6 @@
 #include "lib/log.h"
 #include "obs/metrics.h"
 
-static const char usage[] =
-	"usage: bridgeless metrics serve [--listen ADDR] [--duration S]";
-
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -25,41 +22,27 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int cmd_metrics(const struct ctx *c, int argc, char **argv)
+enum { MET_LISTEN = 1, MET_DURATION };
+
+static const struct opt_def serve_opts[] = {
+	{ .name = "listen", .kind = OPT_LISTEN, .id = MET_LISTEN, .arg = "ADDR" },
+	{ .name = "duration", .kind = OPT_SECONDS, .id = MET_DURATION, .arg = "S",
+	  .min = 0.001, .max = 1e9 },
+	{}
+};
+
+static int serve_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "duration", required_argument, NULL, 'd' },
-		{}
-	};
 	static struct agent_stats stats;
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	const char *listen = METRICS_LISTEN_DEFAULT;
+	const union opt_value *l = cli_opt(call, MET_LISTEN);
+	const union opt_value *d = cli_opt(call, MET_DURATION);
+	const char *listen = l ? l->str : METRICS_LISTEN_DEFAULT;
 	struct timespec tick = { 0, 100 * 1000 * 1000 };
 	struct sigaction sa = { .sa_handler = on_signal };
-	double duration = 0, waited = 0;
+	double duration = d ? d->secs : 0, waited = 0;
 	struct metrics *m;
-	char *end;
-	int opt, err;
-
-	if (argc < 1 || strcmp(argv[0], "serve"))
-		return errorf_raw(-EINVAL, "%s", usage);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			listen = optarg;
-			break;
-		case 'd':
-			duration = strtod(optarg, &end);
-			if (end == optarg || *end || !(duration > 0))
-				return errorf_raw(-EINVAL, "--duration %s: want seconds > 0", optarg);
-			break;
-		default:
-			return errorf_raw(-EINVAL, "%s", usage);
-		}
-	}
-	if (optind < argc)
-		return errorf_raw(-EINVAL, "%s", usage);
+	int err;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -75,3 +58,8 @@ int cmd_metrics(const struct ctx *c, int argc, char **argv)
 	metrics_stop(m);
 	return 0;
 }
+
+static const struct cli_cmd serve = { .name = "serve", .run = serve_cmd,
+				      .opts = CLI_OPTS(serve_opts) };
+const struct cli_cmd cmd_metrics = { .name = "metrics",
+				     .sub = (const struct cli_cmd *const[]){ &serve, NULL } };

@@ -9,9 +9,6 @@
 #include "lib/log.h"
 #include "obs/monitor.h"
 
-static const char usage[] =
-	"usage: bridgeless monitor [--json] [--trace[=N]] [--count N] [--duration S]";
-
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -32,57 +29,31 @@ static void signals_setup(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+enum { MON_TRACE = 1, MON_COUNT, MON_DURATION };
+
+static const struct opt_def monitor_opts[] = {
+	{ .name = "json", .kind = OPT_FLAG, .id = CLI_JSON },
+	{ .name = "trace", .kind = OPT_UINT, .id = MON_TRACE, .arg = "N",
+	  .flags = OPT_VALUE_OPTIONAL, .min = 1, .max = UINT32_MAX,
+	  .unit = "a sampling rate N (1 in N forwarded packets)" },
+	{ .name = "count", .kind = OPT_UINT, .id = MON_COUNT, .arg = "N", .min = 1,
+	  .max = UINT64_MAX, .unit = "a number of events" },
+	{ .name = "duration", .kind = OPT_SECONDS, .id = MON_DURATION, .arg = "S",
+	  .min = 0.001, .max = 1e9 },
+	{}
+};
+
+static int monitor_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	char *end;
+	const union opt_value *trace = cli_opt(call, MON_TRACE);
+	const union opt_value *count = cli_opt(call, MON_COUNT);
+	const union opt_value *duration = cli_opt(call, MON_DURATION);
+	struct monitor_opts o = { .json = !!cli_opt(call, CLI_JSON) };
+	uint32_t rate = trace ? trace->u : 0;
+	int err, err2;
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || end == s || *end || *s == '-' || *out > max ? -EINVAL : 0;
-}
-
-int cmd_monitor(const struct ctx *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "trace", optional_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "duration", required_argument, NULL, 'd' },
-		{}
-	};
-	struct monitor_opts o = {};
-	unsigned long rate = 0;
-	char *end;
-	int opt, err, err2;
-
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			o.json = 1;
-			break;
-		case 't':
-			rate = 1;
-			if (optarg && (parse_ulong(optarg, UINT32_MAX, &rate) || !rate))
-				return errorf_raw(-EINVAL,
-						  "--trace=%s: want a sampling rate N >= 1 (1 in N forwarded packets)",
-						  optarg);
-			break;
-		case 'n':
-			if (parse_ulong(optarg, ~0ul, &o.count) || !o.count)
-				return errorf_raw(-EINVAL, "--count %s: want a number >= 1", optarg);
-			break;
-		case 'd':
-			o.duration_s = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.duration_s > 0))
-				return errorf_raw(-EINVAL, "--duration %s: want seconds > 0", optarg);
-			break;
-		default:
-			return errorf_raw(-EINVAL, "%s", usage);
-		}
-	}
-	if (optind < argc)
-		return errorf_raw(-EINVAL, "%s", usage);
-
+	o.count = count ? count->u : 0;
+	o.duration_s = duration ? duration->secs : 0;
 	signals_setup();
 	if (rate) {
 		err = trace_set(c, rate);
@@ -105,3 +76,6 @@ int cmd_monitor(const struct ctx *c, int argc, char **argv)
 	}
 	return err ? error_prefix(err, "monitor") : 0;
 }
+
+const struct cli_cmd cmd_monitor = { .name = "monitor", .run = monitor_cmd,
+				     .opts = CLI_OPTS(monitor_opts) };

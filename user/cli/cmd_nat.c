@@ -78,33 +78,38 @@ static int nat_list(int fd, int json)
 	return err;
 }
 
-int cmd_nat(const struct ctx *c, int argc, char **argv)
+static int nat_list_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      {} };
-	struct nat_gc_stats st;
 	struct pinned pins;
-	int json = 0, opt, err;
-	const char *sub = argc ? argv[0] : "";
+	int err;
 
-	if (strcmp(sub, "list") && strcmp(sub, "gc"))
-		return errorf_raw(-EINVAL, "usage: bridgeless nat list [--json] | nat gc");
-	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (opt != 'j')
-			return errorf_raw(-EINVAL, "usage: bridgeless nat list [--json] | nat gc");
-		json = 1;
-	}
 	err = pinned_open(c, &pins);
 	if (err)
 		return err;
-	if (!strcmp(sub, "list")) {
-		err = nat_list(pins.nat, json);
-	} else {
-		err = nat_gc(pins.nat, &nat_default_timeouts, &st);
-		if (!err)
-			printf("nat gc: %u entries scanned, %u mappings expired, %u half-mappings removed, %u live\n",
-			       st.scanned, st.expired, st.orphans, st.live);
-	}
+	err = nat_list(pins.nat, !!cli_opt(call, CLI_JSON));
 	pinned_close(&pins);
-	return err ? error_prefix(err, "nat %s", sub) : 0;
+	return err ? error_prefix(err, "nat list") : 0;
 }
+
+static int nat_gc_cmd(const struct ctx *c, const struct cli_call *call)
+{
+	struct nat_gc_stats st;
+	struct pinned pins;
+	int err;
+
+	err = pinned_open(c, &pins);
+	if (err)
+		return err;
+	err = nat_gc(pins.nat, &nat_default_timeouts, &st);
+	if (!err)
+		printf("nat gc: %u entries scanned, %u mappings expired, %u half-mappings removed, %u live\n",
+		       st.scanned, st.expired, st.orphans, st.live);
+	pinned_close(&pins);
+	return err ? error_prefix(err, "nat gc") : 0;
+}
+
+static const struct cli_cmd list = { .name = "list", .run = nat_list_cmd,
+				     .opts = CLI_OPTS(cli_json_opts) };
+static const struct cli_cmd gc = { .name = "gc", .run = nat_gc_cmd };
+const struct cli_cmd cmd_nat = { .name = "nat",
+				 .sub = (const struct cli_cmd *const[]){ &list, &gc, NULL } };

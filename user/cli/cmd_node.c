@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "bridgeless.h"
@@ -12,46 +13,16 @@
 #include "lib/log.h"
 #include "node/node.h"
 
-static int node_init_cmd(const struct ctx *c, int argc, char **argv)
+static int node_init_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	static const struct option opts[] = {
-		{ "uplink", required_argument, NULL, 'u' },
-		{ "pod-cidr", required_argument, NULL, 'p' },
-		{ "cluster-cidr", required_argument, NULL, 'c' },
-		{ "node-ip", required_argument, NULL, 'n' },
-		{ "nat-ports", required_argument, NULL, 'r' },
-		{ "nat-max", required_argument, NULL, 'm' },
-		{ "no-masquerade", required_argument, NULL, 'x' },
-		{ "masquerade", required_argument, NULL, 'M' },
-		{}
-	};
 	struct node_init_req req = {};
-	int opt, lock, err;
+	int i, lock, err;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'u': req.uplink = optarg; break;
-		case 'p': req.pod_cidr = optarg; break;
-		case 'c': req.cluster_cidr = optarg; break;
-		case 'n': req.node_ip = optarg; break;
-		case 'r': req.nat_ports = optarg; break;
-		case 'm': req.nat_max = optarg; break;
-		case 'M': req.masquerade = optarg; break;
-		case 'x':
-			if (req.n_no_masquerade == BL_MAX_NOMASQ - 1)
-				return errorf_raw(-E2BIG, "at most %d --no-masquerade prefixes",
-						  BL_MAX_NOMASQ - 1);
-			req.no_masquerade[req.n_no_masquerade++] = optarg;
-			break;
-		default:
-			return errorf_raw(-EINVAL, "usage: bridgeless node init --uplink DEV --pod-cidr CIDR "
-					  "[--cluster-cidr CIDR] [--node-ip IP] [--nat-ports LO-HI] "
-					  "[--nat-max N] [--no-masquerade CIDR]... [--masquerade on|off]");
-		}
+	for (i = 0; i < call->n_given; i++) {
+		err = node_init_set(&req, call->given[i].d, &call->given[i].v, NULL);
+		if (err)
+			return error_prefix(err, "node init");
 	}
-	if (optind < argc)
-		return errorf_raw(-EINVAL, "node init: unexpected argument \"%s\"",
-				  argv[optind]);
 	lock = state_lock(c);
 	if (lock < 0)
 		return error_prefix(lock, "node init");
@@ -69,20 +40,13 @@ static int count_pods(const struct pod_rec *p, void *data)
 	return 0;
 }
 
-static int node_status_cmd(const struct ctx *c, int argc, char **argv)
+static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      {} };
 	char pod[20], cluster[20], ip[16];
-	int json = 0, opt, err, pods = 0, init;
+	int json = !!cli_opt(call, CLI_JSON), err, pods = 0, init;
 	struct pinned pins;
 	struct node_rec n;
 
-	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (opt != 'j')
-			return errorf_raw(-EINVAL, "usage: bridgeless node status [--json]");
-		json = 1;
-	}
 	err = node_load(c, &n);
 	if (err && err != -ENOENT)
 		return error_prefix(err, "node status");
@@ -141,12 +105,10 @@ static int node_status_cmd(const struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
-static int node_reset_cmd(const struct ctx *c, int argc, char **argv)
+static int node_reset_cmd(const struct ctx *c, const struct cli_call *call)
 {
 	int lock, err;
 
-	if (argc > 1)
-		return errorf_raw(-EINVAL, "usage: bridgeless node reset");
 	lock = state_lock(c);
 	if (lock < 0)
 		return error_prefix(lock, "node reset");
@@ -155,13 +117,11 @@ static int node_reset_cmd(const struct ctx *c, int argc, char **argv)
 	return err ? error_prefix(err, "node reset") : 0;
 }
 
-int cmd_node(const struct ctx *c, int argc, char **argv)
-{
-	if (argc >= 1 && !strcmp(argv[0], "init"))
-		return node_init_cmd(c, argc, argv);
-	if (argc >= 1 && !strcmp(argv[0], "status"))
-		return node_status_cmd(c, argc, argv);
-	if (argc >= 1 && !strcmp(argv[0], "reset"))
-		return node_reset_cmd(c, argc, argv);
-	return errorf_raw(-EINVAL, "usage: bridgeless node init|status|reset");
-}
+static const struct cli_cmd init = { .name = "init", .run = node_init_cmd,
+				     .opts = CLI_OPTS(node_init_opts) };
+static const struct cli_cmd status = { .name = "status", .run = node_status_cmd,
+				       .opts = CLI_OPTS(cli_json_opts) };
+static const struct cli_cmd reset = { .name = "reset", .run = node_reset_cmd };
+const struct cli_cmd cmd_node = { .name = "node",
+				  .sub = (const struct cli_cmd *const[]){ &init, &status,
+									  &reset, NULL } };

@@ -8,64 +8,55 @@
 #include "lib/log.h"
 #include "node/pod.h"
 
-static int pod_add_cmd(const struct ctx *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "netns", required_argument, NULL, 'n' },
-		{ "ip", required_argument, NULL, 'i' },
-		{ "ifname", required_argument, NULL, 'f' },
-		{}
-	};
-	struct pod_add_req req = {};
-	const char *name = NULL;
-	struct pod_rec p;
-	int opt, lock, err;
-	char ip[16];
+enum { POD_NETNS = 1, POD_IP, POD_IFNAME };
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'n': req.netns = optarg; break;
-		case 'f': req.ifname = optarg; break;
-		case 'i':
-			if (ip_parse(optarg, &req.ip))
-				return errorf_raw(-EINVAL, "pod add: IP \"%s\" does not parse",
-						  optarg);
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc - 1 || !req.netns)
-		goto usage;
-	name = argv[optind];
-	req.name = name;
+static const struct opt_def pod_add_opts[] = {
+	{ .name = "netns", .kind = OPT_PATH, .id = POD_NETNS, .arg = "NETNS",
+	  .flags = OPT_REQUIRED },
+	{ .name = "ip", .kind = OPT_IPV4, .id = POD_IP, .arg = "IP" },
+	{ .name = "ifname", .kind = OPT_IFNAME, .id = POD_IFNAME, .arg = "IFNAME" },
+	{}
+};
+
+static int pod_add_cmd(const struct ctx *c, const struct cli_call *call)
+{
+	const union opt_value *netns = cli_opt(call, POD_NETNS);
+	const union opt_value *ip = cli_opt(call, POD_IP);
+	const union opt_value *ifname = cli_opt(call, POD_IFNAME);
+	struct pod_add_req req = {};
+	struct pod_rec p;
+	int lock, err;
+	char s[16];
+
+	if (!netns)
+		return errorf_raw(-EINVAL, "pod add: --netns is required");
+	req.name = call->operands[0];
+	req.netns = netns->str;
+	req.ip = ip ? ip->ip : 0;
+	req.ifname = ifname ? ifname->str : NULL;
 	lock = state_lock(c);
 	if (lock < 0)
-		return error_prefix(lock, "pod add %s", name);
+		return error_prefix(lock, "pod add %s", req.name);
 	err = pod_add(c, &req, &p);
 	state_unlock(lock);
 	if (err)
-		return error_prefix(err, "pod add %s", name);
-	printf("pod %s: %s on %s (host %s)\n", p.name, ip_str(p.ip, ip), p.ifname,
+		return error_prefix(err, "pod add %s", req.name);
+	printf("pod %s: %s on %s (host %s)\n", p.name, ip_str(p.ip, s), p.ifname,
 	       p.host_ifname);
 	return 0;
-usage:
-	return errorf_raw(-EINVAL,
-			  "usage: bridgeless pod add NAME --netns NETNS [--ip IP] [--ifname IFNAME]");
 }
 
-static int pod_del_cmd(const struct ctx *c, int argc, char **argv)
+static int pod_del_cmd(const struct ctx *c, const struct cli_call *call)
 {
+	const char *name = call->operands[0];
 	int lock, err;
 
-	if (argc != 2)
-		return errorf_raw(-EINVAL, "usage: bridgeless pod del NAME");
 	lock = state_lock(c);
 	if (lock < 0)
-		return error_prefix(lock, "pod del %s", argv[1]);
-	err = pod_del(c, argv[1]);
+		return error_prefix(lock, "pod del %s", name);
+	err = pod_del(c, name);
 	state_unlock(lock);
-	return err ? error_prefix(err, "pod del %s", argv[1]) : 0;
+	return err ? error_prefix(err, "pod del %s", name) : 0;
 }
 
 static int list_one(const struct pod_rec *p, void *data)
@@ -88,18 +79,11 @@ static int list_one(const struct pod_rec *p, void *data)
 	return 0;
 }
 
-static int pod_list_cmd(const struct ctx *c, int argc, char **argv)
+static int pod_list_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      {} };
-	json_t *arr = NULL;
-	int opt, err;
+	json_t *arr = cli_opt(call, CLI_JSON) ? json_array() : NULL;
+	int err;
 
-	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (opt != 'j')
-			return errorf_raw(-EINVAL, "usage: bridgeless pod list [--json]");
-		arr = json_array();
-	}
 	if (!arr)
 		printf("%-24s %-15s %-10s %-8s %-17s %s\n", "NAME", "IP", "HOST-IF",
 		       "IFNAME", "MAC", "NETNS");
@@ -112,13 +96,12 @@ static int pod_list_cmd(const struct ctx *c, int argc, char **argv)
 	return err;
 }
 
-int cmd_pod(const struct ctx *c, int argc, char **argv)
-{
-	if (argc >= 1 && !strcmp(argv[0], "add"))
-		return pod_add_cmd(c, argc, argv);
-	if (argc >= 1 && !strcmp(argv[0], "del"))
-		return pod_del_cmd(c, argc, argv);
-	if (argc >= 1 && !strcmp(argv[0], "list"))
-		return pod_list_cmd(c, argc, argv);
-	return errorf_raw(-EINVAL, "usage: bridgeless pod add|del|list");
-}
+static const struct cli_cmd add = { .name = "add", .run = pod_add_cmd, .operands = "NAME",
+				    .n_operands = 1, .opts = CLI_OPTS(pod_add_opts) };
+static const struct cli_cmd del = { .name = "del", .run = pod_del_cmd, .operands = "NAME",
+				    .n_operands = 1 };
+static const struct cli_cmd list = { .name = "list", .run = pod_list_cmd,
+				     .opts = CLI_OPTS(cli_json_opts) };
+const struct cli_cmd cmd_pod = { .name = "pod",
+				 .sub = (const struct cli_cmd *const[]){ &add, &del, &list,
+									 NULL } };

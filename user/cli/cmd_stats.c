@@ -10,22 +10,15 @@
 #include "datapath/datapath.h"
 #include "lib/log.h"
 
-int cmd_stats(const struct ctx *c, int argc, char **argv)
+static int stats_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      {} };
+	int json = !!cli_opt(call, CLI_JSON), err;
+	json_t *out = NULL, *ctrs = NULL;
 	struct bl_counter_val val;
 	struct pinned pins;
-	json_t *out = NULL, *ctrs = NULL;
-	int json = 0, opt, err;
 	const char *name;
 	__u32 i;
 
-	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (opt != 'j')
-			return errorf_raw(-EINVAL, "usage: bridgeless stats [--json]");
-		json = 1;
-	}
 	err = pinned_open(c, &pins);
 	if (err)
 		return err;
@@ -59,3 +52,6 @@ int cmd_stats(const struct ctx *c, int argc, char **argv)
 	pinned_close(&pins);
 	return err;
 }
+
+const struct cli_cmd cmd_stats = { .name = "stats", .run = stats_cmd,
+				   .opts = CLI_OPTS(cli_json_opts) };

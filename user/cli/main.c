@@ -7,26 +7,20 @@
 #include "cli/cli.h"
 #include "lib/log.h"
 
-static const char usage[] =
-	"usage: bridgeless [--pin-dir DIR] [--state-dir DIR] [-v] COMMAND\n"
-	"  node init --uplink DEV --pod-cidr CIDR [--cluster-cidr CIDR] [--node-ip IP]\n"
-	"            [--nat-ports LO-HI] [--nat-max N] [--no-masquerade CIDR]...\n"
-	"            [--masquerade on|off]\n"
-	"  node status [--json]\n"
-	"  node reset\n"
-	"  pod add NAME --netns NETNS [--ip IP] [--ifname IFNAME]\n"
-	"  pod del NAME\n"
-	"  pod list [--json]\n"
-	"  nat list [--json]\n"
-	"  nat gc\n"
-	"  stats [--json]\n"
-	"  monitor [--json] [--trace[=N]] [--count N] [--duration S]\n"
-	"  cni install [--bin-dir /opt/cni/bin] [--conf-dir /etc/cni/net.d] [--pod-cidr CIDR]\n"
-	"  agent [--config FILE] [node init flags] [--node-name NAME] [--peers FILE]\n"
-	"        [--reconcile-interval S] [--nat-gc-interval S] [--nat-timeout-PROTO S]...\n"
-	"        [--metrics-listen HOST:PORT] [--metrics on|off] [--once]   (agent --help)\n"
-	"defaults: --pin-dir /sys/fs/bpf/bridgeless (env BRIDGELESS_PIN_DIR),\n"
-	"          --state-dir /var/lib/bridgeless (env BRIDGELESS_STATE_DIR)\n";
+static const struct cli_cmd *const commands[] = {
+	&cmd_node, &cmd_pod, &cmd_nat, &cmd_stats, &cmd_monitor,
+	&cmd_cni, &cmd_agent, &cmd_metrics, NULL,
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: bridgeless [--pin-dir DIR] [--state-dir DIR] [-v] COMMAND\n", f);
+	cli_usage_all(f, commands);
+	fputs("defaults: --pin-dir " PIN_DIR_DEFAULT " (env BRIDGELESS_PIN_DIR),\n"
+	      "          --state-dir " STATE_DIR_DEFAULT " (env BRIDGELESS_STATE_DIR)\n"
+	      "COMMAND --help shows one command's usage\n",
+	      f);
+}
 
 static const char *env_or(const char *name, const char *def)
 {
@@ -56,37 +50,16 @@ int main(int argc, char **argv)
 		case 'P': c.pin_dir = optarg; break;
 		case 'S': c.state_dir = optarg; break;
 		case 'v': log_level = log_level < LOG_DEBUG ? log_level + 1 : LOG_DEBUG; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind >= argc) {
-		fputs(usage, stderr);
+		usage(stderr);
 		return 2;
 	}
 	log_setup_libbpf();
-	argc -= optind;
-	argv += optind;
-	optind = 0; /* restart getopt for the subcommand */
-
-	if (!strcmp(argv[0], "node"))
-		err = cmd_node(&c, argc - 1, argv + 1);
-	else if (!strcmp(argv[0], "pod"))
-		err = cmd_pod(&c, argc - 1, argv + 1);
-	else if (!strcmp(argv[0], "nat"))
-		err = cmd_nat(&c, argc - 1, argv + 1);
-	else if (!strcmp(argv[0], "stats"))
-		err = cmd_stats(&c, argc, argv);
-	else if (!strcmp(argv[0], "cni"))
-		err = cmd_cni(&c, argc - 1, argv + 1);
-	else if (!strcmp(argv[0], "monitor"))
-		err = cmd_monitor(&c, argc, argv);
-	else if (!strcmp(argv[0], "metrics"))
-		err = cmd_metrics(&c, argc - 1, argv + 1);
-	else if (!strcmp(argv[0], "agent"))
-		err = cmd_agent(&c, argc, argv);
-	else
-		err = errorf_raw(-EINVAL, "unknown command \"%s\" (try --help)", argv[0]);
+	err = cli_run(&c, commands, argc - optind, argv + optind);
 	if (err) {
 		fprintf(stderr, "bridgeless: %s\n", error_message());
 		return 1;

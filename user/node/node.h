@@ -1,22 +1,51 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The node: `node init` sets the datapath up on an uplink, `node reset` takes it all away. */
 #ifndef BL_NODE_H
 #define BL_NODE_H
 
+#include <net/if.h>
 #include "bridgeless.h"
+#include "lib/options.h"
 #include "node/pod.h"
 #include "node/state.h"
 
-struct node_init_req {
-	const char *uplink;
-	const char *pod_cidr;
-	const char *cluster_cidr; /* NULL: the pod CIDR */
-	const char *node_ip; /* NULL: the uplink's first IPv4 address */
-	const char *nat_ports; /* "LO-HI"; NULL: the default range */
-	const char *nat_max; /* NULL: the default, or the existing table's size */
-	const char *masquerade; /* "on" / "off"; NULL: on */
-	const char *no_masquerade[BL_MAX_NOMASQ];
-	int n_no_masquerade;
+/* What node init is asked for; `given` says which fields were. */
+enum node_init_field {
+	NI_UPLINK = 1u << 0, /* else required */
+	NI_POD_CIDR = 1u << 1, /* else required */
+	NI_CLUSTER_CIDR = 1u << 2, /* else the pod CIDR */
+	NI_NODE_IP = 1u << 3, /* else the uplink's first IPv4 address */
+	NI_NAT_PORTS = 1u << 4, /* else BL_NAT_PORT_{MIN,MAX}_DEFAULT */
+	NI_NAT_MAX = 1u << 5, /* else the pinned table's size, or the default */
+	NI_MASQUERADE = 1u << 6, /* else on */
+	NI_NOMASQ = 1u << 7, /* else none */
 };
+
+struct node_init_req {
+	unsigned int given; /* enum node_init_field */
+	char uplink[IF_NAMESIZE]; /* "auto": the interface that has node_ip */
+	struct cidr pod_cidr;
+	struct cidr cluster_cidr;
+	uint32_t node_ip; /* network byte order */
+	uint16_t nat_port_min, nat_port_max;
+	uint32_t nat_max;
+	int masquerade;
+	int n_nomasq;
+	struct cidr nomasq[BL_MAX_NOMASQ - 1]; /* the cluster CIDR takes one more */
+};
+
+/* node init's options, as flags of `node init` and `agent` and agent.conf keys. */
+extern const struct opt_def node_init_opts[];
+/*
+ * Set d (an entry of node_init_opts) to its parsed value v and mark it
+ * given. A repeated option (no-masquerade) adds to the list; where
+ * *fresh_list is set (flags over a config file's list) it first empties
+ * the list and clears *fresh_list. fresh_list may be NULL.
+ */
+int node_init_set(struct node_init_req *r, const struct opt_def *d,
+		  const union opt_value *v, int *fresh_list);
+/* The request that gives the node exactly its record's settings again. */
+void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r);
 
 /* Idempotent; on a fresh node a failure leaves nothing behind. Caller holds the lock. */
 int node_init(const struct ctx *c, const struct node_init_req *req);

@@ -16,102 +16,72 @@
 #include "netlink/link.h"
 #include "netlink/address.h"
 
-static int parse_nat_options(const struct node_init_req *req, struct node_rec *n)
+/* "--uplink auto": the interface that has the node IP. */
+static int find_uplink(struct nl *nl, const struct node_init_req *req,
+		       struct link_info *uplink)
 {
-	unsigned long lo, hi, max;
-	char *end;
-	int i;
+	int err, ifindex;
 
-	n->masquerade = 1;
-	if (req->masquerade && !strcmp(req->masquerade, "off"))
-		n->masquerade = 0;
-	else if (req->masquerade && strcmp(req->masquerade, "on"))
-		return errorf_raw(-EINVAL, "--masquerade \"%s\": want on or off",
-				  req->masquerade);
-
-	n->nat_port_min = BL_NAT_PORT_MIN_DEFAULT;
-	n->nat_port_max = BL_NAT_PORT_MAX_DEFAULT;
-	if (req->nat_ports) {
-		errno = 0;
-		lo = strtoul(req->nat_ports, &end, 10);
-		if (errno || end == req->nat_ports || *end != '-' ||
-		    (hi = strtoul(end + 1, &end, 10), errno || *end) || lo < 1 ||
-		    hi > 65535 || lo > hi)
-			return errorf_raw(-EINVAL,
-					  "--nat-ports \"%s\": want LO-HI with 1 <= LO <= HI <= 65535",
-					  req->nat_ports);
-		n->nat_port_min = lo;
-		n->nat_port_max = hi;
-	}
-
-	n->nat_max = 0; /* decided against the pinned table in node_init */
-	if (req->nat_max) {
-		errno = 0;
-		max = strtoul(req->nat_max, &end, 10);
-		if (errno || end == req->nat_max || *end || max < 16 || max > (1ul << 26))
-			return errorf_raw(-EINVAL,
-					  "--nat-max \"%s\": want a number of entries from 16 to %lu",
-					  req->nat_max, 1ul << 26);
-		n->nat_max = max;
-	}
-
-	n->n_nomasq = 0;
-	for (i = 0; i < req->n_no_masquerade; i++) {
-		if (cidr_parse(req->no_masquerade[i], &n->nomasq[n->n_nomasq]))
-			return errorf_raw(-EINVAL,
-					  "--no-masquerade \"%s\" does not parse (want a.b.c.d/len with no host bits)",
-					  req->no_masquerade[i]);
-		n->n_nomasq++;
-	}
-	return 0;
+	if (!(req->given & NI_NODE_IP))
+		return errorf_raw(-EINVAL, "uplink auto needs the node IP (--node-ip)");
+	err = addr_find_ifindex(nl, req->node_ip, &ifindex);
+	if (!err)
+		err = link_get(nl, NULL, ifindex, uplink);
+	return err ? error_prefix(err, "uplink auto") : 0;
 }
 
 static int parse_request(struct nl *nl, const struct node_init_req *req,
 			 struct node_rec *n, struct link_info *uplink)
 {
 	char a[20], b[20];
-	int err;
+	int err, i;
 
 	memset(n, 0, sizeof(*n));
-	if (!req->uplink || !req->pod_cidr)
+	if (!(req->given & NI_UPLINK) || !(req->given & NI_POD_CIDR))
 		return errorf_raw(-EINVAL, "--uplink and --pod-cidr are required");
-	if (cidr_parse(req->pod_cidr, &n->pod_cidr))
-		return errorf_raw(-EINVAL,
-				  "pod CIDR \"%s\" does not parse (want a.b.c.d/len with no host bits)",
-				  req->pod_cidr);
+	n->pod_cidr = req->pod_cidr;
 	if (n->pod_cidr.len > 30 || n->pod_cidr.len < 8)
 		return errorf_raw(-EINVAL, "pod CIDR %s: prefix length must be 8 to 30",
-				  req->pod_cidr);
-	n->cluster_cidr = n->pod_cidr;
-	if (req->cluster_cidr && cidr_parse(req->cluster_cidr, &n->cluster_cidr))
-		return errorf_raw(-EINVAL,
-				  "cluster CIDR \"%s\" does not parse (want a.b.c.d/len with no host bits)",
-				  req->cluster_cidr);
+				  cidr_str(&n->pod_cidr, a));
+	n->cluster_cidr = req->given & NI_CLUSTER_CIDR ? req->cluster_cidr : n->pod_cidr;
 	if (n->cluster_cidr.len > n->pod_cidr.len ||
 	    !cidr_contains(&n->cluster_cidr, n->pod_cidr.net))
 		return errorf_raw(-EINVAL, "pod CIDR %s is not inside cluster CIDR %s",
 				  cidr_str(&n->pod_cidr, a), cidr_str(&n->cluster_cidr, b));
 
-	err = link_get(nl, req->uplink, 0, uplink);
+	if (!strcmp(req->uplink, "auto"))
+		err = find_uplink(nl, req, uplink);
+	else if ((err = link_get(nl, req->uplink, 0, uplink)))
+		err = errorf_raw(err, "uplink %s: no such interface", req->uplink);
 	if (err)
-		return errorf_raw(err, "uplink %s: no such interface", req->uplink);
+		return err;
 	snprintf(n->uplink, sizeof(n->uplink), "%s", uplink->name);
 	n->uplink_ifindex = uplink->ifindex;
-	if (req->node_ip) {
-		if (ip_parse(req->node_ip, &n->node_ip))
-			return errorf_raw(-EINVAL, "node IP \"%s\" does not parse",
-					  req->node_ip);
+	if (req->given & NI_NODE_IP) {
+		n->node_ip = req->node_ip;
 	} else {
 		err = addr_first_ipv4(nl, uplink->ifindex, &n->node_ip);
 		if (err)
 			return errorf_raw(err,
 					  "uplink %s has no IPv4 address; give --node-ip",
-					  req->uplink);
+					  n->uplink);
 	}
 	if (cidr_contains(&n->cluster_cidr, n->node_ip))
 		return errorf_raw(-EINVAL, "node IP %s is inside the cluster CIDR %s",
 				  ip_str(n->node_ip, a), cidr_str(&n->cluster_cidr, b));
-	return parse_nat_options(req, n);
+
+	n->masquerade = req->given & NI_MASQUERADE ? req->masquerade : 1;
+	n->nat_port_min = BL_NAT_PORT_MIN_DEFAULT;
+	n->nat_port_max = BL_NAT_PORT_MAX_DEFAULT;
+	if (req->given & NI_NAT_PORTS) {
+		n->nat_port_min = req->nat_port_min;
+		n->nat_port_max = req->nat_port_max;
+	}
+	/* 0: decided against the pinned table in node_init */
+	n->nat_max = req->given & NI_NAT_MAX ? req->nat_max : 0;
+	for (i = 0; i < req->n_nomasq; i++)
+		n->nomasq[n->n_nomasq++] = req->nomasq[i];
+	return 0;
 }
 
 static void fill_config(const struct node_rec *n, const struct link_info *uplink,
