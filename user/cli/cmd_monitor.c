@@ -37,7 +37,7 @@ static const struct opt_def monitor_opts[] = {
 	  .flags = OPT_VALUE_OPTIONAL, .min = 1, .max = UINT32_MAX,
 	  .unit = "a sampling rate N (1 in N forwarded packets)" },
 	{ .name = "count", .kind = OPT_UINT, .id = MON_COUNT, .arg = "N", .min = 1,
-	  .max = UINT64_MAX, .unit = "a number of events" },
+	  .max = 1e15, .unit = "a number of events" },
 	{ .name = "duration", .kind = OPT_SECONDS, .id = MON_DURATION, .arg = "S",
 	  .min = 0.001, .max = 1e9 },
 	{}

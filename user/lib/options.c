@@ -26,7 +26,7 @@ static const char *want(const struct opt_def *d, char *buf, size_t len)
 		snprintf(buf, len, "want seconds from %g to %g", d->min, d->max);
 		return buf;
 	case OPT_ONOFF: return "want on or off";
-	case OPT_LISTEN: return "want IP:PORT, [IPv6]:PORT or :PORT";
+	case OPT_LISTEN: return "bad listen address, want IP:PORT, [IPv6]:PORT or :PORT";
 	case OPT_PATH: return "want a file name";
 	default: return "want a value";
 	}
@@ -64,7 +64,9 @@ static int parse(const struct opt_def *d, const char *s, union opt_value *v)
 		v->range.lo = lo;
 		v->range.hi = hi;
 		return 0;
-	case OPT_UINT: return num_parse_u64(s, d->min, d->max, &v->u);
+	case OPT_UINT:
+		/* Tables give exact bounds below 2^53; nothing else is asked. */
+		return num_parse_u64(s, (uint64_t)d->min, (uint64_t)d->max, &v->u);
 	case OPT_SECONDS: return num_parse_decimal(s, d->min, d->max, &v->secs);
 	case OPT_ONOFF:
 		if (strcmp(s, "on") && strcmp(s, "off"))

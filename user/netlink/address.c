@@ -29,16 +29,6 @@ struct first_addr {
 	int found;
 };
 
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (type <= IFA_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int first_addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
@@ -48,7 +38,7 @@ static int first_addr_cb(const struct nlmsghdr *nlh, void *data)
 	if (fa->found || ifa->ifa_family != AF_INET ||
 	    (int)ifa->ifa_index != fa->ifindex)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	nl_attrs(nlh, sizeof(*ifa), tb, IFA_MAX);
 	if (tb[IFA_LOCAL]) {
 		fa->ip = mnl_attr_get_u32(tb[IFA_LOCAL]);
 		fa->found = 1;
@@ -86,7 +76,7 @@ static int find_addr_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (fa->ifindex || ifa->ifa_family != AF_INET)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	nl_attrs(nlh, sizeof(*ifa), tb, IFA_MAX);
 	if (tb[IFA_LOCAL] && mnl_attr_get_u32(tb[IFA_LOCAL]) == fa->ip)
 		fa->ifindex = ifa->ifa_index;
 	return MNL_CB_OK;
@@ -125,7 +115,7 @@ static int has_addr_cb(const struct nlmsghdr *nlh, void *data)
 	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != h->ifindex ||
 	    ifa->ifa_prefixlen != h->prefix_len)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	nl_attrs(nlh, sizeof(*ifa), tb, IFA_MAX);
 	if (tb[IFA_LOCAL] && mnl_attr_get_u32(tb[IFA_LOCAL]) == h->ip)
 		h->found = 1;
 	return MNL_CB_OK;

@@ -17,24 +17,16 @@ struct link_parse {
 	void *data;
 };
 
-static int link_attr_cb(const struct nlattr *attr, void *data)
+/* A link request with its ifinfomsg filled in for ifindex (0: none). */
+static struct nlmsghdr *link_msg(struct nl *nl, uint16_t type, uint16_t flags,
+				 int ifindex, struct ifinfomsg **ifm)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
+	struct nlmsghdr *nlh = nl_msg(nl, type, flags);
 
-	if (type <= IFLA_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (type <= IFLA_INFO_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
+	*ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(**ifm));
+	(*ifm)->ifi_family = AF_UNSPEC;
+	(*ifm)->ifi_index = ifindex;
+	return nlh;
 }
 
 static void link_from_msg(const struct nlmsghdr *nlh, struct link_info *li)
@@ -44,7 +36,7 @@ static void link_from_msg(const struct nlmsghdr *nlh, struct link_info *li)
 	const struct nlattr *info[IFLA_INFO_MAX + 1] = {};
 
 	memset(li, 0, sizeof(*li));
-	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb);
+	nl_attrs(nlh, sizeof(*ifm), tb, IFLA_MAX);
 	li->ifindex = ifm->ifi_index;
 	if (tb[IFLA_IFNAME])
 		snprintf(li->name, sizeof(li->name), "%s",
@@ -54,7 +46,7 @@ static void link_from_msg(const struct nlmsghdr *nlh, struct link_info *li)
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
 		memcpy(li->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_LINKINFO]) {
-		mnl_attr_parse_nested(tb[IFLA_LINKINFO], linkinfo_attr_cb, info);
+		nl_attrs_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
 		if (info[IFLA_INFO_KIND])
 			snprintf(li->kind, sizeof(li->kind), "%s",
 				 mnl_attr_get_str(info[IFLA_INFO_KIND]));
@@ -69,12 +61,10 @@ static int link_get_cb(const struct nlmsghdr *nlh, void *data)
 
 int link_get(struct nl *nl, const char *name, int ifindex, struct link_info *li)
 {
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, 0);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(nl, RTM_GETLINK, 0, ifindex, &ifm);
 	int err;
 
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
 	if (name)
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	li->ifindex = 0;
@@ -88,12 +78,10 @@ int link_get(struct nl *nl, const char *name, int ifindex, struct link_info *li)
 
 int link_no_ipv6_addrgen(struct nl *nl, int ifindex)
 {
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(nl, RTM_NEWLINK, 0, ifindex, &ifm);
 	struct nlattr *af, *in6;
 
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
 	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
 	in6 = mnl_attr_nest_start(nlh, AF_INET6);
 	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
@@ -104,12 +92,12 @@ int link_no_ipv6_addrgen(struct nl *nl, int ifindex)
 
 int link_add_veth(struct nl *nl, const struct veth_spec *s)
 {
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0,
+						&ifm);
 	struct nlattr *linkinfo, *data, *peer;
 	struct ifinfomsg *pifm;
 
-	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, s->host_name);
 	mnl_attr_put_u32(nlh, IFLA_MTU, s->mtu);
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, s->host_mac);
@@ -131,21 +119,17 @@ int link_add_veth(struct nl *nl, const struct veth_spec *s)
 
 int link_del(struct nl *nl, int ifindex)
 {
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_DELLINK, 0);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(nl, RTM_DELLINK, 0, ifindex, &ifm);
 
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
 int link_set_up(struct nl *nl, int ifindex)
 {
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(nl, RTM_NEWLINK, 0, ifindex, &ifm);
 
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
 	ifm->ifi_flags = IFF_UP;
 	ifm->ifi_change = IFF_UP;
 	return nl_talk(nl, nlh, NULL, NULL);
@@ -166,11 +150,10 @@ static int foreach_cb(const struct nlmsghdr *nlh, void *data)
 int link_foreach(struct nl *nl, const char *prefix,
 		 int (*fn)(const struct link_info *li, void *data), void *data)
 {
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(nl, RTM_GETLINK, NLM_F_DUMP, 0, &ifm);
 	struct link_info li;
 	struct link_parse p = { &li, prefix, fn, data };
 
-	ifm->ifi_family = AF_UNSPEC;
 	return nl_talk(nl, nlh, foreach_cb, &p);
 }

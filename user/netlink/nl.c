@@ -139,3 +139,33 @@ int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		}
 	}
 }
+
+struct attr_table {
+	const struct nlattr **tb;
+	int max;
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct attr_table *t = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= t->max)
+		t->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+void nl_attrs(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb,
+	      int max)
+{
+	struct attr_table t = { tb, max };
+
+	mnl_attr_parse(nlh, hdrlen, attr_cb, &t);
+}
+
+void nl_attrs_nested(const struct nlattr *nest, const struct nlattr **tb, int max)
+{
+	struct attr_table t = { tb, max };
+
+	mnl_attr_parse_nested(nest, attr_cb, &t);
+}

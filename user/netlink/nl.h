@@ -22,6 +22,15 @@ void nl_close(struct nl *nl);
 struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags);
 
 /*
+ * Index the attributes of a message (after its fixed header of hdrlen
+ * bytes) or of a nested attribute by type: tb[0..max], types above max
+ * ignored. Callers zero tb first.
+ */
+void nl_attrs(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb,
+	      int max);
+void nl_attrs_nested(const struct nlattr *nest, const struct nlattr **tb, int max);
+
+/*
  * Send the request and read replies until the ack. cb, if given, is called
  * for each data message (dumps). On failure the error message is the
  * kernel's extended ack when it gave one.

@@ -51,16 +51,6 @@ struct route_walk {
 	void *data;
 };
 
-static int route_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (type <= RTA_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int route_walk_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
@@ -72,7 +62,7 @@ static int route_walk_cb(const struct nlmsghdr *nlh, void *data)
 	if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST ||
 	    (w->protocol && rtm->rtm_protocol != w->protocol))
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
+	nl_attrs(nlh, sizeof(*rtm), tb, RTA_MAX);
 	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
 	if (table != RT_TABLE_MAIN)
 		return MNL_CB_OK;
