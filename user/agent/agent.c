@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "agent/agent.h"
+#include "agent/peers_file.h"
 #include "cni/cni.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
-#include "agent/peers_file.h"
 #include "node/reconcile.h"
 
 /* Warn when the NAT table is fuller than this; say so again below the second. */

@@ -10,11 +10,11 @@
 #define BL_AGENT_H
 
 #include <stdint.h>
-#include "obs/metrics.h"
 #include "datapath/nat_table.h"
 #include "lib/options.h"
 #include "node/node.h"
 #include "node/state.h"
+#include "obs/metrics.h"
 
 #define AGENT_CONFIG_DEFAULT "/etc/bridgeless/agent.conf"
 

@@ -13,8 +13,6 @@
 #include "agent/agent.h"
 #include "datapath/attach.h"
 #include "lib/log.h"
-#include "netlink/link.h"
-#include "netlink/address.h"
 
 static void log_node(const char *what, const struct ctx *c)
 {

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
-#include "lib/log.h"
 #include "obs/metrics.h"
 
 static volatile sig_atomic_t stop;

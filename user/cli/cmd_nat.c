@@ -5,11 +5,10 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <jansson.h>
-#include "lib/addr.h"
 #include "cli/cli.h"
 #include "datapath/datapath.h"
-#include "lib/log.h"
 #include "datapath/nat_table.h"
+#include "lib/log.h"
 
 static const char *proto_name(__u8 p)
 {

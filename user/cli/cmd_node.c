@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "bridgeless.h"
-#include "datapath/attach.h"
 #include "cli/cli.h"
 #include "cni/cni.h"
+#include "datapath/attach.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
 #include "node/node.h"

@@ -4,11 +4,9 @@
 #include <stdio.h>
 #include <bpf/bpf.h>
 #include <jansson.h>
-#include "bridgeless.h"
 #include "cli/cli.h"
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
-#include "lib/log.h"
 
 static int stats_cmd(const struct ctx *c, const struct cli_call *call)
 {

@@ -10,13 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include "bridgeless.h"
 #include "cni/cni.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
-#include "netlink/netns.h"
-#include "node/pod.h"
 #include "netlink/link.h"
+#include "netlink/netns.h"
 
 int cni_node_ready(const struct cni_req *r, struct node_rec *node, int code)
 {

@@ -14,16 +14,14 @@
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
-#include "bridgeless.h"
-#include "datapath/attach.h"
 #include "cni/cni.h"
+#include "datapath/attach.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
-#include "netlink/netns.h"
-#include "node/pod.h"
-#include "netlink/link.h"
-#include "netlink/route.h"
 #include "netlink/address.h"
+#include "netlink/link.h"
+#include "netlink/netns.h"
+#include "netlink/route.h"
 
 /* Something ADD made is missing or changed. */
 #define bad(...) cni_errorf(CNI_ERR_CHECK, -EINVAL, __VA_ARGS__)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cni/cni.h"
-#include "lib/log.h"
 
 static const char *env(const char *name)
 {

@@ -8,7 +8,6 @@
 #include <string.h>
 #include "cni/cni.h"
 #include "lib/log.h"
-#include "node/pod.h"
 
 static void del_feed_ipam(void *arg)
 {

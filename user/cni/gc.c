@@ -12,7 +12,6 @@
 #include <string.h>
 #include "cni/cni.h"
 #include "lib/log.h"
-#include "node/pod.h"
 
 int cni_status(struct cni_req *r)
 {

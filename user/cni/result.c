@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "cni/cni.h"
-#include "lib/log.h"
 
 static void del_keys(json_t *arr, const char *const *keys)
 {

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include "bridgeless.h"
 #include "cni/cni.h"
 #include "lib/log.h"
 #include "netlink/route.h"

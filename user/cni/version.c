@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The CNI spec versions we speak, and comparing them. */
 #include <stdio.h>
-#include <string.h>
 #include "cni/cni.h"
+#include <string.h>
 
 /* 0.3.x results have the 0.4.0 shape; 0.1/0.2 results are another format. */
 const char *const cni_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0",

@@ -10,9 +10,8 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "bridgeless.h"
-#include "datapath/datapath.h"
 #include "datapath.skel.h"
+#include "datapath/datapath.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 

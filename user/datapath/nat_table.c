@@ -5,8 +5,8 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
-#include "lib/log.h"
 #include "datapath/nat_table.h"
+#include "lib/log.h"
 
 const struct nat_timeouts nat_default_timeouts = {
 	.tcp_syn = BL_NAT_TIMEOUT_TCP_SYN,

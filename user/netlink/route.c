@@ -4,7 +4,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
-#include "lib/log.h"
 #include "netlink/route.h"
 
 static struct nlmsghdr *route_msg(struct nl *nl, uint16_t type, uint16_t flags,

@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
-#include "lib/log.h"
 #include "netlink/tc.h"
 
 static int count_cb(const struct nlmsghdr *nlh, void *data)

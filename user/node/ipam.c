@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include "node/ipam.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "node/ipam.h"
 
 static void ip_path(const struct ctx *c, uint32_t ip, char *buf)
 {

@@ -6,15 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "bridgeless.h"
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
-#include "node/sysctl.h"
 #include "lib/log.h"
-#include "node/node.h"
-#include "node/pod.h"
-#include "netlink/link.h"
 #include "netlink/address.h"
+#include "netlink/link.h"
+#include "node/node.h"
+#include "node/sysctl.h"
 
 /* "--uplink auto": the interface that has the node IP. */
 static int find_uplink(struct nl *nl, const struct node_init_req *req,

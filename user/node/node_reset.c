@@ -8,7 +8,6 @@
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
-#include "node/node.h"
 #include "node/pod.h"
 #include "node/sysctl.h"
 

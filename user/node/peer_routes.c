@@ -12,8 +12,8 @@
 #include <jansson.h>
 #include <linux/rtnetlink.h>
 #include "lib/log.h"
-#include "node/peer_routes.h"
 #include "netlink/route.h"
+#include "node/peer_routes.h"
 
 void peers_free(struct peers *p)
 {

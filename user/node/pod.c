@@ -7,17 +7,11 @@
 #include <sys/random.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
-#include "bridgeless.h"
 #include "datapath/attach.h"
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
-#include "node/ipam.h"
 #include "lib/log.h"
-#include "netlink/netns.h"
 #include "node/pod.h"
-#include "netlink/link.h"
-#include "netlink/route.h"
-#include "netlink/address.h"
 
 uint32_t pod_id(const char *name)
 {

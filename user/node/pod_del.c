@@ -8,17 +8,11 @@
 #include <sys/random.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
-#include "bridgeless.h"
-#include "datapath/attach.h"
-#include "datapath/counters.h"
 #include "datapath/datapath.h"
-#include "node/ipam.h"
 #include "lib/log.h"
-#include "netlink/netns.h"
-#include "node/pod.h"
 #include "netlink/link.h"
-#include "netlink/route.h"
-#include "netlink/address.h"
+#include "node/ipam.h"
+#include "node/pod.h"
 
 int pod_del_any(const struct ctx *c, const char *name, pod_del_hook *hook)
 {

@@ -9,14 +9,12 @@
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
-#include "bridgeless.h"
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
-#include "node/pod.h"
-#include "node/reconcile.h"
 #include "netlink/link.h"
 #include "netlink/route.h"
+#include "node/reconcile.h"
 
 /* What the pod walk found alive: names of host veths and pod addresses. */
 struct alive {

@@ -12,9 +12,9 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdint.h>
+#include "bridgeless.h"
 #include "lib/addr.h"
 #include "lib/ctx.h"
-#include "bridgeless.h"
 
 #define POD_NAME_MAX 253
 

@@ -11,8 +11,6 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <microhttpd.h>
-#include "bridgeless.h"
-#include "lib/addr.h"
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"

@@ -9,13 +9,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
-#include "bridgeless.h"
-#include "lib/addr.h"
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
-#include "obs/monitor.h"
 #include "netlink/link.h"
+#include "obs/monitor.h"
 
 /*
  * Names are looked up once and kept for a while: an ifindex is reused after
