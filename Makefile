@@ -78,8 +78,20 @@ CNI_LDLIBS := -Wl,-Bstatic -lbpf -ljansson -lelf -lz -Wl,-Bdynamic -lmnl
 $(BUILD)/bridgeless-cni: user/cni_main.c $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) $(LDFLAGS) user/cni_main.c $(USER_LIB) -o $@ $(CNI_LDLIBS)
 
-$(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_LIB) $(USER_HDRS)
-	$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)
+# The unit tests' framework (tests/unit/lib) and one fixture file per feature
+# (tests/unit/fixtures): found by wildcard, so a new fixture file needs no
+# edit here. Linked as objects, not an archive: a fixture file's table is
+# reached through its ELF section only (tcase.h), never by a symbol.
+UNIT_SRCS := $(sort $(wildcard tests/unit/lib/*.c tests/unit/fixtures/*.c))
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
+UNIT_HDRS := $(wildcard tests/unit/lib/*.h tests/unit/fixtures/*.h) $(USER_HDRS)
+
+$(BUILD)/unit/%.o: tests/unit/%.c $(UNIT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(BUILD)/test_datapath: tests/unit/test_datapath.c $(UNIT_OBJS) $(UNIT_HDRS)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
 
 # BPF_PROG_TEST_RUN timer for tools/bpf-cost
 $(BUILD)/bpfcost: tools/bpfcost.c
