@@ -93,10 +93,9 @@ $(BUILD)/unit/%.o: tests/unit/%.c $(UNIT_HDRS)
 $(BUILD)/test_datapath: tests/unit/test_datapath.c $(UNIT_OBJS) $(UNIT_HDRS)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
 
-# BPF_PROG_TEST_RUN timer for tools/bpf-cost
-$(BUILD)/bpfcost: tools/bpfcost.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@ -lbpf
+# BPF_PROG_TEST_RUN timer for tools/bpf-cost: the unit tests' fixtures, timed
+$(BUILD)/bpfcost: tools/bpfcost.c $(UNIT_OBJS) $(UNIT_HDRS)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
 
 deps:
 	tools/install-deps

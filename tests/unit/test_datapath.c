@@ -31,7 +31,9 @@
  *              (packet.c, csum.c), the environment (netns.c: namespace and
  *              FIB; env.c: the loaded datapath and its config; nat_table.c),
  *              the case table (tcase.h), running and judging a case
- *              (runner.c, compare.c)
+ *              (runner.c, compare.c), and timing one (timing.c, for
+ *              tools/bpf-cost, whose loop-safe frames are in
+ *              fixtures/cost_loops.c)
  *   fixtures/  one file per feature with its cases and their setup and
  *              verify steps; shared.c holds the flows and checks several
  *              files use, frames.h their frame shorthands. A new file
