@@ -98,15 +98,27 @@ $(BUILD)/bridgeless-cni: user/cli/cni_main.c $(USER_LIB) $(USER_HDRS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) user/cli/cni_main.c $(USER_LIB) -o $@ $(CNI_LDLIBS)
 
-$(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_LIB) $(USER_HDRS)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)
+# The unit tests' framework (tests/unit/lib) and one fixture file per feature
+# (tests/unit/fixtures): found by wildcard, so a new fixture file needs no
+# edit here. Linked as objects, not an archive: a fixture file's table is
+# reached through its ELF section only (tcase.h), never by a symbol.
+UNIT_SRCS := $(sort $(wildcard tests/unit/lib/*.c tests/unit/fixtures/*.c))
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
+UNIT_HDRS := $(wildcard tests/unit/lib/*.h tests/unit/fixtures/*.h) include/bridgeless.h $(SKEL)
 
-# BPF_PROG_TEST_RUN timer for tools/bpf-cost
-$(BUILD)/bpfcost: tools/bpfcost.c
-	$(call msg,BINARY,$@)
+$(BUILD)/unit/%.o: tests/unit/%.c $(UNIT_HDRS)
+	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@ -lbpf
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(BUILD)/test_datapath: tests/unit/test_datapath.c $(UNIT_OBJS) $(UNIT_HDRS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
+
+# BPF_PROG_TEST_RUN timer for tools/bpf-cost: the unit tests' fixtures, timed
+$(BUILD)/bpfcost: tools/bpfcost.c $(UNIT_OBJS) $(UNIT_HDRS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
 
 deps:
 	tools/install-deps
