@@ -89,18 +89,14 @@ int from_pod(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 zero = 0;
+	int ret;
 
 	if (skb->protocol == bpf_htons(ETH_P_ARP))
 		return handle_arp_from_pod(skb);
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return drop(skb, BL_DROP_UNSUPPORTED_L3);
-	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
-		return drop(skb, BL_DROP_TRUNCATED);
-	ip = ip_headers(skb, &eth);
-	if (!ip)
-		return drop(skb, BL_DROP_TRUNCATED);
-	if (ip->version != 4 || ip->ihl < 5)
-		return drop(skb, BL_DROP_BAD_IP);
+	/* A pod sends IPv4 or ARP only: anything else is dropped, counted. */
+	ret = parse_ipv4(skb, &eth, &ip);
+	if (ret < 0)
+		return drop(skb, -ret);
 
 	__builtin_memcpy(key.ip, &ip->saddr, 4);
 	src = bpf_map_lookup_elem(&endpoints, &key);

@@ -27,14 +27,12 @@ int from_uplink(struct __sk_buff *skb)
 	__u32 zero = 0;
 	int rc;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return TC_ACT_OK;
-	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
-		return TC_ACT_OK;
-	ip = ip_headers(skb, &eth);
-	if (!ip)
-		return TC_ACT_OK;
-	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl < 5)
+	/*
+	 * Not IPv4 or not well formed: the host's business, untouched. Here
+	 * the frame's own EtherType must say IPv4 too, not only
+	 * skb->protocol (the device's view of it).
+	 */
+	if (parse_ipv4(skb, &eth, &ip) < 0 || eth->h_proto != bpf_htons(ETH_P_IP))
 		return TC_ACT_OK;
 
 	/* An array entry always exists; before node init it is all zeroes. */
