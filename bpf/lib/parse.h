@@ -14,6 +14,15 @@
 #include <bpf/bpf_endian.h>
 #include "bridgeless.h"
 
+/* The IPv4 header and its fields, as offsets into the frame. */
+#define IP_OFF (sizeof(struct ethhdr))
+#define IP_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
+#define IP_SADDR_OFF (IP_OFF + offsetof(struct iphdr, saddr))
+#define IP_DADDR_OFF (IP_OFF + offsetof(struct iphdr, daddr))
+/* frag_off: more fragments, and the fragment offset (host byte order) */
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
 /*
  * When a pull is needed at all, this much is pulled (Ethernet, IPv4 and TCP
  * headers without options, as far as the packet goes): one copy then also
