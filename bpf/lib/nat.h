@@ -16,6 +16,7 @@
 #include "count.h"
 #include "csum.h"
 #include "maps.h"
+#include "nat_frag.h"
 #include "nat_fwd_cache.h"
 #include "nat_icmp.h"
 #include "nat_inbound.h"
@@ -65,12 +66,7 @@ static __always_inline int snat_egress(struct __sk_buff *skb,
 
 	switch (kind) {
 	case SNAT_LATER_FRAG:
-		/*
-		 * A later fragment has no ports; its source is the node IP
-		 * whatever the mapping, and the first fragment carried the L4
-		 * checksum change. Only the IP header needs rewriting.
-		 */
-		if (ip_addr_set(skb, IP_SADDR_OFF, p->t.saddr, node_ip))
+		if (frag_snat(skb, p->t.saddr, node_ip))
 			return BL_DROP_NAT_UNSUPPORTED;
 		return 0;
 	case SNAT_ICMP_ERROR:
@@ -115,90 +111,23 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 					const struct bl_config *cfg,
 					struct iphdr *ip, __be32 *pod_ip)
 {
-	__u32 l4_off = IP_OFF + ip->ihl * 4, inner_off, inner_l4_off;
-	struct nat_tuple t = {}, in = {};
+	__u32 l4_off = IP_OFF + ip->ihl * 4;
+	struct nat_tuple t = {};
 	struct bl_nat_entry *e;
-	struct l4_layout l, il;
-	struct bl_frag_entry *fe, fv;
-	struct bl_frag_key fk;
+	struct l4_layout l;
 	struct bl_nat_key k;
-	struct iphdr inner;
-	int more_frags;
 	__be32 pod;
-	__u16 port;
 
 	*pod_ip = 0;
+	if (ip_later_frag(ip))
+		return frag_follow_first(skb, ip, pod_ip);
 	t.saddr = ip->saddr;
 	t.daddr = ip->daddr;
 	t.proto = ip->protocol;
-	fk.id = ip->id;
-	fk.proto = t.proto;
-	fk.pad = 0;
-	__builtin_memcpy(fk.saddr, &t.saddr, 4);
-	__builtin_memcpy(fk.daddr, &t.daddr, 4);
-	if (ip->frag_off & bpf_htons(IP_OFFSET)) {
-		/* A later fragment: follow the first one, if it was ours. */
-		fe = bpf_map_lookup_elem(&frags, &fk);
-		if (!fe)
-			return 0;
-		__builtin_memcpy(&pod, fe->pod_ip, 4);
-		/*
-		 * The last one closes the entry, so a later datagram reusing
-		 * the IP id cannot follow it (fragments out of order beyond
-		 * this are lost, as without the entry).
-		 */
-		if (!(ip->frag_off & bpf_htons(IP_MF)))
-			bpf_map_delete_elem(&frags, &fk);
-		if (ip_addr_set(skb, IP_DADDR_OFF, t.daddr, pod))
-			return BL_DROP_NAT_UNSUPPORTED;
-		*pod_ip = pod;
-		return BL_NAT_INGRESS;
-	}
-	more_frags = ip->frag_off & bpf_htons(IP_MF);
 	if (l4_layout(t.proto, BL_DIR_INGRESS, &l) || read_ports(skb, l4_off, &t))
 		return 0;
-
-	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHOREPLY) {
-		if (!icmp_is_error(t.icmp_type))
-			return 0;
-		/* The error quotes our translated packet: node IP:port -> remote. */
-		inner_off = l4_off + sizeof(struct icmphdr);
-		if (bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner)) ||
-		    inner.saddr != cfg->node_ip || inner.ihl < 5)
-			return 0;
-		inner_l4_off = inner_off + inner.ihl * 4;
-		in.proto = inner.protocol;
-		/* the quoted packet went out: its NAT port is its source port */
-		if (l4_layout(in.proto, BL_DIR_EGRESS, &il) ||
-		    read_ports(skb, inner_l4_off, &in))
-			return 0;
-		if (in.proto == IPPROTO_ICMP) {
-			if (in.icmp_type != ICMP_ECHO)
-				return 0;
-			port = in.sport;
-			key_from(&k, inner.daddr, inner.saddr, 0, port, in.proto,
-				 BL_DIR_INGRESS);
-		} else {
-			port = in.sport;
-			key_from(&k, inner.daddr, inner.saddr, in.dport, port,
-				 in.proto, BL_DIR_INGRESS);
-		}
-		if (port < cfg->nat_port_min || port > cfg->nat_port_max)
-			return 0;
-		e = bpf_map_lookup_elem(&nat, &k);
-		if (!e)
-			return BL_NAT_REVERSE_MISS;
-		__builtin_memcpy(&pod, e->addr, 4);
-		/* outer destination, then the quoted source address and port */
-		if (ip_addr_set(skb, IP_DADDR_OFF, t.daddr, pod) ||
-		    icmp_quote_rewrite(skb, l4_off, inner_off, inner.check,
-				       inner_off + offsetof(struct iphdr, saddr),
-				       inner.saddr, pod, inner_l4_off + il.port_off,
-				       bpf_htons(in.sport), bpf_htons(e->port)))
-			return BL_DROP_NAT_UNSUPPORTED;
-		*pod_ip = pod;
-		return BL_NAT_ICMP_ERROR;
-	}
+	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHOREPLY)
+		return icmp_error_to_pod(skb, cfg, &t, l4_off, pod_ip);
 
 	if (t.dport < cfg->nat_port_min || t.dport > cfg->nat_port_max)
 		return 0;
@@ -208,10 +137,7 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 		return BL_NAT_REVERSE_MISS;
 	entry_touch(e, t.tcp_flags, nat_now());
 	__builtin_memcpy(&pod, e->addr, 4);
-	if (more_frags) {
-		__builtin_memcpy(fv.pod_ip, &pod, 4);
-		bpf_map_update_elem(&frags, &fk, &fv, BPF_ANY);
-	}
+	frag_note_first(ip, pod);
 	if (rewrite(skb, IP_CSUM_OFF, IP_DADDR_OFF, t.daddr, pod, l4_off, &l,
 		    bpf_htons(t.dport), bpf_htons(e->port), 1))
 		return BL_DROP_NAT_UNSUPPORTED;

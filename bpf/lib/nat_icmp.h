@@ -124,4 +124,59 @@ static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
 	return BL_NAT_ICMP_ERROR_OUT;
 }
 
+/*
+ * An ICMP error arriving for the node IP (outer tuple t, its ICMP header at
+ * l4_off) about a packet of a translated flow: the quote is that packet as it
+ * left, node IP:NAT port -> remote (an echo request's id for its port).
+ * Translated back towards the pod: outer destination -> pod, quoted source
+ * -> the pod's address and port, with *pod_ip set. Returns NAT_ICMP_ERROR,
+ * NAT_REVERSE_MISS for a NAT port with no mapping, 0 for an error about
+ * nothing NAT sent, or DROP_NAT_UNSUPPORTED.
+ */
+static __always_inline int icmp_error_to_pod(struct __sk_buff *skb,
+					     const struct bl_config *cfg,
+					     const struct nat_tuple *t,
+					     __u32 l4_off, __be32 *pod_ip)
+{
+	__u32 inner_off = l4_off + sizeof(struct icmphdr), inner_l4_off;
+	struct nat_tuple in = {};
+	struct bl_nat_entry *e;
+	struct l4_layout il;
+	struct bl_nat_key k;
+	struct iphdr inner;
+	__be32 pod;
+
+	if (!icmp_is_error(t->icmp_type))
+		return 0;
+	if (bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner)) ||
+	    inner.saddr != cfg->node_ip || inner.ihl < 5)
+		return 0;
+	inner_l4_off = inner_off + inner.ihl * 4;
+	in.proto = inner.protocol;
+	/* the quoted packet went out: its NAT port is its source port */
+	if (l4_layout(in.proto, BL_DIR_EGRESS, &il) ||
+	    read_ports(skb, inner_l4_off, &in))
+		return 0;
+	/* of ICMP, only echo requests leave with a NAT id (dport 0) */
+	if (in.proto == IPPROTO_ICMP && in.icmp_type != ICMP_ECHO)
+		return 0;
+	if (in.sport < cfg->nat_port_min || in.sport > cfg->nat_port_max)
+		return 0;
+	key_from(&k, inner.daddr, inner.saddr, in.dport, in.sport, in.proto,
+		 BL_DIR_INGRESS);
+	e = bpf_map_lookup_elem(&nat, &k);
+	if (!e)
+		return BL_NAT_REVERSE_MISS;
+	__builtin_memcpy(&pod, e->addr, 4);
+	/* outer destination, then the quoted source address and port */
+	if (ip_addr_set(skb, IP_DADDR_OFF, t->daddr, pod) ||
+	    icmp_quote_rewrite(skb, l4_off, inner_off, inner.check,
+			       inner_off + offsetof(struct iphdr, saddr),
+			       inner.saddr, pod, inner_l4_off + il.port_off,
+			       bpf_htons(in.sport), bpf_htons(e->port)))
+		return BL_DROP_NAT_UNSUPPORTED;
+	*pod_ip = pod;
+	return BL_NAT_ICMP_ERROR;
+}
+
 #endif
