@@ -49,63 +49,66 @@ static __always_inline int snat_rewrite(struct __sk_buff *skb,
 /*
  * Translate a pod's packet of kind (snat_parse) to the outside in place:
  * source -> node IP and a NAT port, making the mapping if needed and keeping
- * the FIB's answer params in it for the flow's next packets. Returns 0, or
- * the counter of the verdict: a drop reason; NAT_ICMP_ERROR_OUT for the pod's
- * ICMP error about a translated flow (translated, to send like the flow's
- * packets); for replies to inbound flows NAT_INBOUND_REPLY /
- * PASS_NAT_VIA_HOST, the packet untouched.
+ * the FIB's answer params in it for the flow's next packets. Returns a
+ * negative drop reason, or the counter of the verdict: NAT_EGRESS
+ * (translated); NAT_ICMP_ERROR_OUT for the pod's ICMP error about a
+ * translated flow (translated, to send like the flow's packets); for replies
+ * to inbound flows NAT_INBOUND_REPLY (to send) or PASS_NAT_VIA_HOST (to the
+ * host stack), the packet untouched.
  */
 static __always_inline int snat_egress(struct __sk_buff *skb,
 				       const struct bl_config *cfg,
 				       struct snat_pkt *p, int kind,
 				       const struct bpf_fib_lookup *params)
 {
-	enum bl_counter why = BL_DROP_NAT_UNSUPPORTED;
 	struct bl_nat_entry *e;
 	__be32 node_ip = cfg->node_ip;
+	int ret;
 
 	switch (kind) {
 	case SNAT_LATER_FRAG:
 		if (frag_snat(skb, p->t.saddr, node_ip))
-			return BL_DROP_NAT_UNSUPPORTED;
-		return 0;
+			return -BL_DROP_NAT_UNSUPPORTED;
+		return BL_NAT_EGRESS;
 	case SNAT_ICMP_ERROR:
 		return icmp_error_from_pod(skb, cfg, p);
 	case SNAT_ECHO_REPLY:
 		/* Only as the answer to a ping that came in from outside. */
 		e = p->e ?: nat_lookup(&p->t);
 		if (!e)
-			return BL_DROP_NAT_UNSUPPORTED;
+			return -BL_DROP_NAT_UNSUPPORTED;
 		break;
 	case SNAT_FLOW:
 		/* snat_and_forward() has looked for it already */
-		e = p->e ? nat_pair_check(skb, cfg, &p->t, p->e, p->now, &why) :
-			   nat_create(skb, cfg, &p->t, p->now, &why);
+		e = p->e ? nat_pair_check(skb, cfg, &p->t, p->e, p->now) :
+			   nat_create(skb, cfg, &p->t, p->now);
 		if (!e)
-			return why;
+			return -BL_DROP_NAT_NO_PORT;
 		break;
 	default:
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	}
 	entry_touch(e, p->t.tcp_flags, p->now);
 	if (e->seen & BL_NAT_UNPAIRED) {
-		why = unpaired_verdict(e);
+		ret = unpaired_verdict(e);
 		/* replies sent by the datapath keep the FIB's answer too */
-		if (why == BL_NAT_INBOUND_REPLY)
+		if (ret == BL_NAT_INBOUND_REPLY)
 			fwd_cache_fill(e, cfg, params, p->now);
-		return why;
+		return ret;
 	}
 	fwd_cache_fill(e, cfg, params, p->now);
 	if (snat_rewrite(skb, cfg, p, e))
-		return BL_DROP_NAT_UNSUPPORTED;
-	return 0;
+		return -BL_DROP_NAT_UNSUPPORTED;
+	return BL_NAT_EGRESS;
 }
 
 /*
  * A reply or ICMP error arriving on the uplink for the node IP: if it belongs
  * to a mapping, rewrite it towards the pod and return the pod's address in
- * *pod_ip (0 when it is not ours). Returns a counter: NAT_INGRESS,
- * NAT_ICMP_ERROR, NAT_REVERSE_MISS, or 0 for "not a NAT port at all".
+ * *pod_ip (set only then). Returns the counter of the verdict,
+ * NAT_INGRESS or NAT_ICMP_ERROR (rewritten, to deliver) or NAT_REVERSE_MISS
+ * (a NAT port with no mapping, untouched); BL_NOT_MINE for a packet to no
+ * NAT port at all; or a negative drop reason.
  */
 static __always_inline int snat_ingress(struct __sk_buff *skb,
 					const struct bl_config *cfg,
@@ -118,19 +121,18 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 	struct bl_nat_key k;
 	__be32 pod;
 
-	*pod_ip = 0;
 	if (ip_later_frag(ip))
 		return frag_follow_first(skb, ip, pod_ip);
 	t.saddr = ip->saddr;
 	t.daddr = ip->daddr;
 	t.proto = ip->protocol;
 	if (l4_layout(t.proto, BL_DIR_INGRESS, &l) || read_ports(skb, l4_off, &t))
-		return 0;
+		return BL_NOT_MINE;
 	if (t.proto == IPPROTO_ICMP && t.icmp_type != ICMP_ECHOREPLY)
 		return icmp_error_to_pod(skb, cfg, &t, l4_off, pod_ip);
 
 	if (t.dport < cfg->nat_port_min || t.dport > cfg->nat_port_max)
-		return 0;
+		return BL_NOT_MINE;
 	key_from(&k, t.saddr, t.daddr, t.sport, t.dport, t.proto, BL_DIR_INGRESS);
 	e = bpf_map_lookup_elem(&nat, &k);
 	if (!e)
@@ -140,7 +142,7 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 	frag_note_first(ip, pod);
 	if (rewrite(skb, IP_CSUM_OFF, IP_DADDR_OFF, t.daddr, pod, l4_off, &l,
 		    bpf_htons(t.dport), bpf_htons(e->port), 1))
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	*pod_ip = pod;
 	return BL_NAT_INGRESS;
 }

@@ -12,6 +12,7 @@
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "count.h"
 #include "csum.h"
 #include "maps.h"
 #include "parse.h"
@@ -62,8 +63,9 @@ static __always_inline void frag_note_first(const struct iphdr *ip, __be32 pod)
 
 /*
  * A later fragment arriving for the node IP: to the pod its first fragment
- * went to, if it was translated. Returns NAT_INGRESS with *pod_ip set, 0 for
- * a fragment of no translated datagram, or DROP_NAT_UNSUPPORTED.
+ * went to, if it was translated. Returns NAT_INGRESS with *pod_ip set,
+ * BL_NOT_MINE for a fragment of no translated datagram, or
+ * -DROP_NAT_UNSUPPORTED.
  */
 static __always_inline int frag_follow_first(struct __sk_buff *skb,
 					     const struct iphdr *ip,
@@ -76,7 +78,7 @@ static __always_inline int frag_follow_first(struct __sk_buff *skb,
 	frag_key(&fk, ip);
 	fe = bpf_map_lookup_elem(&frags, &fk);
 	if (!fe)
-		return 0;
+		return BL_NOT_MINE;
 	__builtin_memcpy(&pod, fe->pod_ip, 4);
 	/*
 	 * The last one closes the entry, so a later datagram reusing the IP
@@ -86,7 +88,7 @@ static __always_inline int frag_follow_first(struct __sk_buff *skb,
 	if (!(ip->frag_off & bpf_htons(IP_MF)))
 		bpf_map_delete_elem(&frags, &fk);
 	if (ip_addr_set(skb, IP_DADDR_OFF, ip->daddr, pod))
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	*pod_ip = pod;
 	return BL_NAT_INGRESS;
 }

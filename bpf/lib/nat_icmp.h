@@ -12,6 +12,7 @@
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "count.h"
 #include "csum.h"
 #include "maps.h"
 #include "nat_inbound.h"
@@ -72,8 +73,8 @@ static __always_inline int icmp_quote_rewrite(struct __sk_buff *skb, __u32 l4_of
  * is translated as the flow's packets are: outer source -> node IP, and the
  * quote's destination -> node IP and the flow's NAT port (an echo reply's
  * id), as Linux conntrack does. Returns NAT_ICMP_ERROR_OUT, the verdict of
- * the inbound flow, or a drop reason: DROP_NAT_ICMP_NO_FLOW for an error
- * about no flow of this pod's.
+ * the inbound flow, or a negative drop reason: -DROP_NAT_ICMP_NO_FLOW for an
+ * error about no flow of this pod's.
  */
 static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
 					       const struct bl_config *cfg,
@@ -87,24 +88,24 @@ static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
 	struct iphdr inner;
 
 	if (!icmp_is_error(p->t.icmp_type))
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	if (bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner)) ||
 	    inner.ihl < 5)
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	inner_l4_off = inner_off + inner.ihl * 4;
 	in.proto = inner.protocol;
 	/* the quoted packet came in: the pod's port is its destination port */
 	if (l4_layout(in.proto, BL_DIR_INGRESS, &il) ||
 	    read_ports(skb, inner_l4_off, &in))
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	if (in.proto == IPPROTO_ICMP && in.icmp_type != ICMP_ECHO &&
 	    in.icmp_type != ICMP_ECHOREPLY)
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	key_from(&k, inner.daddr, inner.saddr, in.dport, in.sport, in.proto,
 		 BL_DIR_EGRESS);
 	e = bpf_map_lookup_elem(&nat, &k);
 	if (!e)
-		return BL_DROP_NAT_ICMP_NO_FLOW;
+		return -BL_DROP_NAT_ICMP_NO_FLOW;
 	if (e->seen & BL_NAT_UNPAIRED)
 		return unpaired_verdict(e);
 	/*
@@ -113,14 +114,14 @@ static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
 	 */
 	if (inner.daddr != p->t.saddr ||
 	    (in.proto == IPPROTO_ICMP && in.icmp_type == ICMP_ECHO))
-		return BL_DROP_NAT_ICMP_NO_FLOW;
+		return -BL_DROP_NAT_ICMP_NO_FLOW;
 	if (ip_addr_set(skb, IP_SADDR_OFF, p->t.saddr, cfg->node_ip) ||
 	    icmp_quote_rewrite(skb, p->l4_off, inner_off, inner.check,
 			       inner_off + offsetof(struct iphdr, daddr),
 			       inner.daddr, cfg->node_ip,
 			       inner_l4_off + il.port_off, bpf_htons(in.dport),
 			       bpf_htons(e->port)))
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	return BL_NAT_ICMP_ERROR_OUT;
 }
 
@@ -130,8 +131,8 @@ static __always_inline int icmp_error_from_pod(struct __sk_buff *skb,
  * left, node IP:NAT port -> remote (an echo request's id for its port).
  * Translated back towards the pod: outer destination -> pod, quoted source
  * -> the pod's address and port, with *pod_ip set. Returns NAT_ICMP_ERROR,
- * NAT_REVERSE_MISS for a NAT port with no mapping, 0 for an error about
- * nothing NAT sent, or DROP_NAT_UNSUPPORTED.
+ * NAT_REVERSE_MISS for a NAT port with no mapping, BL_NOT_MINE for an error
+ * about nothing NAT sent, or -DROP_NAT_UNSUPPORTED.
  */
 static __always_inline int icmp_error_to_pod(struct __sk_buff *skb,
 					     const struct bl_config *cfg,
@@ -147,21 +148,21 @@ static __always_inline int icmp_error_to_pod(struct __sk_buff *skb,
 	__be32 pod;
 
 	if (!icmp_is_error(t->icmp_type))
-		return 0;
+		return BL_NOT_MINE;
 	if (bpf_skb_load_bytes(skb, inner_off, &inner, sizeof(inner)) ||
 	    inner.saddr != cfg->node_ip || inner.ihl < 5)
-		return 0;
+		return BL_NOT_MINE;
 	inner_l4_off = inner_off + inner.ihl * 4;
 	in.proto = inner.protocol;
 	/* the quoted packet went out: its NAT port is its source port */
 	if (l4_layout(in.proto, BL_DIR_EGRESS, &il) ||
 	    read_ports(skb, inner_l4_off, &in))
-		return 0;
+		return BL_NOT_MINE;
 	/* of ICMP, only echo requests leave with a NAT id (dport 0) */
 	if (in.proto == IPPROTO_ICMP && in.icmp_type != ICMP_ECHO)
-		return 0;
+		return BL_NOT_MINE;
 	if (in.sport < cfg->nat_port_min || in.sport > cfg->nat_port_max)
-		return 0;
+		return BL_NOT_MINE;
 	key_from(&k, inner.daddr, inner.saddr, in.dport, in.sport, in.proto,
 		 BL_DIR_INGRESS);
 	e = bpf_map_lookup_elem(&nat, &k);
@@ -174,7 +175,7 @@ static __always_inline int icmp_error_to_pod(struct __sk_buff *skb,
 			       inner_off + offsetof(struct iphdr, saddr),
 			       inner.saddr, pod, inner_l4_off + il.port_off,
 			       bpf_htons(in.sport), bpf_htons(e->port)))
-		return BL_DROP_NAT_UNSUPPORTED;
+		return -BL_DROP_NAT_UNSUPPORTED;
 	*pod_ip = pod;
 	return BL_NAT_ICMP_ERROR;
 }

@@ -17,7 +17,11 @@
 #include "parse.h"
 #include "proto.h"
 
-/* What to do with a reply to an inbound flow, by how it came in. */
+/*
+ * What to do with a reply to an inbound flow, by how it came in: the
+ * counter of its verdict, NAT_INBOUND_REPLY (sent by the datapath, not
+ * translated) or PASS_NAT_VIA_HOST (to the host stack).
+ */
 static __always_inline int unpaired_verdict(const struct bl_nat_entry *e)
 {
 	return e->seen & BL_NAT_VIA_HOST ? BL_PASS_NAT_VIA_HOST : BL_NAT_INBOUND_REPLY;

@@ -45,13 +45,13 @@ static __always_inline int ingress_claim(const struct bl_config *cfg,
  * each new mapping collide with the last (a range of at most
  * BL_NAT_PORT_TRIES ports is walked in full instead). The ingress entry is
  * claimed first (BPF_NOEXIST), so two flows can never own one node port
- * towards one remote.
+ * towards one remote. Returns the egress entry, or NULL: no free port.
  */
 static __always_inline struct bl_nat_entry *
 nat_create(struct __sk_buff *skb, const struct bl_config *cfg,
-	   const struct nat_tuple *t, __u64 now, enum bl_counter *why)
+	   const struct nat_tuple *t, __u64 now)
 {
-	struct bl_nat_entry *e, ev = {};
+	struct bl_nat_entry ev = {};
 	struct bl_nat_key ek, ik;
 	__u32 lo = cfg->nat_port_min, size = cfg->nat_port_max - lo + 1, start, i;
 	int claim = 0;
@@ -76,7 +76,6 @@ nat_create(struct __sk_buff *skb, const struct bl_config *cfg,
 		if (claim)
 			goto claimed;
 	}
-	*why = BL_DROP_NAT_NO_PORT;
 	return NULL;
 
 claimed:
@@ -95,10 +94,7 @@ claimed:
 	} else {
 		count(skb, claim == 1 ? BL_NAT_NEW : BL_NAT_HALF_RESTORED);
 	}
-	e = bpf_map_lookup_elem(&nat, &ek);
-	if (!e)
-		*why = BL_DROP_NAT_NO_PORT;
-	return e;
+	return bpf_map_lookup_elem(&nat, &ek);
 }
 
 /*
@@ -110,12 +106,12 @@ claimed:
  * egress entry e is checked: a missing ingress entry is put back; a port
  * another flow owns now replaces the mapping (counted: the remote sees a
  * new port). Entries of inbound flows have no pair and are returned as
- * they are. Returns the entry to use, or NULL with *why set.
+ * they are. Returns the entry to use, or NULL: no free port for the
+ * replacement.
  */
 static __always_inline struct bl_nat_entry *
 nat_pair_check(struct __sk_buff *skb, const struct bl_config *cfg,
-	       const struct nat_tuple *t, struct bl_nat_entry *e, __u64 now,
-	       enum bl_counter *why)
+	       const struct nat_tuple *t, struct bl_nat_entry *e, __u64 now)
 {
 	struct bl_nat_entry *ie;
 	struct bl_nat_key k;
@@ -134,7 +130,7 @@ nat_pair_check(struct __sk_buff *skb, const struct bl_config *cfg,
 		 BL_DIR_EGRESS);
 	bpf_map_delete_elem(&nat, &k);
 	count(skb, BL_NAT_STALE_REPLACED);
-	return nat_create(skb, cfg, t, now, why);
+	return nat_create(skb, cfg, t, now);
 }
 
 #endif
