@@ -41,9 +41,9 @@ static __always_inline int snat_rewrite(struct __sk_buff *skb,
 					const struct snat_pkt *p,
 					const struct bl_nat_entry *e)
 {
-	return rewrite(skb, IP_CSUM_OFF, IP_SADDR_OFF, p->t.saddr, cfg->node_ip,
-		       p->l4_off, &p->l, bpf_htons(p->t.sport),
-		       bpf_htons(e->port), 1);
+	return rewrite_addr_port(skb, IP_SADDR_OFF, p->t.saddr, cfg->node_ip,
+				 p->l4_off, &p->l, bpf_htons(p->t.sport),
+				 bpf_htons(e->port));
 }
 
 /*
@@ -121,6 +121,7 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 	struct bl_nat_key k;
 	__be32 pod;
 
+	/* no ports: it goes where its first fragment went, if that was ours */
 	if (ip_later_frag(ip))
 		return frag_follow_first(skb, ip, pod_ip);
 	t.saddr = ip->saddr;
@@ -140,8 +141,8 @@ static __always_inline int snat_ingress(struct __sk_buff *skb,
 	entry_touch(e, t.tcp_flags, nat_now());
 	__builtin_memcpy(&pod, e->addr, 4);
 	frag_note_first(ip, pod);
-	if (rewrite(skb, IP_CSUM_OFF, IP_DADDR_OFF, t.daddr, pod, l4_off, &l,
-		    bpf_htons(t.dport), bpf_htons(e->port), 1))
+	if (rewrite_addr_port(skb, IP_DADDR_OFF, t.daddr, pod, l4_off, &l,
+			      bpf_htons(t.dport), bpf_htons(e->port)))
 		return -BL_DROP_NAT_UNSUPPORTED;
 	*pod_ip = pod;
 	return BL_NAT_INGRESS;

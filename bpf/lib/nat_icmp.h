@@ -35,24 +35,17 @@ static __always_inline int icmp_is_error(__u8 type)
  * is left as it is: a stack matches an error to its socket by addresses and
  * ports only. Ports in network byte order.
  */
-static __always_inline int icmp_quote_rewrite(struct __sk_buff *skb, __u32 l4_off,
-					      __u32 inner_off, __u16 old_check,
-					      __u32 addr_off, __be32 old_addr,
-					      __be32 new_addr, __u32 port_off,
-					      __be16 old_port, __be16 new_port)
+static __always_inline int icmp_quote_rewrite(struct __sk_buff *skb,
+					      __u32 l4_off, __u32 inner_off,
+					      __u16 old_check, __u32 addr_off,
+					      __be32 old_addr, __be32 new_addr,
+					      __u32 port_off, __be16 old_port,
+					      __be16 new_port)
 {
 	__u32 icmp_csum = l4_off + offsetof(struct icmphdr, checksum);
 	__u32 in_csum_off = inner_off + offsetof(struct iphdr, check);
-	__u16 new_check;
-	__u32 sum;
+	__u16 new_check = csum_update4(old_check, old_addr, new_addr);
 
-	/* the quoted IP checksum, updated by hand (RFC 1624) */
-	sum = (__u16)~old_check;
-	sum += (__u16)~(old_addr & 0xffff) + (__u16)~(old_addr >> 16);
-	sum += (new_addr & 0xffff) + (new_addr >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	new_check = ~sum;
 	if (bpf_l4_csum_replace(skb, icmp_csum, old_addr, new_addr, 4) ||
 	    bpf_l4_csum_replace(skb, icmp_csum, old_check, new_check, 2) ||
 	    bpf_skb_store_bytes(skb, in_csum_off, &new_check, 2, 0) ||

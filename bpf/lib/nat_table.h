@@ -13,6 +13,7 @@
 #include "maps.h"
 #include "nat_tuple.h"
 
+/* A NAT table key; ports in host byte order, dir an enum bl_nat_dir. */
 static __always_inline void key_from(struct bl_nat_key *k, __be32 saddr,
 				     __be32 daddr, __u16 sport, __u16 dport,
 				     __u8 proto, __u8 dir)
@@ -53,6 +54,7 @@ static __always_inline int ingress_is_of(const struct bl_nat_entry *ie,
 	return !__builtin_memcmp(ie->addr, &t->saddr, 4) && ie->port == t->sport;
 }
 
+/* The BL_NAT_SEEN_* bits of a packet's TCP flags. */
 static __always_inline __u8 tcp_seen(__u8 tcp_flags)
 {
 	__u8 seen = 0;
@@ -76,6 +78,7 @@ static __always_inline __u64 nat_now(void)
 	return bpf_ktime_get_coarse_ns();
 }
 
+/* A packet of e's flow at now: what the collector's timeouts read. */
 static __always_inline void entry_touch(struct bl_nat_entry *e, __u8 tcp_flags,
 					__u64 now)
 {
