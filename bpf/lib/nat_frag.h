@@ -17,12 +17,6 @@
 #include "maps.h"
 #include "parse.h"
 
-/* 1 if ip is a later fragment of its datagram: it has no L4 header. */
-static __always_inline int ip_later_frag(const struct iphdr *ip)
-{
-	return !!(ip->frag_off & bpf_htons(IP_OFFSET));
-}
-
 /*
  * A pod's later fragment: its source becomes the node IP; the first
  * fragment carried the L4 checksum change, so only the IP header changes.

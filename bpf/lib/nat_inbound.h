@@ -41,7 +41,7 @@ static __always_inline void nat_note_inbound(struct __sk_buff *skb,
 	struct bl_nat_key k;
 
 	t.proto = ip->protocol;
-	if (ip->frag_off & bpf_htons(IP_OFFSET))
+	if (ip_later_frag(ip))
 		return;
 	if (read_ports(skb, IP_OFF + ip->ihl * 4, &t))
 		return;

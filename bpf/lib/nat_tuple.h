@@ -102,7 +102,7 @@ static __always_inline int snat_parse(struct __sk_buff *skb, struct iphdr *ip,
 	p->t.daddr = ip->daddr;
 	p->t.proto = ip->protocol;
 	p->l4_off = IP_OFF + ip->ihl * 4;
-	if (ip->frag_off & bpf_htons(IP_OFFSET))
+	if (ip_later_frag(ip))
 		return SNAT_LATER_FRAG;
 	if (l4_layout(p->t.proto, BL_DIR_EGRESS, &p->l) ||
 	    read_ports(skb, p->l4_off, &p->t))

@@ -92,6 +92,12 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb,
 	return 0;
 }
 
+/* 1 if ip is a later fragment of its datagram: it has no L4 header. */
+static __always_inline int ip_later_frag(const struct iphdr *ip)
+{
+	return !!(ip->frag_off & bpf_htons(IP_OFFSET));
+}
+
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 {
 	return *(const __u32 *)a == *(const __u32 *)b &&
