@@ -35,7 +35,7 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 	struct snat_pkt p = {};
 	struct bl_nat_entry *e;
 	struct ethhdr *eth;
-	int kind, why;
+	int kind, ret;
 
 	if (ip->ttl <= 1)
 		return pass(skb, BL_PASS_TTL);
@@ -52,32 +52,32 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 		    !(p.t.tcp_flags & BL_TCP_SYN) &&
 		    (kind == SNAT_FLOW || (e->seen & BL_NAT_UNPAIRED))) {
 			entry_touch(e, p.t.tcp_flags, p.now);
-			why = BL_NAT_INBOUND_REPLY;
+			ret = BL_NAT_INBOUND_REPLY;
 			if (!(e->seen & BL_NAT_UNPAIRED)) {
-				why = BL_NAT_EGRESS;
+				ret = BL_NAT_EGRESS;
 				if (snat_rewrite(skb, cfg, &p, e))
 					return drop(skb, BL_DROP_NAT_UNSUPPORTED);
 			}
 			ip = ip_headers(skb, &eth);
 			if (!ip)
 				return drop(skb, BL_DROP_TRUNCATED);
-			return send_l2(skb, eth, ip, why, e->fwd_ifindex,
+			return send_l2(skb, eth, ip, ret, e->fwd_ifindex,
 				       e->fwd_dmac, e->fwd_smac);
 		}
 	}
 	/* Not forwardable (another local address, no route...): host stack. */
 	if (!fib_route(skb, ip, cfg->node_ip, &params))
 		return pass(skb, BL_PASS_FIB);
-	why = snat_egress(skb, cfg, &p, kind, &params);
-	if (why == BL_PASS_NAT_VIA_HOST)
-		return pass(skb, why);
-	if (why && why != BL_NAT_INBOUND_REPLY && why != BL_NAT_ICMP_ERROR_OUT)
-		return drop(skb, why);
+	ret = snat_egress(skb, cfg, &p, kind, &params);
+	if (ret < 0)
+		return drop(skb, -ret);
+	if (ret == BL_PASS_NAT_VIA_HOST)
+		return pass(skb, ret);
 	/* The checksum helpers moved the packet: find the headers again. */
 	ip = ip_headers(skb, &eth);
 	if (!ip)
 		return drop(skb, BL_DROP_TRUNCATED);
-	return fib_send(skb, eth, ip, &params, why ?: BL_NAT_EGRESS);
+	return fib_send(skb, eth, ip, &params, ret);
 }
 
 SEC("tc")
@@ -89,18 +89,14 @@ int from_pod(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 zero = 0;
+	int ret;
 
 	if (skb->protocol == bpf_htons(ETH_P_ARP))
 		return handle_arp_from_pod(skb);
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return drop(skb, BL_DROP_UNSUPPORTED_L3);
-	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
-		return drop(skb, BL_DROP_TRUNCATED);
-	ip = ip_headers(skb, &eth);
-	if (!ip)
-		return drop(skb, BL_DROP_TRUNCATED);
-	if (ip->version != 4 || ip->ihl < 5)
-		return drop(skb, BL_DROP_BAD_IP);
+	/* A pod sends IPv4 or ARP only: anything else is dropped, counted. */
+	ret = parse_ipv4(skb, &eth, &ip);
+	if (ret < 0)
+		return drop(skb, -ret);
 
 	__builtin_memcpy(key.ip, &ip->saddr, 4);
 	src = bpf_map_lookup_elem(&endpoints, &key);

@@ -30,12 +30,8 @@ int to_pod(struct __sk_buff *skb)
 	struct iphdr *ip;
 	__u32 zero = 0;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return TC_ACT_OK;
-	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
-		return TC_ACT_OK;
-	ip = ip_headers(skb, &eth);
-	if (!ip || ip->version != 4 || ip->ihl < 5)
+	/* What is not well-formed IPv4 reaches the pod untouched. */
+	if (parse_ipv4(skb, &eth, &ip) < 0)
 		return TC_ACT_OK;
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
