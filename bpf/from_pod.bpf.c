@@ -19,7 +19,7 @@
 #include "lib/nat.h"
 
 /* The trace switch every program reads (lib/maps.h); its one definition. */
-__u32 trace_rate SEC(".data.trace_cfg") = 0;
+__u32 trace_rate SEC(".data." BL_PIN(BL_MAP_TRACE_CFG)) = 0;
 
 /*
  * Leave the cluster with the node's address: route first, then translate.
@@ -81,7 +81,7 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 }
 
 SEC("tc")
-int from_pod(struct __sk_buff *skb)
+int BL_PROG_FROM_POD(struct __sk_buff *skb)
 {
 	const struct bl_endpoint *src, *dst;
 	struct bl_endpoint_key key;

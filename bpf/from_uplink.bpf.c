@@ -16,7 +16,7 @@
 #include "lib/nat.h"
 
 SEC("tc")
-int from_uplink(struct __sk_buff *skb)
+int BL_PROG_FROM_UPLINK(struct __sk_buff *skb)
 {
 	struct bl_endpoint_key key;
 	const struct bl_endpoint *ep;

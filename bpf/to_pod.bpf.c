@@ -21,7 +21,7 @@
 #include "lib/parse.h"
 
 SEC("tc")
-int to_pod(struct __sk_buff *skb)
+int BL_PROG_TO_POD(struct __sk_buff *skb)
 {
 	const struct bl_endpoint *ep;
 	struct bl_endpoint_key key;
