@@ -17,6 +17,7 @@
 #include "lib/deliver.h"
 #include "lib/fib.h"
 #include "lib/nat.h"
+#include "lib/svc.h"
 
 /* The trace switch every program reads (lib/maps.h); its one definition. */
 __u32 trace_rate SEC(".data." BL_PIN(BL_MAP_TRACE_CFG)) = 0;
@@ -27,7 +28,7 @@ __u32 trace_rate SEC(".data." BL_PIN(BL_MAP_TRACE_CFG)) = 0;
  * packets are translated and sent without a FIB lookup; so are the replies
  * of a connection that came in from outside straight to the pod, untouched.
  */
-static __always_inline int snat_and_forward(struct __sk_buff *skb,
+static __noinline int snat_and_forward(struct __sk_buff *skb,
 					    const struct bl_config *cfg,
 					    struct iphdr *ip)
 {
@@ -83,7 +84,8 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 SEC("tc")
 int BL_PROG_FROM_POD(struct __sk_buff *skb)
 {
-	const struct bl_endpoint *src, *dst;
+	const struct bl_endpoint *dst;
+	struct bl_endpoint *src;
 	struct bl_endpoint_key key;
 	const struct bl_config *cfg;
 	struct ethhdr *eth;
@@ -110,6 +112,26 @@ int BL_PROG_FROM_POD(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !cfg->node_ip)
 		return drop(skb, BL_DROP_NO_CONFIG);
+	if (in_service_cidr(cfg, ip->daddr))
+		return svc_from_pod(skb, cfg, src, ip);
+	/*
+	 * A pod that serves service flows or was handed translated ones by
+	 * the host: its replies are looked up (svc_tracked_tx). Everybody
+	 * else pays one test of a flag already loaded.
+	 */
+	if (src->flags & BL_EP_TX_TRACKED) {
+		ret = svc_tracked_tx(skb);
+		if (ret < 0)
+			return drop(skb, -ret);
+		if (ret == BL_PASS_NAT_VIA_HOST)
+			return pass(skb, ret);
+		if (ret != BL_NOT_MINE)
+			count(skb, ret);
+		/* whatever it did, the packet may have moved */
+		ip = ip_headers(skb, &eth);
+		if (!ip)
+			return drop(skb, BL_DROP_TRUNCATED);
+	}
 	/*
 	 * Every endpoint's address lies in the pod CIDR (pod add and the CNI
 	 * plugin refuse others), so only those destinations are looked up.

@@ -14,6 +14,7 @@
 #include "lib/maps.h"
 #include "lib/deliver.h"
 #include "lib/nat.h"
+#include "lib/svc.h"
 
 SEC("tc")
 int BL_PROG_FROM_UPLINK(struct __sk_buff *skb)
@@ -53,6 +54,24 @@ int BL_PROG_FROM_UPLINK(struct __sk_buff *skb)
 	ep = bpf_map_lookup_elem(&endpoints, &key);
 	if (!ep)
 		return TC_ACT_OK;
+	/*
+	 * The client of service flows to other nodes' backends, or of what
+	 * netfilter translated here: replies take the service address, or go
+	 * through the host (svc_tracked_rx). Others pay one flag test.
+	 */
+	if (ep->flags & (BL_EP_RX_TRACKED | BL_EP_HOST_NAT)) {
+		ret = svc_tracked_rx(skb, ep->flags, 1);
+		if (ret < 0)
+			return drop(skb, -ret);
+		if (ret == BL_PASS_HOST_NAT)
+			return pass(skb, ret);
+		/* whatever it did, the packet may have moved */
+		ip = ip_headers(skb, &eth);
+		if (!ip)
+			return drop(skb, BL_DROP_TRUNCATED);
+		if (ret != BL_NOT_MINE)
+			return deliver_to_pod(skb, eth, ip, ep, ret);
+	}
 	if (cfg && cfg->node_ip && (cfg->flags & BL_CFG_MASQUERADE) &&
 	    !no_masquerade(ip->saddr)) {
 		nat_note_inbound(skb, ip, BL_NAT_INBOUND);

@@ -58,6 +58,40 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } BL_MAP_NAT SEC(".maps") __weak;
 
+/* Services (bridgeless.h): frontends, their backends by revision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BL_SVC_MAX_DEFAULT);
+	__type(key, struct bl_svc_key);
+	__type(value, struct bl_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_SVC_FRONTENDS SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BL_SVC_BACKENDS_MAX_DEFAULT);
+	__type(key, struct bl_svc_backend_key);
+	__type(value, struct bl_svc_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_SVC_BACKENDS SEC(".maps") __weak;
+
+/* sessionAffinity ClientIP: least recently used clients go first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BL_SVC_AFFINITY_MAX);
+	__type(key, struct bl_svc_affinity_key);
+	__type(value, struct bl_svc_affinity);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_SVC_AFFINITY SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BL_SVC_MAX_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct bl_svc_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_SVC_STATS SEC(".maps") __weak;
+
 /* Where the later fragments of a translated reply go. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
