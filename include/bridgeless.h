@@ -204,7 +204,8 @@ _Static_assert(sizeof(struct bl_nat_key) == 16, "bl_nat_key layout");
  *   from the service address (as source) and client port, so that the pod
  *   sees neither its own address as a source nor its reply short-circuited:
  *   the reply entry is keyed backend -> service address, client port.
- * The forward entry also keeps the FIB's answer for backends elsewhere.
+ * The forward entry carries its reply entry's HAIRPIN and REMOTE bits too,
+ * so that either half leads to the other.
  */
 #define BL_NAT_SVC_FWD (1u << 0)
 #define BL_NAT_SVC_REPLY (1u << 1)
@@ -272,6 +273,11 @@ _Static_assert(sizeof(struct bl_svc) == 16, "bl_svc layout");
 #define BL_SVC_TERMINATING (1u << 0)
 /* internalTrafficPolicy: Local (only this node's endpoints are backends). */
 #define BL_SVC_LOCAL (1u << 1)
+/*
+ * No backend here, but endpoints elsewhere (Local policy): new connections
+ * are dropped, as kube-proxy does, instead of refused.
+ */
+#define BL_SVC_DROP (1u << 2)
 
 struct bl_svc_backend_key {
 	__u32 id;
@@ -382,7 +388,8 @@ struct bl_frag_entry {
 	X(SVC_REFUSED, 1, "svc: refused, no usable endpoint (ICMP unreachable)") \
 	X(DROP_SVC_BACKEND, 1, "svc: backend slot missing (set changing)")   \
 	X(PASS_SVC_HOST, 0, "pass: service address without BPF frontend, to host") \
-	X(PASS_HOST_NAT, 0, "pass: reply of a flow netfilter translated, to host")
+	X(PASS_HOST_NAT, 0, "pass: reply of a flow netfilter translated, to host") \
+	X(DROP_SVC_NO_LOCAL, 1, "svc: internalTrafficPolicy Local, no endpoint on this node")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };

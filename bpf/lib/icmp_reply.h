@@ -66,8 +66,8 @@ static __always_inline int icmp_port_unreachable(struct __sk_buff *skb)
 	__builtin_memcpy(eth.h_source, mac, ETH_ALEN);
 	ip.version = 4;
 	ip.ihl = 5;
-	ip.tos = 0xc0; /* internetwork control, as Linux sends its errors */
 	ip.tot_len = bpf_htons(sizeof(ip) + sizeof(r));
+	ip.frag_off = bpf_htons(0x4000); /* DF: 56 bytes never need fragments */
 	ip.ttl = 64;
 	ip.protocol = IPPROTO_ICMP;
 	/* from the address the pod sent to, to the pod */

@@ -176,8 +176,11 @@ static __noinline __attribute__((unused)) int svc_from_pod(struct __sk_buff *skb
 		fe = bpf_map_lookup_elem(&svc_frontends, &sk);
 		if (!fe)
 			return svc_to_host(skb, src);
-		if (!fe->count)
+		if (!fe->count) {
+			if (fe->flags & BL_SVC_DROP)
+				return drop(skb, BL_DROP_SVC_NO_LOCAL);
 			return svc_refuse(skb, fe->id);
+		}
 		be = svc_choose(fe, &t, now);
 		if (!be)
 			return drop(skb, BL_DROP_SVC_BACKEND);

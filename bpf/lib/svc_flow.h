@@ -52,10 +52,13 @@ static __always_inline __u8 svc_reply_key(struct bl_nat_key *k,
 	return BL_NAT_SVC_REPLY | BL_NAT_SVC_REMOTE;
 }
 
-/* Write (or put back) the reply entry of forward entry fe of tuple t. */
-static __always_inline int svc_reply_put(const struct bl_config *cfg,
-					 const struct nat_tuple *t,
-					 const struct bl_nat_entry *fe, __u64 now)
+/*
+ * Write (or put back) the reply entry of forward entry fe of tuple t.
+ * Returns its svc bits, or 0 where the table refused it.
+ */
+static __always_inline __u8 svc_reply_put(const struct bl_config *cfg,
+					  const struct nat_tuple *t,
+					  const struct bl_nat_entry *fe, __u64 now)
 {
 	struct bl_nat_entry rv = {};
 	struct bl_nat_key rk;
@@ -66,7 +69,7 @@ static __always_inline int svc_reply_put(const struct bl_config *cfg,
 	__builtin_memcpy(rv.addr, &t->daddr, 4);
 	rv.port = t->dport;
 	rv.created_ns = rv.last_seen_ns = now;
-	return bpf_map_update_elem(&nat, &rk, &rv, BPF_ANY);
+	return bpf_map_update_elem(&nat, &rk, &rv, BPF_ANY) ? 0 : rv.svc;
 }
 
 /*
@@ -81,18 +84,18 @@ svc_flow_create(const struct bl_config *cfg, const struct nat_tuple *t,
 {
 	struct bl_nat_entry fv = {};
 	struct bl_nat_key fk;
-	__be32 be_addr;
+	__u8 reply;
 
-	__builtin_memcpy(&be_addr, be->addr, 4);
 	__builtin_memcpy(fv.addr, be->addr, 4);
 	fv.port = be->port;
-	fv.svc = BL_NAT_SVC_FWD | (be_addr == t->saddr ? BL_NAT_SVC_HAIRPIN : 0);
 	fv.svc_id = id;
 	fv.seen = tcp_seen(t->tcp_flags);
 	fv.created_ns = fv.last_seen_ns = fv.fwd_ns = now;
-	fv.packets = 0;
-	if (svc_reply_put(cfg, t, &fv, now))
+	reply = svc_reply_put(cfg, t, &fv, now);
+	if (!reply)
 		return NULL;
+	/* where its reply entry is, so the collector can find it too */
+	fv.svc = BL_NAT_SVC_FWD | (reply & (BL_NAT_SVC_HAIRPIN | BL_NAT_SVC_REMOTE));
 	key_from(&fk, t->saddr, t->daddr, t->sport, t->dport, t->proto,
 		 BL_DIR_EGRESS);
 	if (bpf_map_update_elem(&nat, &fk, &fv, BPF_ANY))
