@@ -153,8 +153,9 @@ void k8s_http_wakeup(struct k8s_http *h)
 }
 
 /* "Authorization: Bearer <token>", the token file read afresh (it rotates). */
-static int auth_header(const struct k8s_config *c, char **out)
+static int auth_header(struct k8s_http *h, char **out)
 {
+	const struct k8s_config *c = h->cfg;
 	char buf[TOKEN_MAX];
 	const char *tok = c->token;
 	size_t n;
@@ -165,6 +166,8 @@ static int auth_header(const struct k8s_config *c, char **out)
 		f = fopen(c->token_file, "re");
 		if (!f)
 			return errorf(-errno, "token %s", c->token_file);
+		if (fstat(fileno(f), &h->token_st))
+			memset(&h->token_st, 0, sizeof(h->token_st));
 		n = fread(buf, 1, sizeof(buf) - 1, f);
 		fclose(f);
 		while (n && strchr(" \t\r\n", buf[n - 1]))
@@ -181,6 +184,18 @@ static int auth_header(const struct k8s_config *c, char **out)
 		return errorf(-ENOMEM, "token");
 	}
 	return 0;
+}
+
+int k8s_http_token_changed(const struct k8s_http *h)
+{
+	struct stat st;
+
+	if (!h->cfg->token_file || stat(h->cfg->token_file, &st))
+		return 0;
+	return st.st_dev != h->token_st.st_dev || st.st_ino != h->token_st.st_ino ||
+	       st.st_size != h->token_st.st_size ||
+	       st.st_mtim.tv_sec != h->token_st.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != h->token_st.st_mtim.tv_nsec;
 }
 
 /* The message of a Status object, else the body's start. */
@@ -251,7 +266,7 @@ int k8s_http_get(struct k8s_http *h, const char *path, long timeout_s,
 	free(h->err_body);
 	h->err_body = NULL;
 	h->err_len = 0;
-	err = auth_header(h->cfg, &auth);
+	err = auth_header(h, &auth);
 	if (err)
 		return err;
 	if (asprintf(&url, "%s%s", h->cfg->server, path) < 0) {

@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include "agent/k8s/kubeconfig.h"
 
@@ -28,7 +29,11 @@ struct k8s_http {
 	void (*opened)(void *data);
 	char *err_body; /* a non-200 answer's body (a Status object) */
 	size_t err_len;
+	struct stat token_st; /* of the token file the last request read */
 };
+
+/* The token file is not the one the last request sent (it was rotated). */
+int k8s_http_token_changed(const struct k8s_http *h);
 
 /* Once, before any thread uses libcurl. */
 int k8s_http_global_init(void);

@@ -88,8 +88,30 @@ static double backoff(struct k8s_watcher *w)
 	return d * (0.5 + 0.5 * rand_r(&w->seed) / (double)RAND_MAX);
 }
 
+/*
+ * Wait d seconds before trying again; a refused token is tried again as
+ * soon as its file changes (a projected token is rotated by kubelet).
+ */
+static void wait_retry(struct k8s_watcher *w, int err, double d)
+{
+	double end = k8s_now() + d, left;
+
+	if (err != -EACCES || !w->http.cfg->token_file) {
+		k8s_client_sleep(w->c, d);
+		return;
+	}
+	while ((left = end - k8s_now()) > 0) {
+		if (k8s_client_sleep(w->c, left < 0.2 ? left : 0.2))
+			return;
+		if (k8s_http_token_changed(&w->http)) {
+			pr_info("k8s: %s: the token file changed: trying it now", w->res->name);
+			return;
+		}
+	}
+}
+
 /* A request failed: one line (repeats of the same cause at debug), then wait. */
-static void failed(struct k8s_watcher *w)
+static void failed(struct k8s_watcher *w, int err)
 {
 	char msg[sizeof(w->last_err)];
 	double d;
@@ -104,14 +126,14 @@ static void failed(struct k8s_watcher *w)
 		pr_debug("k8s: %s: %s; retrying in %.1fs", w->res->name, msg, d);
 	snprintf(w->last_err, sizeof(w->last_err), "%s", msg);
 	count(w, (struct stat_update){ .ev = -1, .errors = 1, .watching = 0 });
-	k8s_client_sleep(w->c, d);
+	wait_retry(w, err, d);
 }
 
 static void worked(struct k8s_watcher *w)
 {
 	if (w->failures)
-		pr_info("k8s: %s: the API answers again (after %u failed attempts)",
-			w->res->name, w->failures);
+		pr_info("k8s: %s: the API answers again (after %u failed attempt%s)",
+			w->res->name, w->failures, w->failures == 1 ? "" : "s");
 	w->failures = 0;
 	w->last_err[0] = 0;
 }
@@ -429,7 +451,7 @@ static void *run(void *arg)
 			if (err == -EINTR)
 				break;
 			if (err) {
-				failed(w);
+				failed(w, err);
 				continue;
 			}
 			worked(w);
@@ -457,7 +479,7 @@ static void *run(void *arg)
 		if (!err)
 			err = errorf_raw(-EPROTO, "the server ended the watch at once");
 		error_prefix(err, "watch");
-		failed(w);
+		failed(w, err);
 	}
 	return NULL;
 }
