@@ -18,7 +18,7 @@ CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -I$(BUILD) 
 # archive, so it does not depend on it at run time either.
 LDFLAGS  += -Wl,--as-needed
 LDLIBS   += -lbpf -lmnl -ljansson -lmicrohttpd -lcurl -lyaml -lpthread -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-I/usr/include/$(MULTIARCH) -Wall -Werror
 
 # A recipe that fails leaves no half-written target behind (a truncated

@@ -34,6 +34,14 @@ int node_save(const struct ctx *c, const struct node_rec *n)
 		      "reserved_ports_changed", n->reserved_ports_changed);
 	if (j && n->uplink_clsact_made)
 		json_object_set_new(j, "uplink_clsact_made", json_true());
+	if (j) {
+		json_t *sc = json_array();
+
+		for (i = 0; i < n->n_svc_cidr; i++)
+			json_array_append_new(sc, json_string(cidr_str(&n->svc_cidr[i], a)));
+		json_object_set_new(j, "service_cidrs", sc);
+		json_object_set_new(j, "bpf_services", json_boolean(n->bpf_services));
+	}
 	return json_file_save(j, path);
 }
 
@@ -69,6 +77,20 @@ int node_load(const struct ctx *c, struct node_rec *n)
 			    cidr_parse(json_string_value(v) ?: "", &n->nomasq[n->n_nomasq]) == 0)
 				n->n_nomasq++;
 		}
+	}
+	{
+		json_t *sc = json_object_get(j, "service_cidrs"), *v;
+		size_t i;
+
+		json_array_foreach(sc, i, v) {
+			if (n->n_svc_cidr < BL_MAX_SVC_CIDRS &&
+			    cidr_parse(json_string_value(v) ?: "", &n->svc_cidr[n->n_svc_cidr]) == 0)
+				n->n_svc_cidr++;
+		}
+		/* records from before services knew no service CIDR: the default */
+		if (!sc)
+			n->n_svc_cidr = cidr_parse(SVC_CIDR_DEFAULT, &n->svc_cidr[0]) == 0;
+		n->bpf_services = json_is_true(json_object_get(j, "bpf_services"));
 	}
 	if (cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
 	    cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) ||

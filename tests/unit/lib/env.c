@@ -44,6 +44,9 @@ int write_config(struct env *env, bool configured)
 		cfg.nat_port_min = NAT_LO;
 		cfg.nat_port_max = NAT_HI;
 		cfg.fwd_gen = 1; /* a first init's */
+		/* the default --service-cidr; services to the host (no --bpf-services) */
+		cfg.svc_cidr[0] = be32_of(SVC_CIDR);
+		cfg.svc_mask[0] = htonl(0xfff00000);
 	}
 	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ?
 		       -errno : 0;
@@ -193,6 +196,9 @@ static int load(struct env *env, __u32 nat_max, char *why, size_t n)
 	env->counters_fd = bpf_map__fd(env->skel->maps.counters);
 	env->nat_fd = bpf_map__fd(env->skel->maps.nat);
 	env->nomasq_fd = bpf_map__fd(env->skel->maps.nomasq);
+	env->svc_fe_fd = bpf_map__fd(env->skel->maps.svc_frontends);
+	env->svc_be_fd = bpf_map__fd(env->skel->maps.svc_backends);
+	env->svc_aff_fd = bpf_map__fd(env->skel->maps.svc_affinity);
 	map = bpf_object__find_map_by_name(env->skel->obj, "frags");
 	env->frags_fd = map ? bpf_map__fd(map) : -1;
 	return 0;
@@ -226,6 +232,10 @@ int env_open(struct env *env, __u32 nat_max, char *why, size_t n)
 	if (!err)
 		err = add_endpoint(env, POD_B_IP, POD_B_IFINDEX, 0x5e6f7081,
 				   pod_b_mac, host_b_mac);
+	/* pod A's second address: a client that sends from pod A's interface */
+	if (!err)
+		err = add_endpoint(env, POD_C_IP, POD_A_IFINDEX, 0x2c3d4e5f, pod_a_mac,
+				   host_a_mac);
 	if (err) {
 		snprintf(why, n, "filling endpoints: %s", strerror(-err));
 		return err;

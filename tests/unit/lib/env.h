@@ -26,6 +26,7 @@ struct env {
 	int nat_fd;
 	int frags_fd; /* -1 if the datapath has none */
 	int nomasq_fd;
+	int svc_fe_fd, svc_be_fd, svc_aff_fd; /* services */
 	int ncpus;
 	const char *fib_skip; /* why the FIB cases cannot run, or NULL */
 	bool nonlinear_checked;

@@ -17,6 +17,15 @@
 #define GW_IP "169.254.1.1"
 #define REMOTE_POD_IP "10.244.2.5" /* a pod on another node */
 #define UNROUTED_POD_IP "10.244.3.5" /* cluster CIDR, no route at all */
+/*
+ * Services: the service CIDR (the default of --service-cidr) and a cluster
+ * IP in it. POD_C_IP is a second address on pod A's interface (same
+ * ifindex and MACs): a client that test_run can send as, when pod A is the
+ * backend.
+ */
+#define SVC_CIDR "10.96.0.0"
+#define SVC_IP "10.96.0.10"
+#define POD_C_IP "10.244.1.4"
 
 /*
  * Outside the cluster. SRV_IP is a server on the internet, routed out of lo

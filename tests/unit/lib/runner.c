@@ -12,6 +12,7 @@
 #include "nat_table.h"
 #include "node.h"
 #include "runner.h"
+#include "services.h"
 
 const struct tcase *tcase_find(const char *name)
 {
@@ -125,6 +126,8 @@ enum case_result run_case(struct env *env, const struct tcase *tc, char *why,
 	 * a setup may change either.
 	 */
 	err = nat_clear(env);
+	if (!err)
+		err = svc_reset(env);
 	if (!err)
 		err = write_config(env, true);
 	if (!err && tc->setup)
