@@ -74,13 +74,29 @@ static void sync_routes(struct agent *a)
 	a->peers_fresh = 0;
 }
 
+/*
+ * A service table the agent has not seen yet is ready: this run's first one
+ * (also when it equals the one the last run saved) or one that differs from
+ * the last. The one place where what follows from the table is brought in
+ * line with it; cluster.c has already saved it (STATE/services.json, what
+ * `bridgeless service list` reads).
+ */
+static void sync_services(struct agent *a, const struct svc_table *t)
+{
+	pr_debug("services: a table of %zu services is ready", t->n);
+}
+
 /* Rebuild what the cluster's changes touch; new peers get their routes now. */
 static void flush(struct agent *a)
 {
-	if (cluster_flush(a->cl)) {
+	unsigned int changed = cluster_flush(a->cl);
+
+	if (changed & CLUSTER_PEERS) {
 		a->peers_fresh = 1;
 		sync_routes(a);
 	}
+	if (changed & CLUSTER_SERVICES)
+		sync_services(a, cluster_services(a->cl));
 }
 
 static void reconcile_pass(struct agent *a)

@@ -378,12 +378,13 @@ static void noop(const struct service *old, const struct service *new, void *dat
 {
 }
 
-static void rebuild_table(struct cluster *cl)
+/* 1 when the table is new to the agent: this run's first, or changed. */
+static int rebuild_table(struct cluster *cl)
 {
 	struct ptrs specs = {}, slices = {};
 	struct svc_table t;
 	size_t changes, backends, ready;
-	int each, err;
+	int each, err, fresh = 0;
 
 	specs.v = calloc(cl->store[K8S_SERVICES].n ?: 1, sizeof(void *));
 	slices.v = calloc(cl->store[K8S_SLICES].n ?: 1, sizeof(void *));
@@ -409,7 +410,8 @@ static void rebuild_table(struct cluster *cl)
 			t.n, backends, ready);
 	svc_table_free(&cl->table);
 	cl->table = t;
-	if (changes || !cl->table_built)
+	fresh = changes || !cl->table_built;
+	if (fresh)
 		cl->save_pending = 1;
 	cl->table_built = 1;
 	pthread_mutex_lock(cl->o.lock);
@@ -425,6 +427,7 @@ out:
 	}
 	free(specs.v);
 	free(slices.v);
+	return fresh;
 }
 
 static void save_table(struct cluster *cl)
@@ -437,21 +440,28 @@ static void save_table(struct cluster *cl)
 	cl->save_pending = 0;
 }
 
-int cluster_flush(struct cluster *cl)
+const struct svc_table *cluster_services(const struct cluster *cl)
+{
+	return &cl->table;
+}
+
+unsigned int cluster_flush(struct cluster *cl)
 {
 	double t0 = k8s_now();
-	int peers_changed = 0;
+	unsigned int changed = 0;
 
 	if (cl->dirty & NODE_BITS && cl->synced & NODE_BITS)
 		cl->peers_fresh |= rebuild_peers(cl);
-	peers_changed = cl->peers_fresh;
+	if (cl->peers_fresh)
+		changed |= CLUSTER_PEERS;
 	cl->peers_fresh = 0;
-	if (cl->dirty & SERVICE_BITS && (cl->synced & SERVICE_BITS) == SERVICE_BITS)
-		rebuild_table(cl);
+	if (cl->dirty & SERVICE_BITS && (cl->synced & SERVICE_BITS) == SERVICE_BITS &&
+	    rebuild_table(cl))
+		changed |= CLUSTER_SERVICES;
 	cl->dirty = 0;
 	if (cl->save_pending)
 		save_table(cl);
 	cl->last_flush = k8s_now();
 	cl->flush_cost = cl->last_flush - t0;
-	return peers_changed;
+	return changed;
 }

@@ -19,6 +19,7 @@
 #include "agent/k8s/kubeconfig.h"
 #include "lib/ctx.h"
 #include "node/peer_routes.h"
+#include "node/services.h"
 #include "obs/metrics.h"
 
 struct cluster;
@@ -43,11 +44,21 @@ int cluster_pollfds(struct cluster *cl, struct pollfd *fds);
 void cluster_refresh(struct cluster *cl, int force);
 /* Seconds (CLOCK_MONOTONIC) at which cluster_flush() has work; a large value if none. */
 double cluster_flush_due(const struct cluster *cl);
+/* What cluster_flush() says changed. */
+enum { CLUSTER_PEERS = 1, CLUSTER_SERVICES = 2 };
 /*
  * Rebuild what changed: the peers, the service table (logged, saved when
- * it differs). Returns 1 when the peers changed (their routes need a sync).
+ * it differs). Returns CLUSTER_* bits: CLUSTER_PEERS when the peers changed
+ * (their routes need a sync), CLUSTER_SERVICES when a service table is
+ * ready that the agent has not seen yet (this run's first one, or one that
+ * differs from the last): cluster_services() gives it.
  */
-int cluster_flush(struct cluster *cl);
+unsigned int cluster_flush(struct cluster *cl);
+/*
+ * The service table as last built; before the first full set of Services
+ * and EndpointSlices, the one the last run saved (or an empty one).
+ */
+const struct svc_table *cluster_services(const struct cluster *cl);
 /* The Nodes as peers; NULL until a full set of them is known. */
 const struct peers *cluster_peers(struct cluster *cl);
 /* Every source has given a full set once (the API's first LISTs are in). */
