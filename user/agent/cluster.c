@@ -31,7 +31,8 @@ struct file_src {
 	enum k8s_res def; /* of items without a kind */
 	struct stat st; /* of the file we read (or tried) */
 	int have; /* read once */
-	int err; /* the last try failed (said once) */
+	int err; /* the last try failed */
+	char last_err[512]; /* what it said: the same again is not repeated */
 };
 
 struct cluster {
@@ -63,18 +64,26 @@ static int same_file(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* A file that does not read: one line per cause (not per pass), we keep what we have. */
+static void file_failed(struct file_src *f, const char *msg)
+{
+	if (!f->err || strcmp(msg, f->last_err))
+		pr_warn("%s: %s; keeping %s", f->what, msg, f->keeping);
+	snprintf(f->last_err, sizeof(f->last_err), "%s", msg);
+	f->err = 1;
+}
+
 /* Re-read f if it changed; a file that does not read keeps what we have. */
 static void file_refresh(struct cluster *cl, struct file_src *f)
 {
 	struct k8s_file_items items;
+	char msg[sizeof(f->last_err)];
 	struct stat st;
 	int r;
 
 	if (stat(f->path, &st)) {
-		if (!f->err)
-			pr_warn("%s: %s: %s; keeping %s", f->what, f->path, strerror(errno),
-				f->keeping);
-		f->err = 1;
+		snprintf(msg, sizeof(msg), "%s: %s", f->path, strerror(errno));
+		file_failed(f, msg);
 		memset(&f->st, 0, sizeof(f->st));
 		return;
 	}
@@ -82,10 +91,9 @@ static void file_refresh(struct cluster *cl, struct file_src *f)
 		return;
 	f->st = st;
 	if (k8s_file_load(f->path, f->res, f->def, &items)) {
-		pr_warn("%s: %s file %s; keeping %s", f->what, f->what, error_message(),
-			f->keeping);
+		snprintf(msg, sizeof(msg), "%s file %s", f->what, error_message());
 		error_clear();
-		f->err = 1;
+		file_failed(f, msg);
 		return;
 	}
 	for (r = 0; r < K8S_RES_MAX; r++) {
