@@ -78,8 +78,8 @@ static void sync_routes(struct agent *a)
  * A service table the agent has not seen yet is ready: this run's first one
  * (also when it equals the one the last run saved) or one that differs from
  * the last. The one place where what follows from the table is brought in
- * line with it; cluster.c has already saved it (STATE/services.json, what
- * `bridgeless service list` reads).
+ * line with it. Saving it (STATE/services.json, for `bridgeless service
+ * list`) comes after, at a pace of its own.
  */
 static void sync_services(struct agent *a, const struct svc_table *t)
 {
@@ -97,6 +97,7 @@ static void flush(struct agent *a)
 	}
 	if (changed & CLUSTER_SERVICES)
 		sync_services(a, cluster_services(a->cl));
+	cluster_save(a->cl, 0);
 }
 
 static void reconcile_pass(struct agent *a)
@@ -441,6 +442,9 @@ int agent_run(const struct ctx *c, struct agent_opts *o)
 		err = loop(&a);
 out:
 	metrics_stop(m);
+	/* What changed since the last save is not lost for `service list`. */
+	if (a.cl)
+		cluster_save(a.cl, 1);
 	cluster_close(a.cl);
 	k8s_config_free(&a.api);
 	close(a.sfd);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -19,7 +20,13 @@
 #define SERVICE_BITS (BIT(K8S_SERVICES) | BIT(K8S_SLICES))
 /* More changes at once than this are summed up in one line, not one each. */
 #define LOG_EACH_MAX 20
-/* Flushes at most every 50 ms .. 1 s: twice as long as the last one took. */
+/*
+ * Rebuilds, and saves of the table, at most every 50 ms .. 1 s: twice as
+ * long as the last one took, so that a storm of events costs at most half
+ * the loop's time. Each has its own pace: saving a large table (6 MB of
+ * JSON for 5,000 services) takes far longer than building it, and what
+ * follows from the table must not wait for the file.
+ */
 #define FLUSH_GAP_MIN 0.05
 #define FLUSH_GAP_MAX 1.0
 
@@ -50,8 +57,11 @@ struct cluster {
 	int peers_fresh; /* rebuilt and changed since the last flush */
 	struct svc_table table; /* as saved (or loaded at start) */
 	int table_built; /* built by this run */
-	int save_pending; /* the last save failed */
-	double last_flush, flush_cost;
+	int save_pending; /* the table changed since it was saved */
+	int save_failed; /* the last save did not work: again in FLUSH_GAP_MAX */
+	int listed; /* a full list came in since the last save */
+	double last_flush, flush_cost; /* of the last rebuild */
+	double last_save, save_cost;
 	char source[256];
 };
 
@@ -106,6 +116,7 @@ static void file_refresh(struct cluster *cl, struct file_src *f)
 		}
 		cl->synced |= BIT(r);
 		cl->dirty |= BIT(r);
+		cl->listed = 1;
 	}
 	if (f->res & NODE_BITS)
 		pr_info("peers: read %zu nodes from %s", items.n[K8S_NODES], f->path);
@@ -244,12 +255,13 @@ static void drain(int fd)
 
 void cluster_refresh(struct cluster *cl, int force)
 {
-	unsigned int synced;
+	unsigned int synced, listed;
 	int i;
 
 	if (cl->api) {
-		cl->dirty |= k8s_client_apply(cl->api, cl->store, &synced);
+		cl->dirty |= k8s_client_apply(cl->api, cl->store, &synced, &listed);
 		cl->synced = synced;
+		cl->listed |= !!listed;
 		return;
 	}
 	if (cl->ifd >= 0)
@@ -261,17 +273,26 @@ void cluster_refresh(struct cluster *cl, int force)
 	}
 }
 
+static double gap(double cost)
+{
+	cost *= 2;
+	return cost < FLUSH_GAP_MIN ? FLUSH_GAP_MIN : cost > FLUSH_GAP_MAX ? FLUSH_GAP_MAX : cost;
+}
+
+static double save_due(const struct cluster *cl)
+{
+	if (!cl->save_pending)
+		return 1e18;
+	return cl->last_save + (cl->save_failed ? FLUSH_GAP_MAX : gap(cl->save_cost));
+}
+
 double cluster_flush_due(const struct cluster *cl)
 {
-	double gap = 2 * cl->flush_cost;
+	double due = save_due(cl);
 
-	if (!cl->dirty && !cl->save_pending && !cl->peers_fresh)
-		return 1e18;
-	if (gap < FLUSH_GAP_MIN)
-		gap = FLUSH_GAP_MIN;
-	if (gap > FLUSH_GAP_MAX || cl->save_pending)
-		gap = FLUSH_GAP_MAX;
-	return cl->last_flush + gap;
+	if ((cl->dirty || cl->peers_fresh) && cl->last_flush + gap(cl->flush_cost) < due)
+		due = cl->last_flush + gap(cl->flush_cost);
+	return due;
 }
 
 /* --- the peers ----------------------------------------------------------------- */
@@ -438,14 +459,44 @@ out:
 	return fresh;
 }
 
-static void save_table(struct cluster *cl)
+/*
+ * A full list leaves its pages' JSON freed in the threads' arenas (tens of
+ * MiB for thousands of objects): give that back to the system once the
+ * table is saved. Not after each event: refaulting the pages would slow
+ * the next rebuild several times over.
+ */
+static void trim_after_list(struct cluster *cl)
 {
-	if (svc_table_save(cl->o.c, &cl->table)) {
-		pr_warn("services: %s; trying again", error_message());
-		error_clear();
+	if (!cl->listed || cl->save_pending)
+		return;
+	malloc_trim(0);
+	cl->listed = 0;
+}
+
+void cluster_save(struct cluster *cl, int now)
+{
+	double t0 = k8s_now();
+
+	if (!cl->save_pending || (!now && t0 < save_due(cl))) {
+		trim_after_list(cl);
 		return;
 	}
-	cl->save_pending = 0;
+	if (svc_table_save(cl->o.c, &cl->table)) {
+		if (!cl->save_failed)
+			pr_warn("services: %s; trying again", error_message());
+		error_clear();
+		cl->save_failed = 1;
+	} else {
+		if (cl->save_failed)
+			pr_info("services: the table is saved again");
+		cl->save_failed = 0;
+		cl->save_pending = 0;
+	}
+	cl->last_save = k8s_now();
+	cl->save_cost = cl->last_save - t0;
+	pr_debug("services: table of %zu services saved in %.1f ms", cl->table.n,
+		 cl->save_cost * 1e3);
+	trim_after_list(cl);
 }
 
 const struct svc_table *cluster_services(const struct cluster *cl)
@@ -467,9 +518,10 @@ unsigned int cluster_flush(struct cluster *cl)
 	    rebuild_table(cl))
 		changed |= CLUSTER_SERVICES;
 	cl->dirty = 0;
-	if (cl->save_pending)
-		save_table(cl);
 	cl->last_flush = k8s_now();
 	cl->flush_cost = cl->last_flush - t0;
+	if (changed & CLUSTER_SERVICES)
+		pr_debug("services: table of %zu services built in %.1f ms", cl->table.n,
+			 cl->flush_cost * 1e3);
 	return changed;
 }

@@ -42,13 +42,16 @@ void cluster_close(struct cluster *cl);
 int cluster_pollfds(struct cluster *cl, struct pollfd *fds);
 /* Take in what arrived: API events, files that changed (force: look again anyway). */
 void cluster_refresh(struct cluster *cl, int force);
-/* Seconds (CLOCK_MONOTONIC) at which cluster_flush() has work; a large value if none. */
+/*
+ * Seconds (CLOCK_MONOTONIC) at which cluster_flush() or cluster_save() has
+ * work; a large value if none.
+ */
 double cluster_flush_due(const struct cluster *cl);
 /* What cluster_flush() says changed. */
 enum { CLUSTER_PEERS = 1, CLUSTER_SERVICES = 2 };
 /*
- * Rebuild what changed: the peers, the service table (logged, saved when
- * it differs). Returns CLUSTER_* bits: CLUSTER_PEERS when the peers changed
+ * Rebuild what changed: the peers, the service table (its changes logged).
+ * Returns CLUSTER_* bits: CLUSTER_PEERS when the peers changed
  * (their routes need a sync), CLUSTER_SERVICES when a service table is
  * ready that the agent has not seen yet (this run's first one, or one that
  * differs from the last): cluster_services() gives it.
@@ -59,6 +62,12 @@ unsigned int cluster_flush(struct cluster *cl);
  * and EndpointSlices, the one the last run saved (or an empty one).
  */
 const struct svc_table *cluster_services(const struct cluster *cl);
+/*
+ * Save a changed table (STATE/services.json, what `bridgeless service
+ * list` reads) once its own pace allows, or now; a failed save is logged
+ * and tried again.
+ */
+void cluster_save(struct cluster *cl, int now);
 /* The Nodes as peers; NULL until a full set of them is known. */
 const struct peers *cluster_peers(struct cluster *cl);
 /* Every source has given a full set once (the API's first LISTs are in). */

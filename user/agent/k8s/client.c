@@ -153,13 +153,14 @@ int k8s_client_fd(const struct k8s_client *c)
 }
 
 unsigned int k8s_client_apply(struct k8s_client *c, struct k8s_store *stores,
-			      unsigned int *synced)
+			      unsigned int *synced, unsigned int *listed)
 {
 	struct k8s_msg *m, *next;
 	unsigned int changed = 0;
 	uint64_t n;
 	int r;
 
+	*listed = 0;
 	if (read(c->efd, &n, sizeof(n)) < 0) {
 		/* EAGAIN: nothing new since the last call; the queue says */
 	}
@@ -174,6 +175,7 @@ unsigned int k8s_client_apply(struct k8s_client *c, struct k8s_store *stores,
 		case K8S_MSG_SYNC:
 			store_sync(&stores[m->res], m->items, m->n_items);
 			c->synced |= 1u << m->res;
+			*listed |= 1u << m->res;
 			changed |= 1u << m->res;
 			break;
 		case K8S_MSG_PUT:

@@ -29,10 +29,11 @@ int k8s_client_fd(const struct k8s_client *c);
 /*
  * Apply what was heard to stores[]. Returns a bit (1 << enum k8s_res) per
  * resource that changed; *synced gets a bit per resource whose full list
- * arrived at least once.
+ * arrived at least once, *listed one per resource whose full list was
+ * applied now.
  */
 unsigned int k8s_client_apply(struct k8s_client *c, struct k8s_store *stores,
-			      unsigned int *synced);
+			      unsigned int *synced, unsigned int *listed);
 /* Stop every watch now (an open one included), join the threads, free c. */
 void k8s_client_stop(struct k8s_client *c);
 
