@@ -208,6 +208,64 @@ export_files
 check files_back "$(table_diff n1)" wait_for 10 table_matches n1
 agent_kill n1 TERM
 
+# --- a kubeconfig as kubectl reads it: the agent reads it the same ------------------------------
+# Flow style, quotes, a trailing slash, paths relative to the file, a
+# tokenFile, and a user with an exec plugin in a context that is not current.
+KD=$TMPD/kc-dir
+mkdir -p "$KD/pki"
+cp "$K8S_DIR/ca.crt" "$KD/pki/ca.crt"
+echo "$K8S_TOKEN" >"$KD/token"
+kubeconfig_styled() { # CURRENT-CONTEXT [extra cluster fields]
+	cat <<EOF
+apiVersion: v1
+kind: Config
+preferences: {}
+clusters:
+- cluster: {certificate-authority: pki/ca.crt, server: 'https://$K8S_ADDR:$K8S_PORT/'${2:-}}
+  name: "test"
+users:
+- name: plugin
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: /bin/false}
+- name: tok
+  user:
+    tokenFile: token
+contexts:
+- {name: here, context: {cluster: test, user: tok, namespace: kube-system}}
+- name: via-plugin
+  context:
+    cluster: test
+    user: plugin
+current-context: $1
+EOF
+}
+kubeconfig_styled here >"$KD/config"
+got=$(kc --kubeconfig "$KD/config" get nodes -o name 2>&1 | tr '\n' ' ')
+check kubeconfig_styled_kubectl "kubectl: $got" test "$got" = "node/n1 node/n2 "
+out=$(bln n1 agent --config /dev/null --once --node-name n1 --kubeconfig "$KD/config" 2>&1)
+rc=$?
+check kubeconfig_styled_agent "rc $rc: $(grep -E 'warn|API' <<<"$out" | head -3 | tr '\n' '|')" test "$rc" = 0 -a \
+	-n "$(grep -F "info: agent: Nodes and Services from the Kubernetes API at https://$K8S_ADDR:$K8S_PORT (kubeconfig $KD/config, context here)" <<<"$out")"
+# bad_kubeconfig NAME WANT: the agent refuses $KD/bad with one line, exit status 1
+bad_kubeconfig() {
+	local out rc
+	out=$(bln n1 agent --config /dev/null --once --kubeconfig "$KD/bad" 2>&1)
+	rc=$?
+	out=$(grep -v ': info: ' <<<"$out")
+	check "$1" "rc $rc: $out" test "$rc" = 1 -a "$(wc -l <<<"$out")" = 1 -a \
+		"$out" = "bridgeless: agent: kubeconfig $KD/bad: $2"
+}
+kubeconfig_styled via-plugin >"$KD/bad"
+bad_kubeconfig kubeconfig_exec_refused \
+	"user plugin: credential plugins (exec, auth-provider) are not supported: use a token, tokenFile or client certificate"
+kubeconfig_styled here ', insecure-skip-tls-verify: true' >"$KD/bad"
+bad_kubeconfig kubeconfig_insecure_refused \
+	"cluster test: insecure-skip-tls-verify: not supported (give the cluster's CA)"
+kubeconfig_styled nowhere >"$KD/bad"
+bad_kubeconfig kubeconfig_no_context "no context \"nowhere\""
+printf 'clusters:\n- name: [x\n' >"$KD/bad"
+bad_kubeconfig kubeconfig_not_yaml "line 3: did not find expected ',' or ']' while parsing a flow sequence"
+
 # --- the DaemonSet, as kubectl reads it ----------------------------------------------------------
 D=$TMPD/daemonset.json
 kc create --dry-run=client --validate=false -o json -f "$ROOT/deploy/daemonset.yaml" >"$D.out" 2>"$D.err"

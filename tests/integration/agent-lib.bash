@@ -12,6 +12,9 @@
 #   wait_log LOG REGEX [SECS]           wait until a line of LOG matches REGEX
 
 declare -A AGENT_PID=()
+# Agents under test never find a real cluster: not even when the tests run
+# in a pod (the agent's --k8s auto would take the in-cluster configuration).
+unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT
 
 # The agent runs without `timeout` around it: the pid must be the agent's own,
 # so SIGKILL hits the agent and not a wrapper. nsenter execs it in place.

@@ -371,9 +371,9 @@ static int pick_source(struct agent *a)
 		err = k8s_config_from_kubeconfig(o->kubeconfig, &a->api);
 	else
 		err = k8s_config_in_cluster(&a->api);
-	if (err == -ENOENT && !o->kubeconfig && o->k8s == AGENT_K8S_AUTO)
+	if (err == K8S_NOT_IN_CLUSTER && o->k8s == AGENT_K8S_AUTO)
 		return 0; /* not in a pod, nothing asked for */
-	if (err == -ENOENT)
+	if (err == K8S_NOT_IN_CLUSTER)
 		return errorf_raw(-EINVAL,
 				  "--k8s on: no --kubeconfig and no in-cluster configuration (KUBERNETES_SERVICE_HOST)");
 	if (err)

@@ -193,7 +193,7 @@ static int from_doc(yaml_document_t *d, const char *dir, struct k8s_config *out)
 
 int k8s_config_from_kubeconfig(const char *path, struct k8s_config *out)
 {
-	char dir[PATH_MAX], *src;
+	char buf[PATH_MAX], dir[PATH_MAX], *src;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	FILE *f;
@@ -203,8 +203,9 @@ int k8s_config_from_kubeconfig(const char *path, struct k8s_config *out)
 	f = fopen(path, "re");
 	if (!f)
 		return errorf(-errno, "kubeconfig %s", path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	/* dirname() works in place: its answer points into buf. */
+	snprintf(buf, sizeof(buf), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(buf));
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
 		return errorf(-ENOMEM, "kubeconfig %s", path);
@@ -243,7 +244,7 @@ int k8s_config_in_cluster(struct k8s_config *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!host || !*host || !port || !*port)
-		return -ENOENT;
+		return K8S_NOT_IN_CLUSTER;
 	if (asprintf(&out->server, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s",
 		     host, port) < 0 ||
 	    !(out->ca_file = strdup(K8S_SA_DIR "/ca.crt")) ||

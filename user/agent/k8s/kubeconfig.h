@@ -37,7 +37,12 @@ struct k8s_config {
  * (a missing context, an exec plugin we cannot run...).
  */
 int k8s_config_from_kubeconfig(const char *path, struct k8s_config *out);
-/* The in-cluster configuration; -ENOENT (quietly) outside a pod. */
+/*
+ * The in-cluster configuration. K8S_NOT_IN_CLUSTER (quietly) without
+ * KUBERNETES_SERVICE_HOST/_PORT (not in a pod); errors name what is
+ * missing (the service account's files).
+ */
+#define K8S_NOT_IN_CLUSTER 1
 int k8s_config_in_cluster(struct k8s_config *out);
 void k8s_config_free(struct k8s_config *c);
 
