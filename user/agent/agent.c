@@ -22,7 +22,9 @@
 #include "cni/cni.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
+#include "datapath/services.h"
 #include "node/reconcile.h"
+#include "node/svc_apply.h"
 
 /* Warn when the NAT table is fuller than this; say so again below the second. */
 #define NAT_FILL_WARN 80
@@ -40,6 +42,8 @@ struct agent {
 	int peers_fresh; /* changed since the last route sync: say everything */
 	int nat_full; /* above NAT_FILL_WARN */
 	int not_init_warned;
+	int bpf_services; /* services load-balanced in BPF (services_mode) */
+	int svc_dirty; /* the last table did not reach the maps */
 };
 
 static double now_s(void)
@@ -83,7 +87,49 @@ static void sync_routes(struct agent *a)
  */
 static void sync_services(struct agent *a, const struct svc_table *t)
 {
-	pr_debug("services: a table of %zu services is ready", t->n);
+	struct dp_sync_stats st;
+
+	if (!a->bpf_services)
+		return;
+	if (svc_table_apply(a->c, t, a->o->node_name, &st)) {
+		/* the next table, or the next reconcile pass, tries again */
+		pr_warn("services: %s", error_message());
+		error_clear();
+		a->svc_dirty = 1;
+		return;
+	}
+	a->svc_dirty = 0;
+	if (st.added || st.changed || st.removed || st.flows_removed)
+		pr_info("services: %zu services in BPF: %u frontends added, %u changed, %u removed, %u unchanged; %u flows of departed backends removed",
+			t->n, st.added, st.changed, st.removed, st.unchanged, st.flows_removed);
+}
+
+/*
+ * Services are load-balanced in BPF when the agent has a service table to
+ * serve (the API or a services file), by the host stack (kube-proxy)
+ * otherwise; the flag also says so to node init. Without a table, frontends
+ * an earlier run left go.
+ */
+static void services_mode(struct agent *a)
+{
+	struct node_init_req *r = &a->o->init;
+
+	if (!(r->given & NI_BPF_SERVICES)) {
+		r->bpf_services = a->use_api || a->o->services;
+		r->given |= NI_BPF_SERVICES;
+	}
+	a->bpf_services = r->bpf_services;
+	pr_info("agent: services %s", a->bpf_services ? "load-balanced in BPF" :
+				       "to the host stack (kube-proxy)");
+}
+
+static void services_clear(struct agent *a)
+{
+	struct dp_sync_stats st;
+
+	if (!a->bpf_services && dp_services_sync(a->c, NULL, 0, &st) == 0 && st.removed)
+		pr_info("services: %u frontends of an earlier run removed", st.removed);
+	error_clear();
 }
 
 /* Rebuild what the cluster's changes touch; new peers get their routes now. */
@@ -118,6 +164,9 @@ static void reconcile_pass(struct agent *a)
 			st.reattached++;
 	}
 	state_unlock(lock);
+	/* a table that did not reach the maps, or maps made anew */
+	if (!err && (a->svc_dirty || st.need_init) && cluster_services(a->cl))
+		sync_services(a, cluster_services(a->cl));
 	if (err == -ENOENT) {
 		/* Somebody ran `node reset`: theirs to decide, not ours to undo. */
 		if (!a->not_init_warned)
@@ -422,9 +471,11 @@ int agent_run(const struct ctx *c, struct agent_opts *o)
 		err = 0;
 		goto out;
 	}
+	services_mode(&a);
 	err = agent_init_node(c, o, found > 0 ? &cidr : NULL);
 	if (err)
 		goto out;
+	services_clear(&a);
 	err = metrics_begin(&a, &m);
 	if (err)
 		goto out;
