@@ -33,6 +33,12 @@ run_bpf_cost() {
 	fi
 	BPF_COST_TSV=$WORK/bpf-cost.paths
 	BPF_COST_STATUS=ok
+	local path med lo hi
+	while IFS='	' read -r path med lo hi; do
+		sample_in bpf-cost "$path" bridgeless median "$med" ns
+		sample_in bpf-cost "$path" bridgeless min "$lo" ns
+		sample_in bpf-cost "$path" bridgeless max "$hi" ns
+	done <"$BPF_COST_TSV"
 }
 
 # bpf_cost_of PATH: its median ns, or nothing

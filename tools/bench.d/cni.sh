@@ -92,6 +92,7 @@ cnib_batch() {
 	for i in $(seq "$first" $(( first + n - 1 ))); do
 		cnib_pod "$s" "p$i" || return 1
 		cni_us[$s]="${cni_us[$s]:-} $M_US"
+		sample cni-add-del "$s" "$M_US" us "p$i"
 	done
 	for i in $(seq "$first" $(( first + n - 1 ))); do
 		rmns "$(short "$s")-p$i" || return 1

@@ -11,14 +11,6 @@ declare -A med		# METRIC/SETUP -> median
 record() { res[$1/$2]="${res[$1/$2]:-} $3"; }
 has_res() { [ -n "${res[$1/$2]:-}" ]; }
 
-# scen_of METRIC: the scenario that measures it (whose setups take part)
-scen_of() {
-	case "$1" in
-	pod2pod-lat-*) echo pod2pod-lat ;;
-	scale-*) echo scale ;;
-	*) echo "$1" ;;
-	esac
-}
 
 # setups_of SCENARIO: the setups taking part, in measuring order
 setups_of() {

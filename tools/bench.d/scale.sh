@@ -143,6 +143,7 @@ scale_grow() {
 	for i in $(seq "$first" "$last"); do
 		scale_add "$s" "s$i" || return 1
 		scale_add_us[$size/$s]="${scale_add_us[$size/$s]:-} $M_US"
+		sample "scale-add@$size" "$s" "$M_US" us "s$i"
 		scale_neigh "$s" "s$i" || return 1
 		[ $(( (i - first + 1) % 200 )) = 0 ] && [ "$i" != "$last" ] &&
 			step "scale: $s: $(( i - first + 1 ))/$(( last - first + 1 )) added," \
@@ -169,6 +170,7 @@ map_memory() {
 		set -- $(echo "$j" | jq -r '"\(.name) \(.bytes_memlock)"')
 		[ $# = 2 ] || continue
 		total=$(( total + $2 )); list="$list $1=$2"
+		sample "scale-map@$SCALE_SIZE" bridgeless "$2" bytes "$1"
 	done
 	echo "$total$list"
 }
@@ -177,7 +179,7 @@ map_memory() {
 scale_state() {
 	local m
 	if [ "$2" = bridgeless ]; then
-		m=$(map_memory)
+		m=$(SCALE_SIZE=$1 map_memory)
 		record "scale-mem@$1" bridgeless "$(awk -v b="${m%% *}" 'BEGIN { printf "%.1f", b / 1048576 }')"
 		# the total and the two largest maps
 		scale_info[$1/$2]=$(echo "$m" | tr ' ' '\n' | awk -F= 'NR == 1 { t = $1; next }
@@ -188,6 +190,9 @@ scale_state() {
 	else
 		scale_info[$1/$2]="$(nsenter --net="/run/netns/$(ns b-node)" \
 			iptables -t nat -S 2>/dev/null | wc -l) nat rules, $(ct_count) conntrack entries"
+		sample "scale-nat-rules@$1" "$2" "${scale_info[$1/$2]%% nat rules*}" count
+		m=${scale_info[$1/$2]#*, }
+		sample "scale-conntrack@$1" "$2" "${m%% *}" count
 	fi
 }
 
@@ -208,6 +213,7 @@ measure_scale() {
 					p2p) measure_pps "pod2pod-$s" "$(ns "$(short "$s")-tx")" \
 						"$(ns "$(short "$s")-rx")" || return 1
 						record "scale-p2p@$size" "$s" "$M_PPS"
+						sample_pps "scale-p2p@$size" "$s"
 						LINE=$(pps_line rx) ;;
 					snat) measure_snat snat-pps "$s" "scale-snat@$size" || return 1 ;;
 					cps) conn_pod[$s]=s$(( (size - 2) / 2 ))
@@ -219,5 +225,6 @@ measure_scale() {
 			done
 		done
 		SCALE_DONE="$SCALE_DONE $size"
+		run_info scale_done "$SCALE_DONE"
 	done
 }

@@ -150,10 +150,12 @@ conn_run() {
 	conn_next[$setup]=$C_next
 }
 
-# measure_cps SETUP: sets M_CPS, M_FAIL, M_TMO and M_NOTE
+# measure_cps SETUP METRIC: sets M_CPS, M_FAIL, M_TMO and M_NOTE; the
+# samples of METRIC: the rate, failures, time-outs, connections opened, the
+# other processes' CPU and the NAT or conntrack counters
 M_NOPORT=0 M_CTDROP=0 CT_MAX_SEEN=0
 measure_cps() {
-	local setup=$1 gc="" n0 d0 n1 d1
+	local setup=$1 m=$2 gc="" n0 d0 n1 d1
 	M_NOTE=""
 	if [ "$setup" = veth ]; then
 		:
@@ -168,15 +170,25 @@ measure_cps() {
 	fi
 	others_during conn_run "$setup" "$seconds" -c "$inflight" -w 0.5 || return 1
 	M_CPS=$C_rate M_FAIL=$C_failed M_TMO=$C_timeouts
+	sample "$m" "$setup" "$C_rate" conn/s
+	sample "$m.failed" "$setup" "$C_failed" count
+	sample "$m.timeouts" "$setup" "$C_timeouts" count
+	sample "$m.opened" "$setup" "$C_opened" count
+	sample_others "$m" "$setup"
 	if [ "$setup" = veth ]; then
 		M_NOTE="$C_opened opened, no NAT"
 	elif [ "$setup" = bridgeless ]; then
 		set -- $(bl_counter nat_new drop_nat_no_port); n1=$1 d1=$2
 		M_NOTE="$C_opened opened, nat_new +$((n1 - n0)), drop_nat_no_port +$((d1 - d0)); $gc"
+		sample "$m.nat_new" "$setup" $((n1 - n0)) count
+		sample "$m.drop_nat_no_port" "$setup" $((d1 - d0)) count
 		M_NOPORT=$((M_NOPORT + d1 - d0))
 	else
 		n1=$(ct_count); d1=$(ct_drops)
 		M_NOTE="$C_opened opened, conntrack entries $n0 -> $n1, conntrack drops +$((d1 - d0))"
+		sample "$m.conntrack_before" "$setup" "$n0" count
+		sample "$m.conntrack_after" "$setup" "$n1" count
+		sample "$m.conntrack_drops" "$setup" $((d1 - d0)) count
 		M_CTDROP=$((M_CTDROP + d1 - d0))
 		[ "$n1" -gt "$CT_MAX_SEEN" ] && CT_MAX_SEEN=$n1
 	fi
@@ -192,6 +204,7 @@ measure_snat() {
 	snat-pps)
 		measure_pps "snat-$setup" "$(ns "$s-tx")" "$(ext_of "$setup")" || return 1
 		record "$m" "$setup" "$M_PPS"
+		sample_pps "$m" "$setup"
 		LINE=$(pps_line ext)
 		# untranslated packets fail ext's rp_filter before UDP
 		if awk -v p="$M_PPS" -v u="$M_UDP" 'BEGIN { exit !(u < 0.9 * p) }'; then
@@ -200,10 +213,13 @@ measure_snat() {
 	snat-tcp)
 		others_during measure_iperf "snat-$setup" "$(ns "$s-tx")" "$SERVER_IP" 1 || return 1
 		record "$m" "$setup" "$(awk -v b="$M_BPS" 'BEGIN { printf "%.2f", b / 1e9 }')"
+		sample "$m" "$setup" "$M_BPS" bit/s
+		sample "$m.retransmits" "$setup" "$M_RETR" count
+		sample_others "$m" "$setup"
 		LINE=$(printf '%10.2f Gbit/s  (retransmits %s; other processes: %d%% of a CPU)' \
 			"$(awk -v b="$M_BPS" 'BEGIN { print b / 1e9 }')" "$M_RETR" "$M_OTHERS") ;;
 	snat-cps)
-		measure_cps "$setup" || return 1
+		measure_cps "$setup" "$m" || return 1
 		record "$m" "$setup" "$M_CPS"
 		LINE=$(printf '%10s conn/s  (failed %s, timeouts %s; %s; other processes: %d%% of a CPU)' \
 			"$M_CPS" "$M_FAIL" "$M_TMO" "$M_NOTE" "$M_OTHERS") ;;
@@ -229,7 +245,7 @@ ct_wait() {
 
 # measure_sustained: snat-sustained for every setup in turn
 measure_sustained() {
-	local s n k r sum fail tmo c0 d0 n0
+	local s n k r sum fail tmo c0 c1 d0 d1 n0
 	n=$(( (sustained + SUSTAIN_SLICE - 1) / SUSTAIN_SLICE ))
 	for s in $(setups_of snat-sustained); do
 		case $s in
@@ -242,13 +258,23 @@ measure_sustained() {
 		for k in $(seq "$n"); do
 			others_during conn_run "$s" "$SUSTAIN_SLICE" -c "$inflight" -w 0 || return 1
 			r=${C_rate%.*}
+			sample snat-sustained "$s" "$C_rate" conn/s
+			sample snat-sustained.failed "$s" "$C_failed" count
+			sample snat-sustained.timeouts "$s" "$C_timeouts" count
+			sample_others snat-sustained "$s"
 			sus_slices[$s]="${sus_slices[$s]}${sus_slices[$s]:+ }$r"
 			sum=$((sum + r)) fail=$((fail + C_failed)) tmo=$((tmo + C_timeouts))
 		done
 		record snat-sustained "$s" $((sum / n))
 		case $s in
-		bridge) sus_note[$s]="conntrack entries $c0 -> $(ct_count), conntrack drops +$(( $(ct_drops) - d0 ))" ;;
+		bridge) c1=$(ct_count); d1=$(ct_drops)
+			sample snat-sustained.conntrack_before "$s" "$c0" count
+			sample snat-sustained.conntrack_after "$s" "$c1" count
+			sample snat-sustained.conntrack_drops "$s" $((d1 - d0)) count
+			sus_note[$s]="conntrack entries $c0 -> $c1, conntrack drops +$(( d1 - d0 ))" ;;
 		bridgeless) set -- $(bl_counter nat_new drop_nat_no_port)
+			sample snat-sustained.nat_new "$s" $(( $1 - n0 )) count
+			sample snat-sustained.drop_nat_no_port "$s" $(( $2 - d0 )) count
 			sus_note[$s]="nat_new +$(( $1 - n0 )), drop_nat_no_port +$(( $2 - d0 ))" ;;
 		*) sus_note[$s]="no NAT" ;;
 		esac

@@ -107,6 +107,13 @@ measure_pps() {
 	note_busy "$M_BUSY"
 }
 
+# sample_pps METRIC SETUP: the last measure_pps's figures as samples
+sample_pps() {
+	sample "$1" "$2" "$M_PPS" pps
+	sample "$1.udp" "$2" "$M_UDP" pps
+	sample "$1.busy" "$2" "$M_BUSY" %
+}
+
 # pps_line WHERE: the progress text of the last measure_pps
 pps_line() {
 	printf '%10s pps at %s eth0 rx  (%s reached UDP; other work: CPU %d %d%% busy)' \
