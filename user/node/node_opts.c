@@ -90,3 +90,36 @@ void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r)
 	memcpy(r->svc_cidr, n->svc_cidr, sizeof(r->svc_cidr));
 	r->bpf_services = n->bpf_services;
 }
+
+void node_init_req_fill(struct node_init_req *r, const struct node_init_req *from)
+{
+	unsigned int missing = from->given & ~r->given;
+
+	if (missing & NI_UPLINK)
+		memcpy(r->uplink, from->uplink, sizeof(r->uplink));
+	if (missing & NI_POD_CIDR)
+		r->pod_cidr = from->pod_cidr;
+	if (missing & NI_CLUSTER_CIDR)
+		r->cluster_cidr = from->cluster_cidr;
+	if (missing & NI_NODE_IP)
+		r->node_ip = from->node_ip;
+	if (missing & NI_NAT_PORTS) {
+		r->nat_port_min = from->nat_port_min;
+		r->nat_port_max = from->nat_port_max;
+	}
+	if (missing & NI_NAT_MAX)
+		r->nat_max = from->nat_max;
+	if (missing & NI_MASQUERADE)
+		r->masquerade = from->masquerade;
+	if (missing & NI_NOMASQ) {
+		memcpy(r->nomasq, from->nomasq, sizeof(r->nomasq));
+		r->n_nomasq = from->n_nomasq;
+	}
+	if (missing & NI_SVC_CIDR) {
+		memcpy(r->svc_cidr, from->svc_cidr, sizeof(r->svc_cidr));
+		r->n_svc_cidr = from->n_svc_cidr;
+	}
+	if (missing & NI_BPF_SERVICES)
+		r->bpf_services = from->bpf_services;
+	r->given |= missing;
+}
