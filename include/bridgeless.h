@@ -261,7 +261,7 @@ struct bl_svc_key {
 _Static_assert(sizeof(struct bl_svc_key) == 8, "bl_svc_key layout");
 
 struct bl_svc {
-	__u32 id; /* 1..BL_MAX_SERVICES-1: backends' key, svc_stats index */
+	__u32 id; /* 1..svc-max: backends' key, svc_stats index */
 	__u16 rev; /* revision of the backend set in use */
 	__u16 count; /* backends of that revision; 0: refuse (no endpoint) */
 	__u32 affinity_s; /* sessionAffinity ClientIP timeout; 0: none */
@@ -313,8 +313,20 @@ struct bl_svc_stats {
 	__u64 flows; /* new connections */
 	__u64 refused; /* refused: no usable endpoint */
 };
-#define BL_SVC_MAX_DEFAULT 16384 /* frontends (and ids) */
-#define BL_SVC_BACKENDS_MAX_DEFAULT 131072 /* backend slots, all revisions */
+/*
+ * Sizes of the service maps, `node init --svc-max` (frontends: service
+ * address, port and protocol) and `--svc-backends-max` (backend slots of
+ * every frontend's set in use, and of the sets being replaced while a sync
+ * runs). A frontend's id (1..svc-max) indexes svc_stats, which has one
+ * entry more (id 0 is never given), and is kept in the NAT entries of its
+ * flows as 16 bits: hence the upper bound.
+ */
+#define BL_SVC_MAX_DEFAULT 16384
+#define BL_SVC_MAX_LIMIT 65535
+#define BL_SVC_BACKENDS_MAX_DEFAULT 131072
+#define BL_SVC_BACKENDS_MAX_LIMIT (1u << 22)
+/* A frontend's backends are slots 0..count-1 (16 bits). */
+#define BL_SVC_BACKENDS_PER_FRONTEND 65535
 /*
  * Hairpin flows (a pod that is its own backend) reach the pod from the
  * service address; a connection to itself is not a local address's.

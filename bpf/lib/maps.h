@@ -58,7 +58,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } BL_MAP_NAT SEC(".maps") __weak;
 
-/* Services (bridgeless.h): frontends, their backends by revision. */
+/*
+ * Services (bridgeless.h): frontends, their backends by revision; sized by
+ * `node init --svc-max` and `--svc-backends-max`.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BL_SVC_MAX_DEFAULT);
@@ -84,9 +87,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } BL_MAP_SVC_AFFINITY SEC(".maps") __weak;
 
+/* Indexed by the frontend's id, 1..svc-max: one entry more than frontends. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BL_SVC_MAX_DEFAULT);
+	__uint(max_entries, BL_SVC_MAX_DEFAULT + 1);
 	__type(key, __u32);
 	__type(value, struct bl_svc_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

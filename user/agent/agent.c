@@ -43,7 +43,13 @@ struct agent {
 	int nat_full; /* above NAT_FILL_WARN */
 	int not_init_warned;
 	int bpf_services; /* services load-balanced in BPF (services_mode) */
-	int svc_dirty; /* the last table did not reach the maps */
+	int svc_dirty; /* the last table did not reach the maps: try again */
+	/*
+	 * The frontends map the last sync went to (or refused a table too
+	 * large for): another one was made (node init resized the maps) and
+	 * needs the table.
+	 */
+	__u32 svc_map_id;
 };
 
 static double now_s(void)
@@ -87,21 +93,49 @@ static void sync_routes(struct agent *a)
  */
 static void sync_services(struct agent *a, const struct svc_table *t)
 {
-	struct dp_sync_stats st;
+	struct dp_sync_stats st = {};
+	double t0 = now_s();
+	__u32 id = 0;
+	int err;
 
 	if (!a->bpf_services)
 		return;
-	if (svc_table_apply(a->c, t, a->o->node_name, &st)) {
-		/* the next table, or the next reconcile pass, tries again */
+	if (dp_services_map_id(a->c, &id))
+		error_clear();
+	err = svc_table_apply(a->c, t, a->o->node_name, &st);
+	if (st.orphans_removed)
+		pr_info("services: %u backend entries of an interrupted sync removed",
+			st.orphans_removed);
+	if (err) {
+		/*
+		 * A table too large for the maps is not tried again until it
+		 * changes or the maps do (svc_map_id); anything else is, at
+		 * the next reconcile pass.
+		 */
 		pr_warn("services: %s", error_message());
 		error_clear();
-		a->svc_dirty = 1;
+		a->svc_dirty = err != -ENOSPC && err != -E2BIG;
+		a->svc_map_id = id;
 		return;
 	}
 	a->svc_dirty = 0;
+	a->svc_map_id = id;
 	if (st.added || st.changed || st.removed || st.flows_removed)
-		pr_info("services: %zu services in BPF: %u frontends added, %u changed, %u removed, %u unchanged; %u flows of departed backends removed",
-			t->n, st.added, st.changed, st.removed, st.unchanged, st.flows_removed);
+		pr_info("services: %zu services in BPF: %u frontends added, %u changed, %u removed, %u unchanged; %u flows of departed backends removed (%.1f ms)",
+			t->n, st.added, st.changed, st.removed, st.unchanged, st.flows_removed,
+			(now_s() - t0) * 1000);
+}
+
+/* 1 if the service maps are others than those of the last sync (made anew). */
+static int svc_maps_new(struct agent *a)
+{
+	__u32 id;
+
+	if (!a->bpf_services || dp_services_map_id(a->c, &id)) {
+		error_clear();
+		return 0;
+	}
+	return id != a->svc_map_id;
 }
 
 /*
@@ -165,7 +199,7 @@ static void reconcile_pass(struct agent *a)
 	}
 	state_unlock(lock);
 	/* a table that did not reach the maps, or maps made anew */
-	if (!err && (a->svc_dirty || st.need_init) && cluster_services(a->cl))
+	if (!err && (a->svc_dirty || st.need_init || svc_maps_new(a)) && cluster_services(a->cl))
 		sync_services(a, cluster_services(a->cl));
 	if (err == -ENOENT) {
 		/* Somebody ran `node reset`: theirs to decide, not ours to undo. */

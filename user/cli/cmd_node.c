@@ -81,6 +81,8 @@ static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 				json_array_append_new(nm, json_string(cidr_str(&n.svc_cidr[i], pod)));
 			json_object_set_new(o, "service_cidrs", nm);
 			json_object_set_new(o, "services", json_string(n.bpf_services ? "bpf" : "host"));
+			json_object_set_new(o, "svc_max", json_integer(n.svc_max));
+			json_object_set_new(o, "svc_backends_max", json_integer(n.svc_backends_max));
 		}
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -99,7 +101,7 @@ static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 	       "  cluster CIDR  %s\n"
 	       "  pods          %d\n"
 	       "  masquerade    %s (NAT ports %u-%u, table %u entries, %d no-masquerade prefixes)\n"
-	       "  services      %s (service CIDR %s%s%s)\n"
+	       "  services      %s (service CIDR %s%s%s; maps for %u frontends, %u backends)\n"
 	       "  pin dir       %s\n"
 	       "  state dir     %s\n",
 	       n.uplink, n.uplink_ifindex, attach_mode_name(n.attach_mode),
@@ -109,7 +111,7 @@ static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 	       n.bpf_services ? "load-balanced in BPF" : "to the host stack (kube-proxy)",
 	       n.n_svc_cidr ? cidr_str(&n.svc_cidr[0], svc1) : "none",
 	       n.n_svc_cidr > 1 ? ", " : "", n.n_svc_cidr > 1 ? cidr_str(&n.svc_cidr[1], svc2) : "",
-	       c->pin_dir, c->state_dir);
+	       n.svc_max, n.svc_backends_max, c->pin_dir, c->state_dir);
 	return 0;
 }
 

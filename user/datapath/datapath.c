@@ -77,7 +77,8 @@ __u32 nat_table_size(__u32 want)
 	return (want + cpus - 1) / cpus * cpus;
 }
 
-__u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
+/* The pinned map name's max_entries and flags; 0 if there is none. */
+static __u32 pinned_map_info(const struct ctx *c, const char *name, __u32 *flags)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -85,7 +86,7 @@ __u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
 	int fd;
 
 	*flags = 0;
-	snprintf(path, sizeof(path), "%s/" BL_PIN(BL_MAP_NAT), c->pin_dir);
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -94,6 +95,18 @@ __u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
 	close(fd);
 	*flags = info.map_flags;
 	return info.max_entries;
+}
+
+__u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
+{
+	return pinned_map_info(c, BL_PIN(BL_MAP_NAT), flags);
+}
+
+__u32 pinned_map_size(const struct ctx *c, const char *name)
+{
+	__u32 flags;
+
+	return pinned_map_info(c, name, &flags);
 }
 
 __u32 pinned_nat_size(const struct ctx *c)
@@ -131,7 +144,50 @@ static void unpin_if_changed(const struct ctx *c, const struct bpf_map *m)
 	close(fd);
 }
 
-int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
+/*
+ * The service maps at the sizes asked for. A pinned set of another size
+ * cannot be reused (libbpf would refuse the pin): it goes, all three maps
+ * together (backends and counters are keyed by the frontends' ids), and
+ * the new programs get new, empty maps. Until the agent has written its
+ * table into them, service addresses go to the host stack (kube-proxy);
+ * established service flows live in the NAT table and keep their backend.
+ */
+static int size_service_maps(const struct ctx *c, struct datapath *skel,
+			     const struct dp_sizes *sz)
+{
+	struct {
+		struct bpf_map *m;
+		__u32 want;
+	} v[] = { { skel->maps.svc_frontends, sz->svc_max },
+		  { skel->maps.svc_stats, sz->svc_max + 1 },
+		  { skel->maps.svc_backends, sz->svc_backends_max } };
+	size_t i, n = sizeof(v) / sizeof(v[0]);
+	char path[PATH_MAX];
+	__u32 have;
+	int err, resized = 0;
+
+	for (i = 0; i < n; i++) {
+		have = pinned_map_size(c, bpf_map__name(v[i].m));
+		if (have && have != v[i].want)
+			resized = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (resized) {
+			snprintf(path, sizeof(path), "%s/%s", c->pin_dir, bpf_map__name(v[i].m));
+			if (unlink(path) && errno != ENOENT)
+				return errorf(-errno, "unpin %s", path);
+		}
+		err = bpf_map__set_max_entries(v[i].m, v[i].want);
+		if (err)
+			return errorf(err, "map %s: %u entries", bpf_map__name(v[i].m), v[i].want);
+	}
+	if (resized)
+		pr_warn("service maps resized to %u frontends, %u backend slots: made anew, empty until the agent's next sync",
+			sz->svc_max, sz->svc_backends_max);
+	return 0;
+}
+
+int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapath **out)
 {
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = c->pin_dir);
 	struct datapath *skel;
@@ -143,7 +199,12 @@ int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
 		return errorf(-errno, "open BPF object");
 	unpin_if_changed(c, skel->maps.config);
 	unpin_if_changed(c, skel->maps.nomasq);
-	err = bpf_map__set_max_entries(skel->maps.nat, nat_max);
+	err = size_service_maps(c, skel, sz);
+	if (err) {
+		datapath__destroy(skel);
+		return err;
+	}
+	err = bpf_map__set_max_entries(skel->maps.nat, sz->nat_max);
 	/*
 	 * The trace switch is a global variable (one load on the forward
 	 * path), so libbpf does not pin it by name: pin it here, and a reload

@@ -25,14 +25,23 @@ struct pinned {
 };
 #define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1, -1 }
 
+/* The sizes of the maps node init sizes. */
+struct dp_sizes {
+	__u32 nat_max; /* entries of the NAT table (node init checks the pinned one) */
+	__u32 svc_max; /* service frontends; svc_stats gets one entry more */
+	__u32 svc_backends_max; /* backend slots */
+};
+
 /* Mount bpffs if needed and create the pin dir on it. */
 int bpffs_prepare(const char *pin_dir);
 /*
  * Load the programs, reusing (or creating) the pinned maps, and pin the
  * programs, replacing older ones. The caller closes it (datapath_close:
- * the pins keep maps and programs).
+ * the pins keep maps and programs). Service maps pinned at other sizes
+ * than sz's are made anew, empty (their contents are the agent's to write
+ * again); the NAT table must have sz->nat_max entries if it is pinned.
  */
-int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out);
+int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapath **out);
 void datapath_close(struct datapath *dp);
 int datapath_prog_fd(const struct datapath *dp, enum dp_prog which);
 /* Write the node's config, moving its forwarding generation on (fwd_gen). */
@@ -43,6 +52,8 @@ int datapath_set_nomasq(struct datapath *dp, const struct cidr *v, int n);
 __u32 pinned_nat_size(const struct ctx *c);
 /* The same, and its map flags in *flags (0 if there is none). */
 __u32 pinned_nat_table(const struct ctx *c, __u32 *flags);
+/* max_entries of the pinned map name ("svc_frontends"...), 0 if there is none. */
+__u32 pinned_map_size(const struct ctx *c, const char *name);
 /* The size the kernel gives a NAT table asked for want entries. */
 __u32 nat_table_size(__u32 want);
 /* -ENOENT with "node not initialized" when nothing is pinned. */

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath/datapath.h"
@@ -19,7 +22,9 @@
 
 struct svc_maps {
 	int fe, be, stats, nat;
-	__u32 max_ids;
+	__u32 max_ids; /* svc_stats's entries: ids are 1..max_ids-1 */
+	__u32 max_fe; /* svc_frontends's entries */
+	__u32 max_be; /* svc_backends's entries */
 };
 
 static void maps_close(struct svc_maps *m)
@@ -32,11 +37,16 @@ static void maps_close(struct svc_maps *m)
 			close(*fds[i]);
 }
 
-static int maps_open(const struct ctx *c, struct svc_maps *m)
+static __u32 max_entries(int fd, __u32 dflt)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
+	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.max_entries : dflt;
+}
+
+static int maps_open(const struct ctx *c, struct svc_maps *m)
+{
 	m->fe = pin_open(c, BL_PIN(BL_MAP_SVC_FRONTENDS));
 	m->be = m->fe < 0 ? -1 : pin_open(c, BL_PIN(BL_MAP_SVC_BACKENDS));
 	m->stats = m->be < 0 ? -1 : pin_open(c, BL_PIN(BL_MAP_SVC_STATS));
@@ -47,9 +57,9 @@ static int maps_open(const struct ctx *c, struct svc_maps *m)
 		maps_close(m);
 		return err;
 	}
-	m->max_ids = BL_SVC_MAX_DEFAULT;
-	if (bpf_obj_get_info_by_fd(m->stats, &info, &len) == 0)
-		m->max_ids = info.max_entries;
+	m->max_ids = max_entries(m->stats, BL_SVC_MAX_DEFAULT + 1);
+	m->max_fe = max_entries(m->fe, BL_SVC_MAX_DEFAULT);
+	m->max_be = max_entries(m->be, BL_SVC_BACKENDS_MAX_DEFAULT);
 	return 0;
 }
 
@@ -82,6 +92,15 @@ static int be_cmp(const void *a, const void *b)
 	if (x->addr != y->addr)
 		return memcmp(&x->addr, &y->addr, 4);
 	return (int)x->port - (int)y->port;
+}
+
+static const char *fe_name(const struct dp_frontend *f, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s:%u/%s", inet_ntop(AF_INET, &f->addr, ip, sizeof(ip)) ?: "?",
+		 f->port, f->proto == IPPROTO_UDP ? "UDP" : "TCP");
+	return buf;
 }
 
 /* What the maps hold now: frontends by key. */
@@ -199,9 +218,12 @@ static __u32 id_alloc(const uint8_t *used, __u32 max)
 	return 0;
 }
 
-static void id_mark(uint8_t *used, __u32 id)
+static void id_mark(uint8_t *used, __u32 id, int on)
 {
-	used[id / 8] |= 1u << (id % 8);
+	if (on)
+		used[id / 8] |= 1u << (id % 8);
+	else
+		used[id / 8] &= ~(1u << (id % 8));
 }
 
 static void stats_clear(int fd, __u32 id)
@@ -276,116 +298,320 @@ static void sleep_ns(long ns)
 		;
 }
 
+/*
+ * One sync. The maps go from the frontends they hold (have) to the wanted
+ * ones (fe) in two passes over the same steps: a dry one that only counts,
+ * and refuses a table that would not fit before anything is written, then
+ * the real one. Removed frontends go first; each changed or new frontend
+ * then gets its backend set under a new revision before it switches to it,
+ * and the old sets (and the ids of removed frontends) are freed after a
+ * grace period: at the end, or in between where the maps need the room.
+ */
+struct sync {
+	struct svc_maps m;
+	struct dp_frontend *fe;
+	size_t n;
+	struct have *have;
+	size_t nh;
+	struct have **match; /* per frontend: what the maps hold for it, or NULL */
+	uint8_t *unchanged; /* per frontend: held exactly so */
+	uint8_t *used; /* ids held */
+	const struct dp_frontend **ids; /* the new frontend of each id */
+	struct stale stale; /* old backend sets */
+	__u32 *pending; /* ids of removed frontends, free after the grace period */
+	size_t n_pending;
+	/* the counts both passes go by */
+	size_t occupied; /* backend slots in use, old sets included */
+	size_t stale_slots; /* of which old sets */
+	size_t free_ids; /* ids free now */
+	size_t pending_ids; /* ids free after the grace period */
+	int dry;
+};
+
+/* Free the old sets and the ids of removed frontends, after the grace period. */
+static void sync_flush(struct sync *s)
+{
+	size_t i;
+
+	s->occupied -= s->stale_slots;
+	s->stale_slots = 0;
+	s->free_ids += s->pending_ids;
+	s->pending_ids = 0;
+	if (s->dry || (!s->stale.n && !s->n_pending))
+		return;
+	sleep_ns(GRACE_NS);
+	for (i = 0; i < s->stale.n; i++)
+		bpf_map_delete_elem(s->m.be, &s->stale.v[i]);
+	s->stale.n = 0;
+	for (i = 0; i < s->n_pending; i++)
+		id_mark(s->used, s->pending[i], 0);
+	s->n_pending = 0;
+}
+
+static int sync_refuse(struct sync *s, size_t need_slots)
+{
+	size_t i, slots = 0;
+
+	for (i = 0; i < s->n; i++)
+		slots += s->fe[i].n_be;
+	if (slots <= s->m.max_be && s->n <= s->m.max_fe && s->n < s->m.max_ids)
+		return errorf_raw(-ENOSPC,
+				  "service maps too small: the table's %zu frontends and %zu backends fit, but not the %zu backend slots its changed sets need while they switch (--svc-backends-max %u); the maps keep the last table",
+				  s->n, slots, need_slots, s->m.max_be);
+	return errorf_raw(-ENOSPC,
+			  "service maps too small for %zu frontends and %zu backends (node init --svc-max %u, --svc-backends-max %u); the maps keep the last table",
+			  s->n, slots, s->m.max_fe < s->m.max_ids - 1 ? s->m.max_fe : s->m.max_ids - 1,
+			  s->m.max_be);
+}
+
+/* Remove the frontends that are not wanted any more. */
+static int sync_removals(struct sync *s, struct dp_sync_stats *st)
+{
+	size_t i;
+
+	for (i = 0; i < s->nh; i++) {
+		struct have *h = &s->have[i];
+
+		if (h->wanted)
+			continue;
+		s->stale_slots += h->svc.count;
+		s->pending_ids += h->svc.id < s->m.max_ids;
+		if (s->dry)
+			continue;
+		if (bpf_map_delete_elem(s->m.fe, &h->key) && errno != ENOENT)
+			return errorf(-errno, "delete service frontend");
+		if (stale_add(&s->stale, h->svc.id, h->svc.rev, h->svc.count))
+			return errorf(-ENOMEM, "service sync");
+		if (h->svc.id < s->m.max_ids)
+			s->pending[s->n_pending++] = h->svc.id;
+		st->removed++;
+	}
+	return 0;
+}
+
+/* Frontend i, changed or new: its set under a new revision, then the switch. */
+static int sync_one(struct sync *s, size_t i, struct dp_sync_stats *st)
+{
+	const struct dp_frontend *f = &s->fe[i];
+	struct have *h = s->match[i];
+	struct bl_svc_key key;
+	struct bl_svc sv = {};
+	char name[64];
+	int err;
+
+	if (f->n_be > BL_SVC_BACKENDS_PER_FRONTEND)
+		return errorf_raw(-E2BIG, "service %s has %zu backends, at most %u; the maps keep the last table",
+				  fe_name(f, name, sizeof(name)), f->n_be,
+				  BL_SVC_BACKENDS_PER_FRONTEND);
+	if (!h && !s->free_ids && s->pending_ids)
+		sync_flush(s);
+	if (!h && !s->free_ids)
+		return sync_refuse(s, 0);
+	if (s->occupied + f->n_be > s->m.max_be && s->stale_slots)
+		sync_flush(s);
+	if (s->occupied + f->n_be > s->m.max_be)
+		return sync_refuse(s, s->occupied + f->n_be);
+	s->occupied += f->n_be;
+	if (h)
+		s->stale_slots += h->svc.count;
+	else
+		s->free_ids--;
+	if (s->dry)
+		return 0;
+
+	fe_key(f, &key);
+	if (h) {
+		sv = h->svc;
+		sv.rev = h->svc.rev + 1;
+	} else {
+		sv.id = id_alloc(s->used, s->m.max_ids);
+		if (!sv.id) /* the dry pass counted otherwise */
+			return errorf_raw(-ENOSPC, "service maps: no free service id");
+		id_mark(s->used, sv.id, 1);
+		s->ids[sv.id] = f;
+		sv.rev = 1;
+		stats_clear(s->m.stats, sv.id);
+	}
+	sv.count = f->n_be;
+	sv.affinity_s = f->affinity_s;
+	sv.flags = f->flags;
+	/* the new set first, then the switch; the old set goes after the grace period */
+	err = write_backends(s->m.be, sv.id, sv.rev, f);
+	if (!err && bpf_map_update_elem(s->m.fe, &key, &sv, BPF_ANY))
+		err = errorf(-errno, "service frontend");
+	if (err)
+		return err;
+	if (h) {
+		st->changed++;
+		if (stale_add(&s->stale, h->svc.id, h->svc.rev, h->svc.count))
+			return errorf(-ENOMEM, "service sync");
+	} else {
+		st->added++;
+	}
+	return 0;
+}
+
+/* One pass, dry or real. */
+static int sync_pass(struct sync *s, int dry, struct dp_sync_stats *st)
+{
+	size_t i;
+	int err;
+
+	s->dry = dry;
+	s->occupied = s->stale_slots = s->pending_ids = 0;
+	s->free_ids = s->m.max_ids ? s->m.max_ids - 1 : 0;
+	for (i = 0; i < s->nh; i++) {
+		s->occupied += s->have[i].svc.count;
+		if (s->have[i].svc.id < s->m.max_ids && s->free_ids)
+			s->free_ids--;
+	}
+	if (s->n > s->m.max_fe)
+		return sync_refuse(s, 0);
+	err = sync_removals(s, st);
+	for (i = 0; !err && i < s->n; i++) {
+		if (s->unchanged[i]) {
+			st->unchanged += !dry;
+			continue;
+		}
+		err = sync_one(s, i, st);
+	}
+	return err;
+}
+
+/*
+ * The backend entries no frontend uses: what an agent killed between a
+ * switch and the end of its grace period left. Once per process, before
+ * its first sync counts the room in the maps.
+ */
+static unsigned int sweep_orphans(const struct sync *s)
+{
+	struct bl_svc_backend_key k, *keys = NULL, *prev = NULL;
+	const struct bl_svc **by = calloc(s->m.max_ids ?: 1, sizeof(*by));
+	size_t n = 0, cap = 0, i;
+	unsigned int removed = 0;
+
+	if (!by)
+		return 0;
+	for (i = 0; i < s->nh; i++)
+		if (s->have[i].svc.id < s->m.max_ids)
+			by[s->have[i].svc.id] = &s->have[i].svc;
+	while (bpf_map_get_next_key(s->m.be, prev, &k) == 0) {
+		if (n == cap) {
+			struct bl_svc_backend_key *nk;
+
+			cap = cap ? cap * 2 : 4096;
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		keys[n++] = k;
+		prev = &keys[n - 1];
+	}
+	for (i = 0; i < n; i++) {
+		const struct bl_svc *f = keys[i].id < s->m.max_ids ? by[keys[i].id] : NULL;
+
+		if (f && f->rev == keys[i].rev && keys[i].slot < f->count)
+			continue;
+		if (bpf_map_delete_elem(s->m.be, &keys[i]) == 0)
+			removed++;
+	}
+	free(keys);
+	free(by);
+	return removed;
+}
+
+static int swept; /* this process has swept the orphans once */
+
 int dp_services_sync(const struct ctx *c, struct dp_frontend *fe, size_t n,
 		     struct dp_sync_stats *st)
 {
-	const struct dp_frontend **ids = NULL;
-	struct stale stale = {};
-	struct svc_maps m;
-	struct have *have = NULL, *h;
-	uint8_t *used = NULL;
-	size_t nh, i;
-	int err, moved = 0;
+	struct sync s = { .fe = fe };
+	size_t i, j;
+	int err;
 
 	memset(st, 0, sizeof(*st));
-	err = maps_open(c, &m);
+	err = maps_open(c, &s.m);
 	if (err)
 		return error_prefix(err, "service maps");
-	err = read_frontends(m.fe, &have, &nh);
+	err = read_frontends(s.m.fe, &s.have, &s.nh);
 	if (err) {
 		errorf(err, "read service frontends");
 		goto out;
 	}
-	used = calloc(m.max_ids / 8 + 1, 1);
-	ids = calloc(m.max_ids, sizeof(*ids));
-	if (!used || !ids) {
-		err = errorf(-ENOMEM, "service sync");
-		goto out;
-	}
-	for (i = 0; i < nh; i++)
-		if (have[i].svc.id < m.max_ids)
-			id_mark(used, have[i].svc.id);
+	/* sorted, each key once (the first of duplicates wins) */
 	if (n)
 		qsort(fe, n, sizeof(*fe), fe_cmp);
+	for (i = j = 0; i < n; i++)
+		if (!j || fe_cmp(&fe[j - 1], &fe[i]))
+			fe[j++] = fe[i];
+	s.n = n = j;
 	for (i = 0; i < n; i++)
 		if (fe[i].n_be)
 			qsort(fe[i].be, fe[i].n_be, sizeof(*fe[i].be), be_cmp);
-
+	s.used = calloc(s.m.max_ids / 8 + 1, 1);
+	s.ids = calloc(s.m.max_ids, sizeof(*s.ids));
+	s.match = calloc(n ?: 1, sizeof(*s.match));
+	s.unchanged = calloc(n ?: 1, 1);
+	s.pending = calloc(s.nh ?: 1, sizeof(*s.pending));
+	if (!s.used || !s.ids || !s.match || !s.unchanged || !s.pending) {
+		err = errorf(-ENOMEM, "service sync");
+		goto out;
+	}
+	if (!swept) {
+		st->orphans_removed = sweep_orphans(&s);
+		swept = 1;
+	}
+	for (i = 0; i < s.nh; i++)
+		if (s.have[i].svc.id < s.m.max_ids)
+			id_mark(s.used, s.have[i].svc.id, 1);
 	for (i = 0; i < n; i++) {
-		struct have probe;
-		struct bl_svc s = {};
+		struct have probe, *h;
 
 		fe_key(&fe[i], &probe.key);
-		h = nh ? bsearch(&probe, have, nh, sizeof(*have), have_cmp) : NULL;
-		if (h) {
-			h->wanted = 1;
-			if (h->svc.id < m.max_ids)
-				ids[h->svc.id] = &fe[i];
-			if (h->svc.affinity_s == fe[i].affinity_s && h->svc.flags == fe[i].flags &&
-			    same_backends(m.be, &h->svc, &fe[i])) {
-				st->unchanged++;
-				continue;
-			}
-			s = h->svc;
-			s.rev = h->svc.rev + 1;
-		} else {
-			s.id = id_alloc(used, m.max_ids);
-			if (!s.id) {
-				err = errorf_raw(-ENOSPC,
-						 "service maps full: %u services at most (--svc-max)",
-						 m.max_ids - 1);
-				goto out;
-			}
-			id_mark(used, s.id);
-			ids[s.id] = &fe[i];
-			s.rev = 1;
-			stats_clear(m.stats, s.id);
-		}
-		s.count = fe[i].n_be;
-		s.affinity_s = fe[i].affinity_s;
-		s.flags = fe[i].flags;
-		/* the new set first, then the switch, then the old set goes */
-		err = write_backends(m.be, s.id, s.rev, &fe[i]);
-		if (!err && bpf_map_update_elem(m.fe, &probe.key, &s, BPF_ANY))
-			err = errorf(-errno, "service frontend");
-		if (err)
-			goto out;
-		if (h) {
-			st->changed++;
-			if (stale_add(&stale, h->svc.id, h->svc.rev, h->svc.count))
-				goto nomem;
-			moved = 1;
-		} else {
-			st->added++;
-		}
-	}
-	for (i = 0; i < nh; i++) {
-		if (have[i].wanted)
+		h = s.nh ? bsearch(&probe, s.have, s.nh, sizeof(*s.have), have_cmp) : NULL;
+		s.match[i] = h;
+		if (!h)
 			continue;
-		if (bpf_map_delete_elem(m.fe, &have[i].key) && errno != ENOENT) {
-			err = errorf(-errno, "delete service frontend");
-			goto out;
-		}
-		if (stale_add(&stale, have[i].svc.id, have[i].svc.rev, have[i].svc.count))
-			goto nomem;
-		st->removed++;
-		moved = 1;
+		h->wanted = 1;
+		if (h->svc.id < s.m.max_ids)
+			s.ids[h->svc.id] = &fe[i];
+		s.unchanged[i] = h->svc.affinity_s == fe[i].affinity_s &&
+				 h->svc.flags == fe[i].flags && same_backends(s.m.be, &h->svc, &fe[i]);
 	}
-	if (moved) {
-		sleep_ns(GRACE_NS);
-		for (i = 0; i < stale.n; i++)
-			bpf_map_delete_elem(m.be, &stale.v[i]);
-		st->flows_removed = drop_gone_flows(m.nat, ids, m.max_ids);
-	}
-	goto out;
-nomem:
-	err = errorf(-ENOMEM, "service sync");
+	/* nothing is written unless the whole table fits */
+	err = sync_pass(&s, 1, st);
+	if (!err)
+		err = sync_pass(&s, 0, st);
+	/* what was switched (also before a failure) frees its old set */
+	sync_flush(&s);
+	if (st->changed || st->removed)
+		st->flows_removed = drop_gone_flows(s.m.nat, s.ids, s.m.max_ids);
 out:
-	free(stale.v);
-	free(have);
-	free(used);
-	free(ids);
-	maps_close(&m);
+	free(s.stale.v);
+	free(s.pending);
+	free(s.unchanged);
+	free(s.match);
+	free(s.have);
+	free(s.used);
+	free(s.ids);
+	maps_close(&s.m);
+	return err;
+}
+
+int dp_services_map_id(const struct ctx *c, __u32 *id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	fd = pin_open(c, BL_PIN(BL_MAP_SVC_FRONTENDS));
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = errorf(-errno, "service frontends map");
+	close(fd);
+	*id = info.id;
 	return err;
 }
 

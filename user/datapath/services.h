@@ -36,15 +36,25 @@ struct dp_frontend {
 struct dp_sync_stats {
 	unsigned int added, changed, removed, unchanged;
 	unsigned int flows_removed; /* of backends that left */
+	unsigned int orphans_removed; /* backend entries no frontend used */
 };
 
 /*
- * Make the service maps hold exactly frontends fe[0..n-1]. Sorts fe and
- * each backend list. Returns 0 or -errno (the maps then hold a mix of old
- * and new frontends, each of them whole).
+ * Make the service maps hold exactly frontends fe[0..n-1] (a key given
+ * twice: the first). Sorts fe and each backend list. A table that does not
+ * fit the maps (frontends, backend slots, also those the changed sets need
+ * while they switch) is refused with -ENOSPC before anything is written:
+ * the maps keep what they had. Other errors return -errno with the maps
+ * holding a mix of old and new frontends, each of them whole.
  */
 int dp_services_sync(const struct ctx *c, struct dp_frontend *fe, size_t n,
 		     struct dp_sync_stats *st);
+
+/*
+ * The id of the pinned frontends map: another one than at the last sync
+ * means the maps were made anew (node init resized them) and are empty.
+ */
+int dp_services_map_id(const struct ctx *c, __u32 *id);
 
 /* One frontend as the maps hold it, for `service list`. */
 struct dp_frontend_state {

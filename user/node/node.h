@@ -21,6 +21,8 @@ enum node_init_field {
 	NI_NOMASQ = 1u << 7, /* else none */
 	NI_SVC_CIDR = 1u << 8, /* else 10.96.0.0/12 */
 	NI_BPF_SERVICES = 1u << 9, /* else off: service addresses to the host stack */
+	NI_SVC_MAX = 1u << 10, /* else the pinned map's size, or the default */
+	NI_SVC_BACKENDS_MAX = 1u << 11, /* likewise */
 };
 
 struct node_init_req {
@@ -37,6 +39,7 @@ struct node_init_req {
 	int n_svc_cidr;
 	struct cidr svc_cidr[BL_MAX_SVC_CIDRS];
 	int bpf_services;
+	uint32_t svc_max, svc_backends_max;
 };
 
 /* node init's options, as flags of `node init` and `agent` and agent.conf keys. */

@@ -92,6 +92,9 @@ static int parse_request(struct nl *nl, const struct node_init_req *req,
 			return errorf_raw(-EINVAL, "service CIDR %s overlaps the cluster CIDR %s",
 					  cidr_str(&n->svc_cidr[i], a), cidr_str(&n->cluster_cidr, b));
 	n->bpf_services = req->given & NI_BPF_SERVICES ? req->bpf_services : 0;
+	/* 0: the pinned maps' sizes, decided in node_init */
+	n->svc_max = req->given & NI_SVC_MAX ? req->svc_max : 0;
+	n->svc_backends_max = req->given & NI_SVC_BACKENDS_MAX ? req->svc_backends_max : 0;
 	return 0;
 }
 
@@ -146,6 +149,7 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 {
 	struct cidr nomasq[BL_MAX_NOMASQ + 1];
 	struct datapath *dp = NULL;
+	struct dp_sizes sizes;
 	struct link_info uplink;
 	struct node_rec n, old;
 	struct bl_config cfg;
@@ -210,7 +214,15 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	}
 	if (!n.nat_max)
 		n.nat_max = nat_size ?: nat_table_size(BL_NAT_MAX_DEFAULT);
-	err = datapath_load(c, n.nat_max, &dp);
+	/* the service maps keep their size unless asked for another one */
+	if (!n.svc_max)
+		n.svc_max = pinned_map_size(c, BL_PIN(BL_MAP_SVC_FRONTENDS)) ?: BL_SVC_MAX_DEFAULT;
+	if (!n.svc_backends_max)
+		n.svc_backends_max = pinned_map_size(c, BL_PIN(BL_MAP_SVC_BACKENDS)) ?:
+				     BL_SVC_BACKENDS_MAX_DEFAULT;
+	sizes = (struct dp_sizes){ .nat_max = n.nat_max, .svc_max = n.svc_max,
+				   .svc_backends_max = n.svc_backends_max };
+	err = datapath_load(c, &sizes, &dp);
 	if (err)
 		goto fail;
 	fill_config(&n, &uplink, &cfg);

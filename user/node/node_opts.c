@@ -22,6 +22,10 @@ const struct opt_def node_init_opts[] = {
 	{ .name = "service-cidr", .kind = OPT_CIDR, .id = NI_SVC_CIDR, .arg = "CIDR",
 	  .flags = OPT_REPEAT },
 	{ .name = "bpf-services", .kind = OPT_ONOFF, .id = NI_BPF_SERVICES, .arg = "on|off" },
+	{ .name = "svc-max", .kind = OPT_UINT, .id = NI_SVC_MAX, .arg = "N", .min = 1,
+	  .max = BL_SVC_MAX_LIMIT, .unit = "a number of service frontends" },
+	{ .name = "svc-backends-max", .kind = OPT_UINT, .id = NI_SVC_BACKENDS_MAX, .arg = "N",
+	  .min = 1, .max = BL_SVC_BACKENDS_MAX_LIMIT, .unit = "a number of backend slots" },
 	{}
 };
 
@@ -58,6 +62,8 @@ int node_init_set(struct node_init_req *r, const struct opt_def *d,
 		r->svc_cidr[r->n_svc_cidr++] = v->cidr;
 		break;
 	case NI_BPF_SERVICES: r->bpf_services = v->on; break;
+	case NI_SVC_MAX: r->svc_max = v->u; break;
+	case NI_SVC_BACKENDS_MAX: r->svc_backends_max = v->u; break;
 	default: return errorf_raw(-EINVAL, "%s: not a node init option", d->name);
 	}
 	r->given |= d->id;
@@ -89,6 +95,14 @@ void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r)
 	r->n_svc_cidr = n->n_svc_cidr;
 	memcpy(r->svc_cidr, n->svc_cidr, sizeof(r->svc_cidr));
 	r->bpf_services = n->bpf_services;
+	if (n->svc_max) {
+		r->given |= NI_SVC_MAX;
+		r->svc_max = n->svc_max;
+	}
+	if (n->svc_backends_max) {
+		r->given |= NI_SVC_BACKENDS_MAX;
+		r->svc_backends_max = n->svc_backends_max;
+	}
 }
 
 void node_init_req_fill(struct node_init_req *r, const struct node_init_req *from)
@@ -121,5 +135,9 @@ void node_init_req_fill(struct node_init_req *r, const struct node_init_req *fro
 	}
 	if (missing & NI_BPF_SERVICES)
 		r->bpf_services = from->bpf_services;
+	if (missing & NI_SVC_MAX)
+		r->svc_max = from->svc_max;
+	if (missing & NI_SVC_BACKENDS_MAX)
+		r->svc_backends_max = from->svc_backends_max;
 	r->given |= missing;
 }

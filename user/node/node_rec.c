@@ -41,6 +41,8 @@ int node_save(const struct ctx *c, const struct node_rec *n)
 			json_array_append_new(sc, json_string(cidr_str(&n->svc_cidr[i], a)));
 		json_object_set_new(j, "service_cidrs", sc);
 		json_object_set_new(j, "bpf_services", json_boolean(n->bpf_services));
+		json_object_set_new(j, "svc_max", json_integer(n->svc_max));
+		json_object_set_new(j, "svc_backends_max", json_integer(n->svc_backends_max));
 	}
 	return json_file_save(j, path);
 }
@@ -91,6 +93,9 @@ int node_load(const struct ctx *c, struct node_rec *n)
 		if (!sc)
 			n->n_svc_cidr = cidr_parse(SVC_CIDR_DEFAULT, &n->svc_cidr[0]) == 0;
 		n->bpf_services = json_is_true(json_object_get(j, "bpf_services"));
+		/* 0 (records from before the flags): the pinned maps' sizes */
+		n->svc_max = json_integer_value(json_object_get(j, "svc_max"));
+		n->svc_backends_max = json_integer_value(json_object_get(j, "svc_backends_max"));
 	}
 	if (cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
 	    cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) ||

@@ -36,6 +36,8 @@ struct node_rec {
 	struct cidr svc_cidr[BL_MAX_SVC_CIDRS]; /* --service-cidr */
 	int n_svc_cidr;
 	int bpf_services; /* services load-balanced in BPF (BL_CFG_SERVICES) */
+	uint32_t svc_max; /* frontends the service maps hold (--svc-max) */
+	uint32_t svc_backends_max; /* backend slots (--svc-backends-max) */
 	/* ip_local_reserved_ports before init reserved the NAT range; "" if untouched */
 	char reserved_ports_prev[256];
 	int reserved_ports_changed;
