@@ -3,8 +3,8 @@
  * connrate: new TCP connections per second, for tools/bench.
  *
  *   connrate server ADDR PORT NPORTS
- *   connrate client ADDR PORT NPORTS SECONDS [-c INFLIGHT] [-w WARMUP_S]
- *                   [-i FIRST] [-t TIMEOUT_S] [-p LO-HI]
+ *   connrate client ADDR[,ADDR...] PORT NPORTS SECONDS [-c INFLIGHT]
+ *                   [-w WARMUP_S] [-i FIRST] [-t TIMEOUT_S] [-p LO-HI]
  *
  * The server listens on ADDR:PORT .. ADDR:PORT+NPORTS-1, accepts, reads the
  * one byte a client sends and closes: it closes first, so TIME_WAIT stays on
@@ -18,7 +18,11 @@
  * NPORTS, so every connection of a run has a 5-tuple of its own (NPORTS * (HI
  * - LO + 1) of them before they repeat): behind a NAT each one is a new
  * mapping, never the reuse of an old one. Connections in flight never share
- * a source port, so no SO_REUSEADDR is needed. The client makes seven system
+ * a source port, so no SO_REUSEADDR is needed. With several server
+ * addresses (NADDRS, up to 64: service addresses, say) the connections go
+ * to them in turn, a source port meeting each address once before the
+ * server port moves on: source port LO + i % R (R = HI - LO + 1), address
+ * number (i + i / R) % NADDRS, server port PORT + (i / R / NADDRS) % NPORTS. The client makes seven system
  * calls a connection (socket, bind, connect, epoll_ctl, write, read, close;
  * epoll_wait serves many): its own cost is what dilutes the difference
  * between datapaths, so it does nothing it does not need. LO-HI defaults to 32768-60999, Linux's
@@ -48,6 +52,7 @@
 
 #define MAX_PORTS 256
 #define MAX_INFLIGHT 4096
+#define MAX_ADDRS 64
 
 static volatile sig_atomic_t stop;
 
@@ -166,7 +171,8 @@ struct slot {
 };
 
 struct client {
-	struct in_addr addr;
+	struct in_addr addr[MAX_ADDRS];
+	int naddrs;
 	int port, nports;
 	unsigned int sport_lo, sport_count;
 	unsigned long long next; /* index of the next connection */
@@ -197,7 +203,7 @@ static void slot_close(struct client *cl, struct slot *s, int failed, int timeou
 static int slot_open(struct client *cl, struct slot *s, uint32_t idx)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_addr = cl->addr };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
 	/* one registration for the whole life: writable once connected, then
 	 * readable at the server's FIN; edge-triggered, so no re-arming */
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP | EPOLLET,
@@ -210,8 +216,11 @@ static int slot_open(struct client *cl, struct slot *s, uint32_t idx)
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
+		unsigned long long wrap = i / cl->sport_count;
+
 		src.sin_port = htons(cl->sport_lo + i % cl->sport_count);
-		dst.sin_port = htons(cl->port + (i / cl->sport_count) % cl->nports);
+		dst.sin_addr = cl->addr[(i + wrap) % cl->naddrs];
+		dst.sin_port = htons(cl->port + (wrap / cl->naddrs) % cl->nports);
 		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0 &&
 		    (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0 ||
 		     errno == EINPROGRESS))
@@ -329,12 +338,34 @@ static int client(struct client *cl, int inflight, double warmup, double seconds
 	return 0;
 }
 
+/* ADDR[,ADDR...] into cl->addr */
+static int parse_addrs(const char *list, struct client *cl)
+{
+	char buf[MAX_ADDRS * 16 + 1], *tok, *save = NULL;
+
+	if (strlen(list) >= sizeof(buf)) {
+		fprintf(stderr, "connrate: at most %d addresses\n", MAX_ADDRS);
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	cl->naddrs = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (cl->naddrs == MAX_ADDRS) {
+			fprintf(stderr, "connrate: at most %d addresses\n", MAX_ADDRS);
+			return -EINVAL;
+		}
+		if (parse_addr(tok, &cl->addr[cl->naddrs++]))
+			return -EINVAL;
+	}
+	return cl->naddrs ? 0 : parse_addr(list, &cl->addr[0]);
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: connrate server ADDR PORT NPORTS\n"
-		"       connrate client ADDR PORT NPORTS SECONDS [-c INFLIGHT] [-w WARMUP_S]\n"
-		"                       [-i FIRST] [-t TIMEOUT_S] [-p LO-HI]\n");
+		"       connrate client ADDR[,ADDR...] PORT NPORTS SECONDS [-c INFLIGHT]\n"
+		"                       [-w WARMUP_S] [-i FIRST] [-t TIMEOUT_S] [-p LO-HI]\n");
 	return 2;
 }
 
@@ -352,11 +383,11 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (parse_addr(argv[2], &cl.addr) || parse_num(argv[3], 1, 65535, &port) ||
+	if (parse_addrs(argv[2], &cl) || parse_num(argv[3], 1, 65535, &port) ||
 	    parse_num(argv[4], 1, MAX_PORTS, &nports) || port + nports > 65536)
 		return usage();
-	if (!strcmp(argv[1], "server") && argc == 5)
-		return server(cl.addr, (int)port, (int)nports);
+	if (!strcmp(argv[1], "server") && argc == 5 && cl.naddrs == 1)
+		return server(cl.addr[0], (int)port, (int)nports);
 	if (strcmp(argv[1], "client") || argc < 6 ||
 	    parse_num(argv[5], 0.1, 86400, &seconds))
 		return usage();

@@ -122,6 +122,15 @@ cleanup() {
 	exit "$rc"
 }
 
+# build_helper SOURCE BINARY: not in the Makefile; built when missing or stale
+build_helper() {
+	if [ ! -x "$2" ] || [ "$1" -nt "$2" ]; then
+		mkdir -p "$(dirname "$2")" &&
+		${CC:-cc} -O2 -Wall -o "$2.$$.tmp" "$1" &&
+		mv "$2.$$.tmp" "$2" || die "cannot build $2"
+	fi
+}
+
 # ------------------------------------------------------------ clock
 
 now() { date +%s.%N; }

@@ -43,6 +43,7 @@ scen_of() {
 	case "${1%%.*}" in
 	pod2pod-lat-*) echo pod2pod-lat ;;
 	scale-*) echo scale ;;
+	svc-*) echo services ;;
 	cni-*) echo cni ;;
 	*) echo "${1%%.*}" ;;
 	esac

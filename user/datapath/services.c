@@ -103,6 +103,80 @@ static const char *fe_name(const struct dp_frontend *f, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Every entry of map fd (keys ksz, values vsz bytes each) into arrays the
+ * caller frees; the count, or -errno. A batch of thousands per system call
+ * where the kernel has them (the NAT table holds up to --nat-max entries,
+ * and a sync walks it whenever a backend leaves), one entry per call
+ * otherwise.
+ */
+static ssize_t map_snapshot(int fd, size_t ksz, size_t vsz, void **keys_out, void **vals_out)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t n = 0, cap = 0, chunk = 4096;
+	char *keys = NULL, *vals = NULL, prev[64];
+	__u32 in_tok = 0, out_tok = 0, count;
+	int first = 1, batch = 1, err;
+
+	if (ksz > sizeof(prev))
+		return -EINVAL;
+
+	for (;;) {
+		if (cap - n < chunk) {
+			char *nk, *nv;
+
+			cap = n + 2 * chunk;
+			nk = realloc(keys, cap * ksz);
+			if (nk)
+				keys = nk;
+			nv = nk ? realloc(vals, cap * vsz) : NULL;
+			if (!nk || !nv) {
+				free(keys);
+				free(nv ? nv : vals);
+				return -ENOMEM;
+			}
+			vals = nv;
+		}
+		if (batch) {
+			count = chunk;
+			err = bpf_map_lookup_batch(fd, first ? NULL : &in_tok, &out_tok, keys + n * ksz,
+						   vals + n * vsz, &count, &opts);
+			if (err && errno == ENOSPC && chunk < (1u << 20)) {
+				chunk *= 2; /* a bucket larger than the batch */
+				continue;
+			}
+			if (err && first && errno != ENOENT) {
+				batch = 0; /* no batches for this map here: one at a time */
+				n = 0;
+				continue;
+			}
+			if (err && errno != ENOENT) {
+				err = -errno;
+				goto fail;
+			}
+			n += count;
+			in_tok = out_tok;
+			first = 0;
+			if (err)
+				break; /* ENOENT: that was the last batch */
+			continue;
+		}
+		if (bpf_map_get_next_key(fd, first ? NULL : prev, keys + n * ksz))
+			break;
+		memcpy(prev, keys + n * ksz, ksz);
+		first = 0;
+		if (bpf_map_lookup_elem(fd, prev, vals + n * vsz) == 0)
+			n++;
+	}
+	*keys_out = keys;
+	*vals_out = vals;
+	return n;
+fail:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 /* What the maps hold now: frontends by key. */
 struct have {
 	struct bl_svc_key key;
@@ -117,31 +191,28 @@ static int have_cmp(const void *a, const void *b)
 
 static int read_frontends(int fd, struct have **out, size_t *n)
 {
-	struct bl_svc_key k, last;
-	struct have *v = NULL;
-	size_t cap = 0;
-	int first = 1;
+	struct bl_svc_key *keys;
+	struct bl_svc *vals;
+	struct have *v;
+	ssize_t got;
+	size_t i;
 
-	*n = 0;
-	while (bpf_map_get_next_key(fd, first ? NULL : &last, &k) == 0) {
-		first = 0;
-		last = k;
-		if (*n == cap) {
-			struct have *nv;
-
-			cap = cap ? cap * 2 : 256;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[*n].key = k;
-		v[*n].wanted = 0;
-		if (bpf_map_lookup_elem(fd, &k, &v[*n].svc) == 0)
-			(*n)++;
+	got = map_snapshot(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
+	if (got < 0)
+		return got;
+	v = calloc(got ?: 1, sizeof(*v));
+	if (!v) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
 	}
+	for (i = 0; i < (size_t)got; i++) {
+		v[i].key = keys[i];
+		v[i].svc = vals[i];
+	}
+	free(keys);
+	free(vals);
+	*n = got;
 	if (*n)
 		qsort(v, *n, sizeof(*v), have_cmp);
 	*out = v;
@@ -253,40 +324,33 @@ static const struct dp_frontend *by_id(const struct dp_frontend *const *ids, __u
  */
 static unsigned int drop_gone_flows(int nat, const struct dp_frontend *const *ids, __u32 max)
 {
-	struct bl_nat_key k, *prev = NULL, *keys = NULL;
-	struct bl_nat_entry e;
-	size_t n = 0, cap = 0, i;
+	struct bl_nat_key *keys;
+	struct bl_nat_entry *vals;
 	unsigned int removed = 0;
+	ssize_t n, i;
 
-	while (bpf_map_get_next_key(nat, prev, &k) == 0) {
-		if (n == cap) {
-			struct bl_nat_key *nk;
-
-			cap = cap ? cap * 2 : 4096;
-			nk = realloc(keys, cap * sizeof(*keys));
-			if (!nk)
-				break;
-			keys = nk;
-		}
-		keys[n++] = k;
-		prev = &keys[n - 1];
+	n = map_snapshot(nat, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
+	if (n < 0) {
+		pr_warn("services: walk the NAT table: %s", strerror(-n));
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
+		const struct bl_nat_entry *e = &vals[i];
 		const struct dp_frontend *f;
 		struct dp_backend want;
 
-		if (keys[i].dir != BL_DIR_EGRESS || bpf_map_lookup_elem(nat, &keys[i], &e) ||
-		    !(e.svc & BL_NAT_SVC_FWD))
+		if (keys[i].dir != BL_DIR_EGRESS || !(e->svc & BL_NAT_SVC_FWD))
 			continue;
-		f = by_id(ids, max, e.svc_id);
-		memcpy(&want.addr, e.addr, 4);
-		want.port = e.port;
+		f = by_id(ids, max, e->svc_id);
+		memcpy(&want.addr, e->addr, 4);
+		want.port = e->port;
 		if (f && f->n_be && bsearch(&want, f->be, f->n_be, sizeof(want), be_cmp))
 			continue;
-		if (nat_flow_delete(nat, &keys[i], &e) == 0)
+		if (nat_flow_delete(nat, &keys[i], e) == 0)
 			removed++;
 	}
 	free(keys);
+	free(vals);
 	return removed;
 }
 
@@ -485,29 +549,18 @@ static int sync_pass(struct sync *s, int dry, struct dp_sync_stats *st)
  */
 static unsigned int sweep_orphans(const struct sync *s)
 {
-	struct bl_svc_backend_key k, *keys = NULL, *prev = NULL;
 	const struct bl_svc **by = calloc(s->m.max_ids ?: 1, sizeof(*by));
-	size_t n = 0, cap = 0, i;
+	struct bl_svc_backend_key *keys = NULL;
+	struct bl_svc_backend *vals = NULL;
 	unsigned int removed = 0;
+	ssize_t n, i;
 
 	if (!by)
 		return 0;
-	for (i = 0; i < s->nh; i++)
+	for (i = 0; i < (ssize_t)s->nh; i++)
 		if (s->have[i].svc.id < s->m.max_ids)
 			by[s->have[i].svc.id] = &s->have[i].svc;
-	while (bpf_map_get_next_key(s->m.be, prev, &k) == 0) {
-		if (n == cap) {
-			struct bl_svc_backend_key *nk;
-
-			cap = cap ? cap * 2 : 4096;
-			nk = realloc(keys, cap * sizeof(*keys));
-			if (!nk)
-				break;
-			keys = nk;
-		}
-		keys[n++] = k;
-		prev = &keys[n - 1];
-	}
+	n = map_snapshot(s->m.be, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
 	for (i = 0; i < n; i++) {
 		const struct bl_svc *f = keys[i].id < s->m.max_ids ? by[keys[i].id] : NULL;
 
@@ -517,6 +570,7 @@ static unsigned int sweep_orphans(const struct sync *s)
 			removed++;
 	}
 	free(keys);
+	free(vals);
 	free(by);
 	return removed;
 }
