@@ -25,13 +25,16 @@
 # (one TCP port 80 each, 2 ready endpoints: be1 and be2 on targetPort 8080),
 # the last one's endpoints on targetPort 11111 instead (sockperf's). The same
 # list is the agent's --services file and the input of kube-proxy-rules for
-# the rules in kube-proxy v1.31's shapes: iptables-restore --noflush of the
-# rules without kube-proxy's jumps from the built-in chains (loaded once, at
-# the start, as kube-proxy inserts them), nft -f of the nftables table
-# (which replaces the last one); the bridge plugin's own rules stay. Loading
-# takes time (nft: about a minute for 10,000 services here), so it happens
-# once per size for all setups at once (the iptables loads one after the
-# other while nft loads), and each load's time is a sample (svc-load@N).
+# the rules in kube-proxy v1.31's shapes: iptables-restore of the whole
+# file (the filter, nat and mangle tables replaced), then the node's own
+# rules from before (the bridge plugin's ipMasq chains) again with
+# --noflush, after kube-proxy's jumps as on a node where kube-proxy inserted
+# them at its start (kube-proxy itself restores with --noflush, which
+# iptables-nft 1.8.9 takes minutes for at 10,000 services); nft -f of the
+# nftables table (which replaces the last one). Loading takes time (nft:
+# about a minute for 10,000 services here), so it happens once per size for
+# all setups at once (the iptables loads one after the other while nft
+# loads), and each load's time is a sample (svc-load@N).
 #
 # Measured at each size, alternating between the setups (A B C D A B C D)
 # for --rounds rounds (default 3, --quick 2), client on CPU 0, servers on
@@ -191,14 +194,12 @@ svc_setup_bridgeless() {
 	done
 }
 
-# svc_kube_proxy_init SETUP: kube-proxy's jumps from the built-in chains
-# (iptables setups), as kube-proxy inserts them at its start
-svc_kube_proxy_init() {
+# svc_own_rules SETUP: the node's iptables rules before kube-proxy's (the
+# bridge plugin's), to be put back after each of kube-proxy's loads
+svc_own_rules() {
 	[ "$(svc_mode "$1")" = iptables ] || return 0
-	echo '{"apiVersion": "v1", "kind": "List", "items": []}' |
-		"$KPR" --mode iptables --node-name "$SVC_NODE_NAME" --node-ip "$NODE_IP" \
-			--cluster-cidr "$SVC_CLUSTER_CIDR" >"$WORK/kp-jumps.ipt" &&
-	ip netns exec "$(svc_node "$1")" iptables-restore --noflush <"$WORK/kp-jumps.ipt"
+	ip netns exec "$(svc_node "$1")" iptables-save >"$WORK/$1-own.ipt" || return 1
+	grep -q '^-A ' "$WORK/$1-own.ipt" || : >"$WORK/$1-own.ipt"
 }
 
 SVC_AGENT_PID=""
@@ -266,7 +267,7 @@ d = json.load(sys.stdin)
 sl = [o for o in d["items"] if o["kind"] == "EndpointSlice"][-1]
 sl["ports"][0]["port"] = int(sys.argv[1])
 json.dump(d, sys.stdout)' "$SVC_LAT_PORT" >"$f.json.tmp" && mv "$f.json.tmp" "$f.json" || return 1
-	"$KPR" --services "$f.json" --mode iptables --no-jump-rules --node-name "$SVC_NODE_NAME" \
+	"$KPR" --services "$f.json" --mode iptables --node-name "$SVC_NODE_NAME" \
 		--node-ip "$NODE_IP" --cluster-cidr "$SVC_CLUSTER_CIDR" -o "$f.ipt" &
 	local p1=$!
 	"$KPR" --services "$f.json" --mode nftables --node-name "$SVC_NODE_NAME" \
@@ -283,7 +284,9 @@ svc_load_rules() {
 	if [ "$(svc_mode "$s")" = nftables ]; then
 		ip netns exec "$(svc_node "$s")" nft -f "$f.nft"
 	else
-		ip netns exec "$(svc_node "$s")" iptables-restore --noflush <"$f.ipt"
+		ip netns exec "$(svc_node "$s")" iptables-restore <"$f.ipt" &&
+		{ [ ! -s "$WORK/$s-own.ipt" ] ||
+			ip netns exec "$(svc_node "$s")" iptables-restore --noflush <"$WORK/$s-own.ipt"; }
 	fi
 	rc=$?
 	SVC_T=$(elapsed "$t0" "$(now)")
@@ -456,12 +459,15 @@ svc_agent_load() {
 	local n=$1 t0 t1 line ms hwm rss cpu empty_hwm
 	echo '{"apiVersion": "v1", "kind": "List", "items": []}' >"$WORK/empty.json"
 	svc_agent_stop
+	# as on a new node: no table saved by an earlier agent to compare with
+	rm -f "$(svc_state bridgeless-bpf)/services.json"
 	svc_agent_start "$WORK/agent-empty.log" "$WORK/empty.json"
 	svc_wait_log "$WORK/agent-empty.log" 'services: 0 services in BPF' 60 ||
 		{ log "agent on an empty table: $(tail -3 "$WORK/agent-empty.log")"; return 1; }
 	sleep 0.5
 	empty_hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SVC_AGENT_PID/status")
 	svc_agent_stop
+	rm -f "$(svc_state bridgeless-bpf)/services.json"
 	t0=$(now)
 	svc_agent_start "$WORK/agent-cold.log" "$WORK/svc-$n.json"
 	svc_wait_log "$WORK/agent-cold.log" "services: $n services in BPF" 120 ||
@@ -620,7 +626,7 @@ svc_main() {
 		step "building setup $s"
 		if svc_is_bridge "$s"; then svc_setup_bridge "$s"; else svc_setup_bridgeless "$s"; fi ||
 			die "building setup $s failed"
-		svc_kube_proxy_init "$s" || die "$s: kube-proxy's jump rules do not load"
+		svc_own_rules "$s" || die "$s: iptables-save failed"
 		svc_servers "$s" || die "$s: servers"
 	done
 	if inlist bridgeless-bpf "$setups"; then
