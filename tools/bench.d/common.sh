@@ -163,11 +163,14 @@ proc_snap() {
 }
 # others_pct SNAP0 SNAP1 SECONDS: their CPU time, % of one CPU. The sums,
 # not per-process differences: a process that exits in between moves its
-# whole time to its parent's children time, counted once in each sum.
+# whole time to its parent's children time, counted once in each sum. A
+# parent that reaps a child started long before counts all of the child's
+# time at once, so the figure is capped at what the machine's CPUs can give.
 others_pct() {
-	awk -v hz="$(getconf CLK_TCK)" -v d="$3" 'NR == FNR { s0 += $2; next }
+	awk -v hz="$(getconf CLK_TCK)" -v d="$3" -v cpus="$(nproc)" 'NR == FNR { s0 += $2; next }
 		{ s1 += $2 }
 		END { v = d > 0 ? 100 * (s1 - s0) / hz / d : 0
+			if (v > 100 * cpus) v = 100 * cpus
 			printf "%.0f\n", (v > 0 ? v : 0) }' "$1" "$2"
 }
 # others_during CMD...: run CMD (which sets M_* variables in this shell) and

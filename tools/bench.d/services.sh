@@ -37,8 +37,8 @@
 # loads), and each load's time is a sample (svc-load@N).
 #
 # Measured at each size, alternating between the setups (A B C D A B C D)
-# for --rounds rounds (default 3, --quick 2), client on CPU 0, servers on
-# CPU 1:
+# for --rounds rounds (default 5 of 3 s; --quick 2 of 2 s), client on CPU 0,
+# servers on CPU 1:
 #
 #   svc-cps@N   new TCP connections per second with tools/connrate: 32 in
 #               flight, each connect, 1 byte, the server closes, close;
@@ -114,8 +114,8 @@ Usage: tools/bench --services [--quick] [--sizes LIST] [--rounds N] [--seconds S
        tools/bench --services --report-only [DIR] [--docs DIR | --no-docs]
   --quick          2 rounds of 2 s at 100 and 10000 services (about 5 minutes)
   --sizes LIST     service counts, increasing (default 100,1000,10000)
-  --rounds N       rounds per size (default 3)
-  --seconds S      seconds per measurement (default 5)
+  --rounds N       rounds per size (default 5)
+  --seconds S      seconds per measurement (default 3)
   --setups LIST    subset of bridge-iptables,bridge-nftables,
                    bridgeless-kube-proxy,bridgeless-bpf
   --inflight N     connections in flight (default 32)
@@ -293,10 +293,36 @@ svc_load_rules() {
 	return $rc
 }
 
-# svc_load SIZE: every setup's table of SIZE; the times are samples
+# svc_agent_table SIZE: the running agent given the file of SIZE (renamed
+# into place, as a ConfigMap update does); the time to its log line saying
+# the maps hold the table, and the sync's own figure from that line
+svc_agent_table() {
+	local n=$1 nlines t0 line ms s=bridgeless-bpf
+	nlines=$(grep -c "services: $n services in BPF" "$SVC_AGENT_LOG")
+	t0=$(now)
+	cp "$WORK/svc-$n.json" "$WORK/agent-services.json.tmp" &&
+	mv "$WORK/agent-services.json.tmp" "$WORK/agent-services.json" || return 1
+	until [ "$(grep -c "services: $n services in BPF" "$SVC_AGENT_LOG")" -gt "$nlines" ]; do
+		kill -0 "$SVC_AGENT_PID" 2>/dev/null ||
+			{ log "agent died: $(tail -3 "$SVC_AGENT_LOG")"; return 1; }
+		[ "$(elapsed "$t0" "$(now)" | cut -d. -f1)" -lt 120 ] ||
+			{ log "agent: no sync of $n services: $(tail -3 "$SVC_AGENT_LOG")"; return 1; }
+		sleep 0.005
+	done
+	SVC_T=$(elapsed "$t0" "$(now)")
+	line=$(grep "services: $n services in BPF" "$SVC_AGENT_LOG" | tail -1)
+	ms=$(sed -n 's/.*(\([0-9.]*\) ms)$/\1/p' <<<"$line")
+	sample "svc-load@$n" "$s" "$SVC_T" s file
+	sample "svc-load@$n" "$s" "${ms:-0}" ms sync
+	step "$(printf '%-22s' "$s") $n services: file -> maps synced in $(printf '%.2f' "$SVC_T") s (the sync itself ${ms:-?} ms): ${line#*services: }"
+}
+
+# svc_load SIZE: every setup's table of SIZE; the times are samples. nft
+# loads in the background (one CPU, mostly in the kernel) while the
+# iptables loads run one after the other; the agent gets its file once
+# they are all done, so its figure is its own.
 svc_load() {
-	local n=$1 s nft_pid="" t0 line ms
-	# nft in the background (one CPU, mostly the kernel's), iptables meanwhile
+	local n=$1 s nft_pid=""
 	if inlist bridge-nftables "$setups"; then
 		( svc_load_rules bridge-nftables "$n" && echo "$SVC_T" >"$WORK/nft-load.t" ) \
 			>"$WORK/nft-load.log" 2>&1 &
@@ -307,25 +333,6 @@ svc_load() {
 		svc_load_rules "$s" "$n" || { log "$s: iptables-restore failed"; return 1; }
 		sample "svc-load@$n" "$s" "$SVC_T" s rules
 		step "$(printf '%-22s' "$s") $n services: kube-proxy's iptables rules loaded in $(printf '%.1f' "$SVC_T") s"
-		if [ "$s" = bridgeless-bpf ]; then
-			local nlines
-			nlines=$(grep -c "services: $n services in BPF" "$SVC_AGENT_LOG")
-			t0=$(now)
-			cp "$WORK/svc-$n.json" "$WORK/agent-services.json.tmp" &&
-			mv "$WORK/agent-services.json.tmp" "$WORK/agent-services.json" || return 1
-			until [ "$(grep -c "services: $n services in BPF" "$SVC_AGENT_LOG")" -gt "$nlines" ]; do
-				kill -0 "$SVC_AGENT_PID" 2>/dev/null || { log "agent died: $(tail -3 "$SVC_AGENT_LOG")"; return 1; }
-				[ "$(elapsed "$t0" "$(now)" | cut -d. -f1)" -lt 120 ] ||
-					{ log "agent: no sync of $n services: $(tail -3 "$SVC_AGENT_LOG")"; return 1; }
-				sleep 0.005
-			done
-			SVC_T=$(elapsed "$t0" "$(now)")
-			line=$(grep "services: $n services in BPF" "$SVC_AGENT_LOG" | tail -1)
-			ms=$(sed -n 's/.*(\([0-9.]*\) ms)$/\1/p' <<<"$line")
-			sample "svc-load@$n" "$s" "$SVC_T" s file
-			sample "svc-load@$n" "$s" "${ms:-0}" ms sync
-			step "$(printf '%-22s' "$s") $n services: file -> maps synced in $(printf '%.2f' "$SVC_T") s (the sync itself ${ms:-?} ms): ${line#*services: }"
-		fi
 	done
 	if [ -n "$nft_pid" ]; then
 		wait "$nft_pid" && [ -s "$WORK/nft-load.t" ] ||
@@ -334,6 +341,9 @@ svc_load() {
 		rm -f "$WORK/nft-load.t"
 		sample "svc-load@$n" bridge-nftables "$SVC_T" s rules
 		step "$(printf '%-22s' bridge-nftables) $n services: kube-proxy's nftables table loaded in $(printf '%.1f' "$SVC_T") s"
+	fi
+	if inlist bridgeless-bpf "$setups"; then
+		svc_agent_table "$n" || return 1
 	fi
 }
 
@@ -541,7 +551,7 @@ svc_run_start() {
 
 svc_main() {
 	local quick=0 report_only="" s n r sc prev tools t done_sizes=""
-	rounds=3 seconds=5 inflight=32 sizes="" setups=$SVC_SETUPS_ALL
+	rounds=5 seconds=3 inflight=32 sizes="" setups=$SVC_SETUPS_ALL
 	CMDLINE="tools/bench${*:+ $*}"
 	T_START=${EPOCHSECONDS:-0}
 	DATE0=$(date -u '+%Y-%m-%d %H:%M UTC')
