@@ -17,6 +17,14 @@
 #                          (--services): ClusterIPs load-balanced in BPF,
 #                          kube-proxy's iptables rules still loaded beside it
 #
+# and, with bridgeless-bpf, a control: bridgeless-pod-ip, the same client
+# on the same node connecting to the backends' pod IPs (no service at all),
+# measured for conn/s in the same rounds. The machine's other load drifts
+# over the minutes between the sizes; the control drifts with it, so
+# bridgeless-bpf's conn/s as a share of the control's, round by round, is
+# what the service path itself costs at each size (the flatness target is
+# read from it; the raw figures are in the report too).
+#
 # The iptables here is Debian's default, iptables-nft (iptables rules as
 # nf_tables rules, walked one by one as iptables-legacy walks them).
 #
@@ -82,9 +90,10 @@ KPR=$repo/tools/kube-proxy-rules
 svc_short() {
 	case $1 in
 	bridge-iptables) echo si ;; bridge-nftables) echo sn ;;
-	bridgeless-kube-proxy) echo sk ;; bridgeless-bpf) echo sb ;;
+	bridgeless-kube-proxy) echo sk ;; bridgeless-bpf | bridgeless-pod-ip) echo sb ;;
 	esac
 }
+SVC_CONTROL=bridgeless-pod-ip
 svc_is_bridge() { case $1 in bridge-*) return 0 ;; esac; return 1; }
 svc_mode() { [ "$1" = bridge-nftables ] && echo nftables || echo iptables; }
 svc_node() { ns "$(svc_short "$1")-node"; }
@@ -369,13 +378,18 @@ svc_ct_count() {
 }
 
 # svc_conn SETUP SIZE SECONDS [connrate options]: a connrate client in the
-# setup's client pod to the size's targets; sets C_* as conn_run does
+# setup's client pod to the size's targets (the control: to the backends'
+# pod IPs); sets C_* as conn_run does
 svc_conn() {
-	local s=$1 n=$2 secs=$3 out cl=$(ns "$(svc_short "$1")-cl") range
+	local s=$1 n=$2 secs=$3 out cl=$(ns "$(svc_short "$1")-cl") range dst port=$SVC_PORT
 	shift 3
+	dst=$(svc_targets "$n")
+	if [ "$s" = "$SVC_CONTROL" ]; then
+		dst=${SVC_BE_IPS// /,} port=$SVC_CONN_PORT
+	fi
 	range=$(ip netns exec "$cl" sysctl -n net.ipv4.ip_local_port_range | awk '{ print $1 "-" $2 }')
 	run_fg ip netns exec "$cl" taskset -c "$SENDER_CPU" "$CONNRATE" client \
-		"$(svc_targets "$n")" "$SVC_PORT" 1 "$secs" -i "${svc_next[$s]:-0}" -p "$range" \
+		"$dst" "$port" 1 "$secs" -i "${svc_next[$s]:-0}" -p "$range" \
 		"$@" >"$WORK/$s.connrate.out" 2>&1
 	out=$(cat "$WORK/$s.connrate.out")
 	case "$out" in
@@ -535,7 +549,8 @@ svc_run_start() {
 	run_info scenarios services
 	run_info setups "$setups"
 	run_info order "$svc_order"
-	run_info setups.services "$svc_order"
+	run_info setups.services "$svc_order${svc_control:+ $svc_control}"
+	run_info control "$svc_control"
 	run_info rounds "$rounds"
 	run_info seconds "$seconds"
 	run_info inflight "$inflight"
@@ -595,6 +610,8 @@ svc_main() {
 	for s in ${setups//,/ }; do inlist "$s" "$SVC_SETUPS_ALL" || die "unknown setup $s"; done
 	svc_order=${svc_order# }
 	[ -n "$svc_order" ] || die "--setups: nothing to run"
+	svc_control=""
+	inlist bridgeless-bpf "$setups" && svc_control=$SVC_CONTROL
 	[ "$(id -u)" = 0 ] || die "must run as root"
 
 	tools="ip jq nsenter taskset awk python3 sockperf iptables-restore ss"
@@ -651,12 +668,13 @@ svc_main() {
 		step "$n services: making the services file and kube-proxy's rules"
 		svc_make "$n" || die "cannot make the tables of $n services"
 		svc_load "$n" || die "loading $n services failed"
-		for s in $svc_order; do
+		for s in $svc_order $svc_control; do
 			svc_check "$s" "$n" || die "$s: the services do not answer at $n services"
 		done
 		for r in $(seq 1 "$rounds"); do
 			for sc in cps lat; do
-				for s in $svc_order; do
+				for s in $svc_order $svc_control; do
+					[ "$sc.$s" = "lat.$SVC_CONTROL" ] && continue
 					svc_measure "$sc" "$s" "$n" || die "measurement $sc $s at $n failed"
 					step "$n services, round $r/$rounds  $(printf '%-4s %-22s' "$sc" "$s") $LINE"
 				done
