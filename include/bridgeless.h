@@ -401,7 +401,8 @@ struct bl_frag_entry {
 	X(DROP_SVC_BACKEND, 1, "svc: backend slot missing (set changing)")   \
 	X(PASS_SVC_HOST, 0, "pass: service address without BPF frontend, to host") \
 	X(PASS_HOST_NAT, 0, "pass: reply of a flow netfilter translated, to host") \
-	X(DROP_SVC_NO_LOCAL, 1, "svc: internalTrafficPolicy Local, no endpoint on this node")
+	X(DROP_SVC_NO_LOCAL, 1, "svc: internalTrafficPolicy Local, no endpoint on this node") \
+	X(SVC_REPLY_STALE, 0, "svc: ended flow's reply entry, its tuple a new connection's: removed")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };

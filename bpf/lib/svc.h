@@ -68,6 +68,41 @@ static __always_inline int svc_new_conn(const struct nat_tuple *t)
 	return t->proto != IPPROTO_TCP || (t->tcp_flags & BL_TCP_SYN);
 }
 
+/*
+ * A backend's SYN-ACK (tuple t, reply entry re under key rk) where the
+ * service flow the entry belongs to has ended (FIN or RST seen by either
+ * half): the client reached the backend's own address from the same port
+ * since, and this is that new connection's answer, not the service's. The
+ * stale entry goes (none of the new connection's packets may take the
+ * service address) and the packet is not translated. 1 if so. A service
+ * flow started again on the tuple has fresh entries by the time its
+ * SYN-ACK comes (svc_flow_create), so it is never taken for stale.
+ */
+static __always_inline int svc_reply_stale(struct __sk_buff *skb, const struct nat_tuple *t,
+					   const struct bl_nat_entry *re,
+					   const struct bl_nat_key *rk)
+{
+	const struct bl_nat_entry *fe;
+	struct bl_nat_key fk;
+	__be32 fe_addr;
+
+	if (t->proto != IPPROTO_TCP || !(t->tcp_flags & BL_TCP_SYN))
+		return 0;
+	if (!(re->seen & (BL_NAT_SEEN_FIN | BL_NAT_SEEN_RST))) {
+		/* the client may have been the one to end it: its half */
+		if (re->svc & BL_NAT_SVC_HAIRPIN)
+			return 0;
+		__builtin_memcpy(&fe_addr, re->addr, 4);
+		key_from(&fk, t->daddr, fe_addr, t->dport, re->port, t->proto, BL_DIR_EGRESS);
+		fe = bpf_map_lookup_elem(&nat, &fk);
+		if (!fe || !(fe->seen & (BL_NAT_SEEN_FIN | BL_NAT_SEEN_RST)))
+			return 0;
+	}
+	bpf_map_delete_elem(&nat, rk);
+	count(skb, BL_SVC_REPLY_STALE);
+	return 1;
+}
+
 /* Send a translated packet (its destination the backend) on its way. */
 static __always_inline int svc_send(struct __sk_buff *skb, const struct bl_config *cfg,
 				    __be32 be, enum bl_counter why)
@@ -275,6 +310,8 @@ static __noinline __attribute__((unused)) int svc_tracked_tx(struct __sk_buff *s
 	e = bpf_map_lookup_elem(&nat, &k);
 	if (!e)
 		return BL_NOT_MINE;
+	if ((e->svc & BL_NAT_SVC_REPLY) && svc_reply_stale(skb, &t, e, &k))
+		return BL_NOT_MINE;
 	entry_touch(e, t.tcp_flags, nat_now());
 	if (e->seen & BL_NAT_VIA_HOST)
 		return BL_PASS_NAT_VIA_HOST;
@@ -318,7 +355,7 @@ static __noinline __attribute__((unused)) int svc_tracked_rx(struct __sk_buff *s
 		key_from(&k, t.saddr, t.daddr, t.sport, t.dport, t.proto,
 			 BL_DIR_INGRESS);
 		e = bpf_map_lookup_elem(&nat, &k);
-		if (e && (e->svc & BL_NAT_SVC_REPLY)) {
+		if (e && (e->svc & BL_NAT_SVC_REPLY) && !svc_reply_stale(skb, &t, e, &k)) {
 			entry_touch(e, t.tcp_flags, nat_now());
 			if (svc_reply_rewrite(skb, &t, l4_off, e))
 				return -BL_DROP_NAT_UNSUPPORTED;
