@@ -18,8 +18,9 @@
 #                          kube-proxy's iptables rules still loaded beside it
 #
 # and, with bridgeless-bpf, a control: bridgeless-pod-ip, the same client
-# on the same node connecting to the backends' pod IPs (no service at all),
-# measured for conn/s in the same rounds. The machine's other load drifts
+# on the same node connecting to the backends' pod IPs (no service at all;
+# port 8081, so its 5-tuples never meet the service connections' in the
+# backends' TIME_WAIT), measured for conn/s in the same rounds. The machine's other load drifts
 # over the minutes between the sizes; the control drifts with it, so
 # bridgeless-bpf's conn/s as a share of the control's, round by round, is
 # what the service path itself costs at each size (the flatness target is
@@ -79,6 +80,7 @@ SVC_TARGETS=16
 SVC_PORT=80
 SVC_CONN_PORT=8080
 SVC_LAT_PORT=11111
+SVC_CONTROL_PORT=8081	# the control's connections, beside SVC_CONN_PORT
 SVC_CIDR=10.96.0.0/12
 SVC_POD_CIDR=10.244.1.0/24
 SVC_CLUSTER_CIDR=10.244.0.0/16
@@ -243,7 +245,7 @@ svc_servers() {
 	for pod in be1 be2; do
 		ip=$(svc_pod_ip $pod)
 		ip netns exec "$(ns "$x-$pod")" taskset -c "$SERVER_CPU" "$CONNRATE" server \
-			"$ip" "$SVC_CONN_PORT" 1 >"$WORK/$s-$pod.connrate.log" 2>&1 &
+			"$ip" "$SVC_CONN_PORT" 2 >"$WORK/$s-$pod.connrate.log" 2>&1 &
 		SERVER_PIDS="$SERVER_PIDS $!"
 		ip netns exec "$(ns "$x-$pod")" taskset -c "$SERVER_CPU" sockperf server --tcp \
 			-i "$ip" -p "$SVC_LAT_PORT" >"$WORK/$s-$pod.sockperf.log" 2>&1 &
@@ -385,7 +387,7 @@ svc_conn() {
 	shift 3
 	dst=$(svc_targets "$n")
 	if [ "$s" = "$SVC_CONTROL" ]; then
-		dst=${SVC_BE_IPS// /,} port=$SVC_CONN_PORT
+		dst=${SVC_BE_IPS// /,} port=$SVC_CONTROL_PORT
 	fi
 	range=$(ip netns exec "$cl" sysctl -n net.ipv4.ip_local_port_range | awk '{ print $1 "-" $2 }')
 	run_fg ip netns exec "$cl" taskset -c "$SENDER_CPU" "$CONNRATE" client \
