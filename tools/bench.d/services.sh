@@ -19,8 +19,8 @@
 #
 # and, with bridgeless-bpf, a control: bridgeless-pod-ip, the same client
 # on the same node connecting to the backends' pod IPs (no service at all;
-# port 8081, so its 5-tuples never meet the service connections' in the
-# backends' TIME_WAIT), measured for conn/s in the same rounds. The machine's other load drifts
+# port 8096, see svc-cps below), measured for conn/s in the same rounds.
+# The machine's other load drifts
 # over the minutes between the sizes; the control drifts with it, so
 # bridgeless-bpf's conn/s as a share of the control's, round by round, is
 # what the service path itself costs at each size (the flatness target is
@@ -32,7 +32,8 @@
 # At each size (--sizes, default 100, 1000 and 10000 Services; --quick
 # 100 and 10000) the services come from `tools/kube-proxy-rules --generate`
 # (one TCP port 80 each, 2 ready endpoints: be1 and be2 on targetPort 8080),
-# the last one's endpoints on targetPort 11111 instead (sockperf's). The same
+# the 16 the connections go to on 8080 + k instead (k = 0..15, see
+# svc-cps), the last one on 11111 (sockperf's). The same
 # list is the agent's --services file and the input of kube-proxy-rules for
 # the rules in kube-proxy v1.31's shapes: iptables-restore of the whole
 # file (the filter, nat and mangle tables replaced), then the node's own
@@ -57,7 +58,16 @@
 #               and these services sit where an average one sits. Every
 #               connection has a 5-tuple of its own (connrate -i continues
 #               over the rounds), so each is a new conntrack entry or BPF
-#               service flow.
+#               service flow; and one of its own at the backend too, which
+#               sees client:port -> backend:targetPort whichever cluster IP
+#               the client chose: so each of the 16 services has a
+#               targetPort of its own. (With one targetPort for all, a
+#               backend met the same 4-tuple again every ~56,000
+#               connections, in TIME_WAIT (the server closes first: 60 s),
+#               with the client's TCP timestamps of another cluster IP
+#               (Linux offsets them per address pair): PAWS refused about
+#               half of those SYNs, each stalling a connection for the
+#               client's 1 s SYN retransmission, whatever the datapath.)
 #   svc-lat-p50@N, svc-lat-p99@N   TCP request/response latency, sockperf
 #               ping-pong (one connection, 12-byte messages, one in flight)
 #               to the last service: microseconds of sockperf's own figure,
@@ -80,7 +90,7 @@ SVC_TARGETS=16
 SVC_PORT=80
 SVC_CONN_PORT=8080
 SVC_LAT_PORT=11111
-SVC_CONTROL_PORT=8081	# the control's connections, beside SVC_CONN_PORT
+SVC_CONTROL_PORT=$((SVC_CONN_PORT + SVC_TARGETS))	# the control's, after the targets' ports
 SVC_CIDR=10.96.0.0/12
 SVC_POD_CIDR=10.244.1.0/24
 SVC_CLUSTER_CIDR=10.244.0.0/16
@@ -109,11 +119,14 @@ svc_bl() {
 }
 # svc_ip INDEX: the cluster IP of generated service INDEX (network + 16 + i)
 svc_ip() { local v=$((16 + $1)); echo "10.96.$((v / 256)).$((v % 256))"; }
+# svc_target_index N K: the index of the K-th service the connections go to
+# (of the N - 1 before the latency service, the ((K + 1/2) / 16)-th)
+svc_target_index() { echo $(( (2 * $2 + 1) * ($1 - 1) / (2 * SVC_TARGETS) )); }
 # svc_targets N: the cluster IPs the connections go to, comma-separated
 svc_targets() {
 	local n=$1 k out=""
 	for ((k = 0; k < SVC_TARGETS; k++)); do
-		out="$out${out:+,}$(svc_ip $(( (2 * k + 1) * (n - 1) / (2 * SVC_TARGETS) )))"
+		out="$out${out:+,}$(svc_ip "$(svc_target_index "$n" "$k")")"
 	done
 	echo "$out"
 }
@@ -245,7 +258,7 @@ svc_servers() {
 	for pod in be1 be2; do
 		ip=$(svc_pod_ip $pod)
 		ip netns exec "$(ns "$x-$pod")" taskset -c "$SERVER_CPU" "$CONNRATE" server \
-			"$ip" "$SVC_CONN_PORT" 2 >"$WORK/$s-$pod.connrate.log" 2>&1 &
+			"$ip" "$SVC_CONN_PORT" $((SVC_TARGETS + 1)) >"$WORK/$s-$pod.connrate.log" 2>&1 &
 		SERVER_PIDS="$SERVER_PIDS $!"
 		ip netns exec "$(ns "$x-$pod")" taskset -c "$SERVER_CPU" sockperf server --tcp \
 			-i "$ip" -p "$SVC_LAT_PORT" >"$WORK/$s-$pod.sockperf.log" 2>&1 &
@@ -268,16 +281,20 @@ svc_servers() {
 
 # svc_make SIZE: the services file, the iptables and the nftables rules of SIZE
 svc_make() {
-	local n=$1 f=$WORK/svc-$1
+	local n=$1 f=$WORK/svc-$1 k idx=""
+	for ((k = 0; k < SVC_TARGETS; k++)); do idx="$idx $(svc_target_index "$n" "$k")"; done
 	"$KPR" --generate "$n" --endpoints-per-service 2 --node "$SVC_NODE_NAME=$SVC_POD_CIDR" \
 		--pods-per-node 2 --target-port "$SVC_CONN_PORT" --port "$SVC_PORT" \
 		--service-cidr "$SVC_CIDR" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-# the last service: its endpoints serve sockperf
-sl = [o for o in d["items"] if o["kind"] == "EndpointSlice"][-1]
-sl["ports"][0]["port"] = int(sys.argv[1])
-json.dump(d, sys.stdout)' "$SVC_LAT_PORT" >"$f.json.tmp" && mv "$f.json.tmp" "$f.json" || return 1
+slices = [o for o in d["items"] if o["kind"] == "EndpointSlice"]
+# the targets: a targetPort each; the last service: sockperf
+for k, i in enumerate(sys.argv[3:]):
+    slices[int(i)]["ports"][0]["port"] = int(sys.argv[1]) + k
+slices[-1]["ports"][0]["port"] = int(sys.argv[2])
+json.dump(d, sys.stdout)' "$SVC_CONN_PORT" "$SVC_LAT_PORT" $idx >"$f.json.tmp" &&
+	mv "$f.json.tmp" "$f.json" || return 1
 	"$KPR" --services "$f.json" --mode iptables --node-name "$SVC_NODE_NAME" \
 		--node-ip "$NODE_IP" --cluster-cidr "$SVC_CLUSTER_CIDR" -o "$f.ipt" &
 	local p1=$!
@@ -603,8 +620,8 @@ svc_main() {
 		die "--rounds, --seconds and --inflight must be >= 1"
 	prev=1
 	for n in $sizes; do
-		[ "$n" -gt "$prev" ] && [ "$n" -le 30000 ] ||
-			die "--sizes: increasing counts from 2 to 30000"
+		[ "$n" -gt "$prev" ] && [ "$n" -gt $((2 * SVC_TARGETS)) ] && [ "$n" -le 30000 ] ||
+			die "--sizes: increasing counts from $((2 * SVC_TARGETS + 1)) to 30000"
 		prev=$n
 	done
 	svc_order=""
