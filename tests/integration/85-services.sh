@@ -333,6 +333,19 @@ check metrics_service_counters "no bridgeless_svc / svc_dnat series" \
 stats=$(bln n1 stats --json)
 check stats_service_counters "stats has no svc_dnat: $(head -c 200 <<<"$stats")" \
 	jq -e '.counters.svc_dnat.packets > 0' <<<"$stats"
+# every service map dumps with its field names (BTF), as an operator reads it
+for spec in "svc_frontends:id rev count affinity_s flags port proto" \
+	"svc_backends:id rev slot addr port" "svc_stats:packets bytes flows refused" \
+	"nat:svc svc_id addr port"; do
+	m=${spec%%:*}
+	dump=$(timeout 10 bpftool map dump pinned "$(pin_of n1)/$m" 2>&1 | head -c 200000)
+	missing=
+	for f in ${spec#*:}; do
+		grep -q "\"$f\"" <<<"$dump" || missing+=" $f"
+	done
+	check "bpftool_${m}_field_names" "bpftool map dump $m lacks:$missing ($(head -c 200 <<<"$dump"))" \
+		[ -z "$missing" ]
+done
 stop_agents
 for n in n1 n2; do kube_proxy_clear $n; done
 
