@@ -75,13 +75,24 @@ def tcp(host, port, timeout):
 
 
 def udp(host, port, timeout):
+    # Sent again every second until the timeout, as a resolver does: the
+    # kernel rate-limits ICMP errors per destination (net.ipv4.icmp_ratelimit,
+    # a burst of 6, then one a second), so one datagram after a few refusals
+    # to the same pod may get no answer at all, wherever the REJECT ran.
+    deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(timeout)
         try:
             s.connect((host, port))
-            s.send(b"hello")
-            print(s.recv(512).decode())
-            return 0
+            while True:
+                s.send(b"hello")
+                left = deadline - time.monotonic()
+                s.settimeout(max(0.01, min(1.0, left)))
+                try:
+                    print(s.recv(512).decode())
+                    return 0
+                except socket.timeout:
+                    if time.monotonic() >= deadline:
+                        raise
         except OSError as e:
             print("error: %s" % e)
             if refused(e):
