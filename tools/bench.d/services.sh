@@ -20,11 +20,11 @@
 # and, with bridgeless-bpf, a control: bridgeless-pod-ip, the same client
 # on the same node connecting to the backends' pod IPs (no service at all;
 # port 8096, see svc-cps below), measured for conn/s in the same rounds.
-# The machine's other load drifts
-# over the minutes between the sizes; the control drifts with it, so
-# bridgeless-bpf's conn/s as a share of the control's, round by round, is
-# what the service path itself costs at each size (the flatness target is
-# read from it; the raw figures are in the report too).
+# The machine's other load drifts over the minutes between the sizes; the
+# control drifts with it, so bridgeless-bpf's conn/s as a share of the
+# control's, round by round, is what the service path itself costs at each
+# size (the flatness target is read from it; the raw figures are in the
+# report too).
 #
 # The iptables here is Debian's default, iptables-nft (iptables rules as
 # nf_tables rules, walked one by one as iptables-legacy walks them).
