@@ -96,6 +96,33 @@ __u32 pinned_nat_table(const struct ctx *c, __u32 *flags)
 	return info.max_entries;
 }
 
+__u32 pinned_map_size(const struct ctx *c, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+int datapath_drop_pin(const struct ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
+	if (unlink(path) && errno != ENOENT)
+		return errorf(-errno, "remove %s", path);
+	return 0;
+}
+
 __u32 pinned_nat_size(const struct ctx *c)
 {
 	__u32 flags;
@@ -131,7 +158,8 @@ static void unpin_if_changed(const struct ctx *c, const struct bpf_map *m)
 	close(fd);
 }
 
-int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
+int datapath_load(const struct ctx *c, __u32 nat_max, __u32 nat6_max,
+		  struct datapath **out)
 {
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = c->pin_dir);
 	struct datapath *skel;
@@ -144,6 +172,8 @@ int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
 	unpin_if_changed(c, skel->maps.config);
 	unpin_if_changed(c, skel->maps.nomasq);
 	err = bpf_map__set_max_entries(skel->maps.nat, nat_max);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.nat6, nat6_max);
 	/*
 	 * The trace switch is a global variable (one load on the forward
 	 * path), so libbpf does not pin it by name: pin it here, and a reload
@@ -247,7 +277,10 @@ int datapath_unpin(const struct ctx *c)
 		BL_PIN(BL_PROG_FROM_UPLINK), BL_PIN(BL_PROG_TO_POD), BL_PIN(BL_MAP_FRAGS),
 		BL_PIN(BL_MAP_EP_STATS), BL_PIN(BL_MAP_EVENTS), BL_PIN(BL_MAP_TRACE_CFG),
 		BL_PIN(BL_MAP_SVC_FRONTENDS), BL_PIN(BL_MAP_SVC_BACKENDS),
-		BL_PIN(BL_MAP_SVC_AFFINITY), BL_PIN(BL_MAP_SVC_STATS)
+		BL_PIN(BL_MAP_SVC_AFFINITY), BL_PIN(BL_MAP_SVC_STATS),
+		BL_PIN(BL_MAP_ENDPOINTS6), BL_PIN(BL_MAP_NOMASQ6), BL_PIN(BL_MAP_NAT6),
+		BL_PIN(BL_MAP_FRAGS6), BL_PIN(BL_MAP_SVC_FRONTENDS6),
+		BL_PIN(BL_MAP_SVC_BACKENDS6), BL_PIN(BL_MAP_SVC_AFFINITY6)
 	};
 	char links[PATH_MAX];
 	struct dirent *de;

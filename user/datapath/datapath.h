@@ -32,13 +32,23 @@ int bpffs_prepare(const char *pin_dir);
  * programs, replacing older ones. The caller closes it (datapath_close:
  * the pins keep maps and programs).
  */
-int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out);
+int datapath_load(const struct ctx *c, __u32 nat_max, __u32 nat6_max,
+		  struct datapath **out);
+/*
+ * The NAT66 table of a node without IPv6: kept small, since an LRU table
+ * is allocated whole (the IPv4 table's size would cost as much again).
+ */
+#define NAT6_IDLE_SIZE 64
 void datapath_close(struct datapath *dp);
 int datapath_prog_fd(const struct datapath *dp, enum dp_prog which);
 /* Write the node's config, moving its forwarding generation on (fwd_gen). */
 int datapath_set_config(struct datapath *dp, struct bl_config *cfg);
 /* Make the no-masquerade prefixes exactly v[0..n-1], never missing one that stays. */
 int datapath_set_nomasq(struct datapath *dp, const struct cidr *v, int n);
+/* max_entries of the pinned map name, 0 if there is none. */
+__u32 pinned_map_size(const struct ctx *c, const char *name);
+/* Remove the pin of map name, so that the next load makes it anew. */
+int datapath_drop_pin(const struct ctx *c, const char *name);
 /* max_entries of the pinned NAT table, 0 if there is none. */
 __u32 pinned_nat_size(const struct ctx *c);
 /* The same, and its map flags in *flags (0 if there is none). */

@@ -210,7 +210,7 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	}
 	if (!n.nat_max)
 		n.nat_max = nat_size ?: nat_table_size(BL_NAT_MAX_DEFAULT);
-	err = datapath_load(c, n.nat_max, &dp);
+	err = datapath_load(c, n.nat_max, nat_table_size(NAT6_IDLE_SIZE), &dp);
 	if (err)
 		goto fail;
 	fill_config(&n, &uplink, &cfg);
