@@ -171,14 +171,16 @@ static void nat_pass(struct agent *a)
 	struct pinned pins = PINNED_INIT;
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	struct nat_gc_stats st;
+	struct nat_gc_stats st, st6 = {};
 	unsigned int pct;
 
 	if (pinned_open(a->c, &pins)) {
 		error_clear();
 		return;
 	}
-	if (nat_gc(pins.nat, &a->o->timeouts, &st)) {
+	/* NAT66's table too; the fill level is the IPv4 table's */
+	if (nat_gc(pins.nat, &a->o->timeouts, &st) ||
+	    nat_gc_family(pins.nat6, AF_INET6, &a->o->timeouts, &st6)) {
 		pr_warn("nat gc: %s", error_message());
 		error_clear();
 		pinned_close(&pins);
@@ -190,7 +192,7 @@ static void nat_pass(struct agent *a)
 
 	pthread_mutex_lock(&a->lock);
 	a->stats.nat_gc_runs++;
-	a->stats.nat_expired += st.expired;
+	a->stats.nat_expired += st.expired + st6.expired;
 	a->stats.nat_entries = st.entries;
 	pthread_mutex_unlock(&a->lock);
 

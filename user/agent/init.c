@@ -58,6 +58,9 @@ int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 	}
 	if (have) {
 		node_init_req_from_rec(&n, &old);
+		node_init_req_keep6(&r, &old, !(r.given & NI_UPLINK) ||
+						      !strcmp(r.uplink, "auto") ||
+						      !strcmp(r.uplink, old.uplink));
 		/* A node IP found on the old uplink belongs to the old uplink. */
 		if (!(r.given & NI_NODE_IP) &&
 		    (!(r.given & NI_UPLINK) || !strcmp(r.uplink, "auto") ||
@@ -90,7 +93,7 @@ int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 		snprintf(r.uplink, sizeof(r.uplink), "auto");
 		r.given |= NI_UPLINK;
 	}
-	if (!(r.given & NI_UPLINK) || !(r.given & NI_POD_CIDR))
+	if (!(r.given & NI_UPLINK) || !(r.given & (NI_POD_CIDR | NI_POD_CIDR6)))
 		return errorf_raw(-EINVAL,
 				  "node not initialized: give uplink and pod-cidr (flags or the config file), or run `bridgeless node init` first");
 	err = init_locked(c, &r);

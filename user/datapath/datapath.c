@@ -171,6 +171,7 @@ int datapath_load(const struct ctx *c, __u32 nat_max, __u32 nat6_max,
 		return errorf(-errno, "open BPF object");
 	unpin_if_changed(c, skel->maps.config);
 	unpin_if_changed(c, skel->maps.nomasq);
+	unpin_if_changed(c, skel->maps.nomasq6);
 	err = bpf_map__set_max_entries(skel->maps.nat, nat_max);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.nat6, nat6_max);
@@ -221,11 +222,13 @@ int pin_open(const struct ctx *c, const char *name)
 int pinned_open(const struct ctx *c, struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod,
+		       &p->endpoints6, &p->nat6 };
 	const char *names[] = { BL_PIN(BL_MAP_ENDPOINTS), BL_PIN(BL_MAP_CONFIG),
 				BL_PIN(BL_MAP_COUNTERS), BL_PIN(BL_PROG_FROM_POD),
 				BL_PIN(BL_PROG_FROM_UPLINK), BL_PIN(BL_MAP_NAT),
-				BL_PIN(BL_MAP_NOMASQ), BL_PIN(BL_PROG_TO_POD) };
+				BL_PIN(BL_MAP_NOMASQ), BL_PIN(BL_PROG_TO_POD),
+				BL_PIN(BL_MAP_ENDPOINTS6), BL_PIN(BL_MAP_NAT6) };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -245,7 +248,8 @@ int pinned_open(const struct ctx *c, struct pinned *p)
 void pinned_close(struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod,
+		       &p->endpoints6, &p->nat6 };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -376,6 +380,40 @@ int datapath_set_nomasq(struct datapath *dp, const struct cidr *v, int n)
 		nkeys++;
 	for (j = 0; j < nkeys; j++)
 		if (!prefix_wanted(v, n, &keys[j]))
+			bpf_map_delete_elem(fd, &keys[j]);
+	return 0;
+}
+
+static int prefix6_wanted(const struct prefix *v, int n, const struct bl_prefix6_key *k)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (k->prefixlen == (__u32)v[i].len && !memcmp(k->ip, v[i].net, 16))
+			return 1;
+	return 0;
+}
+
+int datapath_set_nomasq6(struct datapath *dp, const struct prefix *v, int n)
+{
+	int fd = bpf_map__fd(dp->maps.nomasq6);
+	struct bl_prefix6_key k, keys[BL_MAX_NOMASQ * 2];
+	size_t nkeys = 0, j;
+	__u32 one = 1;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&k, 0, sizeof(k));
+		k.prefixlen = v[i].len;
+		memcpy(k.ip, v[i].net, 16);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return errorf(-errno, "IPv6 no-masquerade map");
+	}
+	while (nkeys < sizeof(keys) / sizeof(keys[0]) &&
+	       bpf_map_get_next_key(fd, nkeys ? &keys[nkeys - 1] : NULL, &keys[nkeys]) == 0)
+		nkeys++;
+	for (j = 0; j < nkeys; j++)
+		if (!prefix6_wanted(v, n, &keys[j]))
 			bpf_map_delete_elem(fd, &keys[j]);
 	return 0;
 }

@@ -22,8 +22,10 @@ struct pinned {
 	int nat;
 	int nomasq;
 	int to_pod;
+	int endpoints6;
+	int nat6;
 };
-#define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1, -1 }
+#define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 }
 
 /* Mount bpffs if needed and create the pin dir on it. */
 int bpffs_prepare(const char *pin_dir);
@@ -45,6 +47,8 @@ int datapath_prog_fd(const struct datapath *dp, enum dp_prog which);
 int datapath_set_config(struct datapath *dp, struct bl_config *cfg);
 /* Make the no-masquerade prefixes exactly v[0..n-1], never missing one that stays. */
 int datapath_set_nomasq(struct datapath *dp, const struct cidr *v, int n);
+/* The same for IPv6's (nomasq6). */
+int datapath_set_nomasq6(struct datapath *dp, const struct prefix *v, int n);
 /* max_entries of the pinned map name, 0 if there is none. */
 __u32 pinned_map_size(const struct ctx *c, const char *name);
 /* Remove the pin of map name, so that the next load makes it anew. */

@@ -21,6 +21,13 @@ enum node_init_field {
 	NI_NOMASQ = 1u << 7, /* else none */
 	NI_SVC_CIDR = 1u << 8, /* else 10.96.0.0/12 */
 	NI_BPF_SERVICES = 1u << 9, /* else off: service addresses to the host stack */
+	/* IPv6: --pod-cidr, --cluster-cidr, --node-ip... given an IPv6 value */
+	NI_POD_CIDR6 = 1u << 10,
+	NI_CLUSTER_CIDR6 = 1u << 11, /* else the IPv6 pod CIDR */
+	NI_NODE_IP6 = 1u << 12, /* else the uplink's first global IPv6 address */
+	NI_MASQUERADE6 = 1u << 13, /* else on */
+	NI_NOMASQ6 = 1u << 14, /* else none */
+	NI_SVC_CIDR6 = 1u << 15, /* else none */
 };
 
 struct node_init_req {
@@ -37,6 +44,14 @@ struct node_init_req {
 	int n_svc_cidr;
 	struct cidr svc_cidr[BL_MAX_SVC_CIDRS];
 	int bpf_services;
+	/* IPv6: one pod CIDR and cluster CIDR, the node's address, NAT66 */
+	struct prefix pod_cidr6;
+	struct prefix cluster_cidr6;
+	uint8_t node_ip6[16];
+	int masquerade6;
+	int n_nomasq6;
+	struct prefix nomasq6[BL_MAX_NOMASQ - 1]; /* the cluster CIDR takes one more */
+	struct prefix svc_cidr6;
 };
 
 /* node init's options, as flags of `node init` and `agent` and agent.conf keys. */
@@ -51,6 +66,14 @@ int node_init_set(struct node_init_req *r, const struct opt_def *d,
 		  const union opt_value *v, int *fresh_list);
 /* The request that gives the node exactly its record's settings again. */
 void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r);
+/*
+ * r's IPv6 settings that were not given, from old (the node's record, as
+ * node_init_req_from_rec() makes it), the node address only where
+ * keep_node_ip (the uplink stays); old->given then holds what r may take
+ * over of it.
+ */
+void node_init_req_keep6(struct node_init_req *r, struct node_init_req *old,
+			 int keep_node_ip);
 
 /* Idempotent; on a fresh node a failure leaves nothing behind. Caller holds the lock. */
 int node_init(const struct ctx *c, const struct node_init_req *req);
