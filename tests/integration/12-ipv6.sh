@@ -258,8 +258,31 @@ check ipv4_snat_dual_stack "ping $A -> 203.0.113.10 failed" ping_ok "$NS_A" 203.
 if make_ext_and_node n2 && node_init6 n2 2 >/dev/null && mkpod_on n2 c >/dev/null; then
 	C6=$(pod_ip6 c)
 	NS_C=$(pod_ns c)
-	ndx n1 ip -6 route add fd00:10:244:2::/64 via "${NODE_IP6[n2]}"
-	ndx n2 ip -6 route add fd00:10:244:1::/64 via "${NODE_IP6[n1]}"
+	# the routes come from the agent, from Node objects' podCIDRs and InternalIPs
+	peers=$TMPD/nodes.json
+	jq -n --arg a4 "${NODE_IP[n1]}" --arg a6 "${NODE_IP6[n1]}" --arg b4 "${NODE_IP[n2]}" \
+		--arg b6 "${NODE_IP6[n2]}" '{ kind: "NodeList", items: [
+		{ metadata: { name: "n1" }, spec: { podCIDR: "10.244.1.0/24",
+		  podCIDRs: ["10.244.1.0/24", "fd00:10:244:1::/64"] },
+		  status: { addresses: [{ type: "InternalIP", address: $a4 },
+					{ type: "InternalIP", address: $a6 }] } },
+		{ metadata: { name: "n2" }, spec: { podCIDR: "10.244.2.0/24",
+		  podCIDRs: ["10.244.2.0/24", "fd00:10:244:2::/64"] },
+		  status: { addresses: [{ type: "InternalIP", address: $b4 },
+					{ type: "InternalIP", address: $b6 }] } } ] }' >"$peers"
+	for n in n1 n2; do
+		bln "$n" agent --once --config /dev/null --node-name "$n" --peers "$peers" \
+			--metrics off >"$TMPD/agent-$n.log" 2>&1 ||
+			diag "agent --once on $n: $(tail -3 "$TMPD/agent-$n.log")"
+	done
+	r6=$(ndx n1 ip -6 route show proto 199)
+	r4=$(ndx n1 ip -4 route show proto 199)
+	if echo "$r6" | grep -q "^fd00:10:244:2::/64 via ${NODE_IP6[n2]} dev uplink" &&
+		echo "$r4" | grep -q "^10.244.2.0/24 via ${NODE_IP[n2]} dev uplink"; then
+		pass agent_routes_per_family
+	else
+		fail agent_routes_per_family "n1 routes of proto 199: IPv6 '$r6', IPv4 '$r4'"
+	fi
 	c1=$(counter fwd_cluster n1)
 	u2=$(counter fwd_from_uplink n2)
 	check cross_node6_ping "ping6 $A6 (n1) -> $C6 (n2) failed" ping6_ok "$NS_A" "$C6" 4

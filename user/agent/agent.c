@@ -114,7 +114,10 @@ static void sync_routes(struct agent *a)
 	self = (struct peers_self){ .name = a->o->node_name, .node_ip = n.node_ip,
 				    .pod_cidr = n.pod_cidr,
 				    .cluster_cidr = n.cluster_cidr,
-				    .uplink_ifindex = n.uplink_ifindex };
+				    .uplink_ifindex = n.uplink_ifindex,
+				    .pod_cidr6 = n.pod_cidr6,
+				    .cluster_cidr6 = n.cluster_cidr6 };
+	memcpy(self.node_ip6, n.node_ip6, 16);
 	if (peers_sync_routes(&a->peers, &self, !a->peers_fresh, &st)) {
 		pr_warn("peers: %s", error_message());
 		error_clear();

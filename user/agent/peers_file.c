@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include "agent/peers_file.h"
 #include "lib/log.h"
@@ -19,7 +20,17 @@ static void add_cidr(struct peer *p, const char *path, const char *s)
 {
 	struct cidr c;
 
-	if (!s || strchr(s, ':')) /* IPv6: not routed yet */
+	struct prefix c6;
+
+	if (s && strchr(s, ':')) {
+		if (prefix_parse(s, &c6) || c6.family != AF_INET6)
+			pr_warn("peers file %s: node %s: podCIDR \"%s\" does not parse; ignored",
+				path, p->name, s);
+		else if (p->n_cidrs6 < PEER_CIDRS_MAX)
+			p->cidrs6[p->n_cidrs6++] = c6;
+		return;
+	}
+	if (!s)
 		return;
 	if (cidr_parse(s, &c)) {
 		pr_warn("peers file %s: node %s: podCIDR \"%s\" does not parse; ignored",
@@ -30,7 +41,7 @@ static void add_cidr(struct peer *p, const char *path, const char *s)
 		p->cidrs[p->n_cidrs++] = c;
 }
 
-/* One Node object: metadata.name, spec.podCIDR(s), the first IPv4 InternalIP. */
+/* One Node object: metadata.name, spec.podCIDR(s), the first InternalIP of each family. */
 static void parse_node(json_t *node, const char *path, struct peer *p)
 {
 	json_t *spec = json_object_get(node, "spec"), *addrs, *a, *v;
@@ -52,9 +63,17 @@ static void parse_node(json_t *node, const char *path, struct peer *p)
 		if (!s || strcmp(s, "InternalIP"))
 			continue;
 		s = json_string_value(json_object_get(a, "address"));
-		if (s && !strchr(s, ':') && ip_parse(s, &p->ip) == 0)
-			break;
-		p->ip = 0;
+		if (s && strchr(s, ':')) {
+			struct ipaddr ia;
+
+			if (!p->has_ip6 && ipaddr_parse(s, &ia) == 0 && ia.family == AF_INET6) {
+				memcpy(p->ip6, ia.a, 16);
+				p->has_ip6 = 1;
+			}
+			continue;
+		}
+		if (s && !p->ip && ip_parse(s, &p->ip))
+			p->ip = 0;
 	}
 }
 
