@@ -17,7 +17,7 @@ CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -I$(BUILD) 
 # --as-needed: the CNI plugin links none of libmicrohttpd (metrics) from the
 # archive, so it does not depend on it at run time either.
 LDFLAGS  += -Wl,--as-needed
-LDLIBS   += -lbpf -lmnl -ljansson -lmicrohttpd -lpthread -lelf -lz
+LDLIBS   += -lbpf -lmnl -ljansson -lmicrohttpd -lcurl -lyaml -lpthread -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-I/usr/include/$(MULTIARCH) -Wall -Werror
 
@@ -34,12 +34,12 @@ SKEL     := $(BUILD)/datapath.skel.h
 # folder ("node/pod.h"), so a file's dependencies show its layer.
 # Every object but the two mains goes into one (thin) archive, in which
 # files of the same name in two folders stay apart; each binary takes the
-# objects it uses.
+# objects it uses. A layer may have folders of its own (agent/k8s/).
 MAINS     := user/cli/main.c user/cli/cni_main.c
-USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*/*.c))
+USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*/*.c user/*/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_LIB  := $(BUILD)/libbridgeless.a
-USER_HDRS := $(wildcard user/*/*.h) include/bridgeless.h $(SKEL)
+USER_HDRS := $(wildcard user/*/*.h user/*/*/*.h) include/bridgeless.h $(SKEL)
 
 # Quiet by default, as libbpf-bootstrap does; V=1 shows every command.
 ifeq ($(V),1)

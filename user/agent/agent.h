@@ -13,17 +13,23 @@
 #include "datapath/nat_table.h"
 #include "lib/options.h"
 #include "node/node.h"
+#include "node/peer_routes.h"
 #include "node/state.h"
 #include "obs/metrics.h"
 
 #define AGENT_CONFIG_DEFAULT "/etc/bridgeless/agent.conf"
 
+enum agent_k8s { AGENT_K8S_AUTO, AGENT_K8S_ON, AGENT_K8S_OFF };
+
 /* Everything `bridgeless agent` takes, from flags or the config file. */
 struct agent_opts {
 	struct node_init_req init; /* node init's options (init.given) */
 	int cli_nomasq; /* no-masquerade came from the command line */
-	char *node_name; /* to find ourselves in the peers file */
+	char *node_name; /* to find ourselves among the Nodes */
 	char *peers; /* peers file (Kubernetes NodeList JSON) */
+	char *services; /* services file (`kubectl get services,endpointslices -A -o json`) */
+	char *kubeconfig; /* the Kubernetes API: this kubeconfig, else in-cluster */
+	enum agent_k8s k8s; /* use the API: auto (when configured), on, off */
 	double reconcile_s;
 	double nat_gc_s;
 	struct nat_timeouts timeouts;
@@ -57,11 +63,11 @@ int agent_config_load(struct agent_opts *o, const char *path);
 
 /*
  * Initialize the node, or adopt the datapath there: the options laid over
- * the node record, node_init() under the state lock. pod_cidr (may be NULL)
- * is used when the options have none (from the peers file).
+ * the node record, node_init() under the state lock. self (may be NULL),
+ * our own Node, gives the pod CIDR of each family the options have none of.
  */
 int agent_init_node(const struct ctx *c, const struct agent_opts *o,
-		    const struct cidr *pod_cidr);
+		    const struct peer *self);
 /* node_init() with the record's own settings. Caller holds the state lock. */
 int agent_reinit_node(const struct ctx *c);
 

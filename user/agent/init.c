@@ -41,7 +41,7 @@ static int init_locked(const struct ctx *c, const struct node_init_req *r)
 }
 
 int agent_init_node(const struct ctx *c, const struct agent_opts *o,
-		    const struct cidr *pod_cidr)
+		    const struct peer *self)
 {
 	struct node_init_req r = o->init, old;
 	struct node_rec n;
@@ -52,41 +52,21 @@ int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 	if (err && err != -ENOENT)
 		return err;
 	error_clear();
-	if (pod_cidr && !(r.given & NI_POD_CIDR)) {
-		r.pod_cidr = *pod_cidr;
+	if (self && self->n_cidrs && !(r.given & NI_POD_CIDR)) {
+		r.pod_cidr = self->cidrs[0];
 		r.given |= NI_POD_CIDR;
+	}
+	if (self && self->n_cidrs6 && !(r.given & NI_POD_CIDR6)) {
+		r.pod_cidr6 = self->cidrs6[0];
+		r.given |= NI_POD_CIDR6;
 	}
 	if (have) {
 		node_init_req_from_rec(&n, &old);
-		node_init_req_keep6(&r, &old, !(r.given & NI_UPLINK) ||
-						      !strcmp(r.uplink, "auto") ||
-						      !strcmp(r.uplink, old.uplink));
-		/* A node IP found on the old uplink belongs to the old uplink. */
-		if (!(r.given & NI_NODE_IP) &&
-		    (!(r.given & NI_UPLINK) || !strcmp(r.uplink, "auto") ||
-		     !strcmp(r.uplink, old.uplink))) {
-			r.node_ip = old.node_ip;
-			r.given |= NI_NODE_IP;
-		}
-		if (!(r.given & NI_UPLINK))
-			memcpy(r.uplink, old.uplink, sizeof(r.uplink));
-		if (!(r.given & NI_POD_CIDR))
-			r.pod_cidr = old.pod_cidr;
-		if (!(r.given & NI_CLUSTER_CIDR))
-			r.cluster_cidr = old.cluster_cidr;
-		if (!(r.given & NI_NAT_PORTS)) {
-			r.nat_port_min = old.nat_port_min;
-			r.nat_port_max = old.nat_port_max;
-		}
-		if (!(r.given & NI_NAT_MAX))
-			r.nat_max = old.nat_max;
-		if (!(r.given & NI_MASQUERADE))
-			r.masquerade = old.masquerade;
-		if (!(r.given & NI_NOMASQ)) {
-			memcpy(r.nomasq, old.nomasq, sizeof(r.nomasq));
-			r.n_nomasq = old.n_nomasq;
-		}
-		r.given |= old.given;
+		/* Node IPs found on the old uplink belong to the old uplink. */
+		if ((r.given & NI_UPLINK) && strcmp(r.uplink, "auto") &&
+		    strcmp(r.uplink, old.uplink))
+			old.given &= ~(NI_NODE_IP | NI_NODE_IP6);
+		node_init_req_fill(&r, &old);
 	}
 	/* No uplink, but a node IP: the interface that has it. */
 	if (!(r.given & NI_UPLINK) && (r.given & NI_NODE_IP)) {

@@ -8,7 +8,7 @@
 #include "lib/log.h"
 
 static const struct cli_cmd *const commands[] = {
-	&cmd_node, &cmd_pod, &cmd_nat, &cmd_stats, &cmd_monitor,
+	&cmd_node, &cmd_pod, &cmd_nat, &cmd_service, &cmd_stats, &cmd_monitor,
 	&cmd_cni, &cmd_agent, &cmd_metrics, NULL,
 };
 

@@ -66,14 +66,8 @@ int node_init_set(struct node_init_req *r, const struct opt_def *d,
 		  const union opt_value *v, int *fresh_list);
 /* The request that gives the node exactly its record's settings again. */
 void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r);
-/*
- * r's IPv6 settings that were not given, from old (the node's record, as
- * node_init_req_from_rec() makes it), the node address only where
- * keep_node_ip (the uplink stays); old->given then holds what r may take
- * over of it.
- */
-void node_init_req_keep6(struct node_init_req *r, struct node_init_req *old,
-			 int keep_node_ip);
+/* What r was not given, from's (where from has it). */
+void node_init_req_fill(struct node_init_req *r, const struct node_init_req *from);
 
 /* Idempotent; on a fresh node a failure leaves nothing behind. Caller holds the lock. */
 int node_init(const struct ctx *c, const struct node_init_req *req);

@@ -172,23 +172,49 @@ void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r)
 	}
 }
 
-void node_init_req_keep6(struct node_init_req *r, struct node_init_req *old,
-			 int keep_node_ip)
+void node_init_req_fill(struct node_init_req *r, const struct node_init_req *from)
 {
-	if (!(r->given & NI_POD_CIDR6))
-		r->pod_cidr6 = old->pod_cidr6;
-	if (!(r->given & NI_CLUSTER_CIDR6))
-		r->cluster_cidr6 = old->cluster_cidr6;
-	if (!(r->given & NI_NODE_IP6) && keep_node_ip)
-		memcpy(r->node_ip6, old->node_ip6, 16);
-	else if (!(r->given & NI_NODE_IP6))
-		old->given &= ~NI_NODE_IP6; /* found again on the new uplink */
-	if (!(r->given & NI_MASQUERADE6))
-		r->masquerade6 = old->masquerade6;
-	if (!(r->given & NI_NOMASQ6)) {
-		memcpy(r->nomasq6, old->nomasq6, sizeof(r->nomasq6));
-		r->n_nomasq6 = old->n_nomasq6;
+	unsigned int missing = from->given & ~r->given;
+
+	if (missing & NI_UPLINK)
+		memcpy(r->uplink, from->uplink, sizeof(r->uplink));
+	if (missing & NI_POD_CIDR)
+		r->pod_cidr = from->pod_cidr;
+	if (missing & NI_CLUSTER_CIDR)
+		r->cluster_cidr = from->cluster_cidr;
+	if (missing & NI_NODE_IP)
+		r->node_ip = from->node_ip;
+	if (missing & NI_NAT_PORTS) {
+		r->nat_port_min = from->nat_port_min;
+		r->nat_port_max = from->nat_port_max;
 	}
-	if (!(r->given & NI_SVC_CIDR6))
-		r->svc_cidr6 = old->svc_cidr6;
+	if (missing & NI_NAT_MAX)
+		r->nat_max = from->nat_max;
+	if (missing & NI_MASQUERADE)
+		r->masquerade = from->masquerade;
+	if (missing & NI_NOMASQ) {
+		memcpy(r->nomasq, from->nomasq, sizeof(r->nomasq));
+		r->n_nomasq = from->n_nomasq;
+	}
+	if (missing & NI_SVC_CIDR) {
+		memcpy(r->svc_cidr, from->svc_cidr, sizeof(r->svc_cidr));
+		r->n_svc_cidr = from->n_svc_cidr;
+	}
+	if (missing & NI_BPF_SERVICES)
+		r->bpf_services = from->bpf_services;
+	if (missing & NI_POD_CIDR6)
+		r->pod_cidr6 = from->pod_cidr6;
+	if (missing & NI_CLUSTER_CIDR6)
+		r->cluster_cidr6 = from->cluster_cidr6;
+	if (missing & NI_NODE_IP6)
+		memcpy(r->node_ip6, from->node_ip6, 16);
+	if (missing & NI_MASQUERADE6)
+		r->masquerade6 = from->masquerade6;
+	if (missing & NI_NOMASQ6) {
+		memcpy(r->nomasq6, from->nomasq6, sizeof(r->nomasq6));
+		r->n_nomasq6 = from->n_nomasq6;
+	}
+	if (missing & NI_SVC_CIDR6)
+		r->svc_cidr6 = from->svc_cidr6;
+	r->given |= missing;
 }
