@@ -585,10 +585,11 @@ int dp_services_foreach(const struct ctx *c,
 	for (i = 0; i < nh && !err; i++) {
 		struct bl_svc_backend_key bk = { .id = have[i].svc.id, .rev = have[i].svc.rev };
 
-		if (have[i].key.family != AF_INET)
-			continue; /* IPv6 frontends: not listed yet */
 		memset(s, 0, sizeof(*s));
-		raw_key(&have[i].key, &s->key);
+		s->family = have[i].key.family;
+		memcpy(s->addr, have[i].key.addr, 16);
+		s->port = have[i].key.port;
+		s->proto = have[i].key.proto;
 		s->svc = have[i].svc;
 		if (bpf_map_lookup_elem(m.stats, &s->svc.id, per_cpu) == 0) {
 			for (j = 0; j < cpus; j++) {
@@ -601,7 +602,7 @@ int dp_services_foreach(const struct ctx *c,
 		for (bk.slot = 0; bk.slot < s->svc.count &&
 				  s->n_be < sizeof(s->be) / sizeof(s->be[0]);
 		     bk.slot++)
-			if (bpf_map_lookup_elem(m.be, &bk, &s->be[s->n_be]) == 0)
+			if (be_read(be_fd(&m, s->family), s->family, &bk, &s->be[s->n_be]) == 0)
 				s->n_be++;
 		err = fn(s, data);
 	}

@@ -50,12 +50,15 @@ struct dp_sync_stats {
 int dp_services_sync(const struct ctx *c, struct dp_frontend *fe, size_t n,
 		     struct dp_sync_stats *st);
 
-/* One IPv4 frontend as the maps hold it, for `service list`. */
+/* One frontend of either family as the maps hold it, for `service list`. */
 struct dp_frontend_state {
-	struct bl_svc_key key;
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+	uint16_t port;
+	uint8_t proto;
 	struct bl_svc svc;
 	struct bl_svc_stats stats; /* summed over CPUs */
-	struct bl_svc_backend be[64]; /* the first 64 of the revision in use */
+	struct dp_backend be[64]; /* the first 64 of the revision in use */
 	unsigned int n_be;
 };
 /* Calls fn for every frontend in the maps. */
