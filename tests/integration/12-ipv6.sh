@@ -7,8 +7,9 @@
 # source dropped, pod -> "the internet" over NAT66 (ICMPv6, TCP, UDP) and
 # without it (a no-masquerade prefix), path MTU discovery through a
 # 1280-byte link, two nodes over native routing, an IPv6-only node, and IPv4
-# unchanged beside it all. Every path is shown by packets and by the
-# datapath's own counters.
+# unchanged beside it all; a second node with --masquerade6 off (routable
+# pod addresses: no NAT66 at all, IPv4 still masqueraded). Every path is
+# shown by packets and by the datapath's own counters.
 TEST=ipv6
 IPV6=1
 . "$(dirname "$0")/lib.sh"
@@ -167,7 +168,7 @@ check pod6_to_internet_ping "ping6 $A6 -> $SRV6 failed" ping6_ok "$NS_A" "$SRV6"
 de=$(($(counter nat_egress) - e0))
 di=$(($(counter nat_ingress) - i0))
 check nat66_ping_counted "nat_egress +$de nat_ingress +$di (want >= 5 each)" \
-	[ "$de" -ge 5 ] && [ "$di" -ge 5 ]
+	eval '[ "$de" -ge 5 ] && [ "$di" -ge 5 ]'
 nat=$(bl nat list --json)
 m=$(echo "$nat" | jq -r --arg p "[$A6]:" '[.[] | select(.family == "ipv6" and .protocol == "icmpv6" and (.pod | startswith($p)))][0].node // empty')
 case $m in
@@ -255,7 +256,8 @@ ip -n "$EXT" addr add 203.0.113.10/32 dev lo
 check ipv4_snat_dual_stack "ping $A -> 203.0.113.10 failed" ping_ok "$NS_A" 203.0.113.10 3
 
 # --- a second node: native routing between the nodes' IPv6 pod CIDRs ---------------
-if make_ext_and_node n2 && node_init6 n2 2 >/dev/null && mkpod_on n2 c >/dev/null; then
+if make_ext_and_node n2 && node_init6 n2 2 --masquerade6 off >/dev/null &&
+	mkpod_on n2 c >/dev/null; then
 	C6=$(pod_ip6 c)
 	NS_C=$(pod_ns c)
 	# the routes come from the agent, from Node objects' podCIDRs and InternalIPs
@@ -289,7 +291,7 @@ if make_ext_and_node n2 && node_init6 n2 2 >/dev/null && mkpod_on n2 c >/dev/nul
 	d_c1=$(($(counter fwd_cluster n1) - c1))
 	d_u2=$(($(counter fwd_from_uplink n2) - u2))
 	check cross_node6_counted "n1 fwd_cluster +$d_c1, n2 fwd_from_uplink +$d_u2 (want >= 4 each)" \
-		[ "$d_c1" -ge 4 ] && [ "$d_u2" -ge 4 ]
+		eval '[ "$d_c1" -ge 4 ] && [ "$d_u2" -ge 4 ]'
 	srvlog=$TMPD/iperf-c6.json
 	bg_in "$NS_C" 25 iperf3 -s -1 -J -p 5304 >"$srvlog" 2>&1
 	srv=$LAST_PID
@@ -302,6 +304,36 @@ if make_ext_and_node n2 && node_init6 n2 2 >/dev/null && mkpod_on n2 c >/dev/nul
 	else
 		fail cross_node6_tcp_no_nat "iperf3 $A6 -> $C6 failed"
 	fi
+
+	# --- --masquerade6 off: the internet sees the pod's own address ---------------
+	ip -n "$EXT" -6 route add fd00:10:244:2::/64 via "${NODE_IP6[n2]}" proto static
+	m6=$(bln n2 node status --json | jq -r .masquerade6)
+	e0=$(counter nat_egress n2)
+	srvj=$TMPD/iperf6-masq6off.json
+	bg_in "$EXT" 40 iperf3 -s -1 -J -B "$SRV6" -p 5305 >"$srvj" 2>&1
+	srvpid=$LAST_PID
+	if wait_listen "$EXT" 5305 &&
+		timeout 20 nsenter --net="/run/netns/$NS_C" iperf3 -c "$SRV6" -p 5305 -t 1 \
+			--connect-timeout 3000 >/dev/null 2>&1; then
+		wait "$srvpid" 2>/dev/null
+		peer=$(jq -r '.start.connected[0].remote_host // empty' "$srvj" 2>/dev/null)
+		de=$(($(counter nat_egress n2) - e0))
+		n6=$(bln n2 nat list --json | jq '[.[] | select(.family == "ipv6")] | length')
+		if [ "$m6" = false ] && [ "$peer" = "$C6" ] && [ "$de" = 0 ] && [ "$n6" = 0 ]; then
+			pass masquerade6_off_pod_address_kept
+		else
+			fail masquerade6_off_pod_address_kept "masquerade6 '$m6', server saw '$peer' (want $C6), nat_egress +$de, IPv6 mappings $n6 (want 0)"
+		fi
+	else
+		fail masquerade6_off_pod_address_kept "iperf3 $C6 -> $SRV6 failed"
+	fi
+	# IPv4 is still masqueraded there: ext has no route to 10.244.2.0/24
+	e0=$(counter nat_egress n2)
+	ping_ok "$NS_C" 203.0.113.10 3
+	rc=$?
+	de=$(($(counter nat_egress n2) - e0))
+	check ipv4_snat_with_masquerade6_off "ping $(pod_ip c) -> 203.0.113.10: rc $rc, nat_egress +$de (want >= 3)" \
+		eval '[ "$rc" = 0 ] && [ "$de" -ge 3 ]'
 else
 	fail cross_node6_setup "second node n2 / pod c could not be set up"
 fi
