@@ -14,7 +14,7 @@ TEST=ipv6
 IPV6=1
 . "$(dirname "$0")/lib.sh"
 require_bin
-require_cmd iperf3 jq bpftool perl sockperf
+require_cmd iperf3 jq bpftool perl sockperf python3
 mount_bpffs
 
 SRV6=2001:db8:7::10      # a server on the internet (ext's lo); ext has no route to pods
@@ -64,6 +64,20 @@ fi
 # the pod's global address is usable at once: never tentative
 check pod6_address_not_tentative "pod a's $A6 is tentative: $addrs" \
 	eval '! echo "$addrs" | grep "$A6" | grep -q tentative'
+
+# bpftool shows the pod in endpoints6 by field name, its key the pod's address
+dump=$(timeout 10 bpftool map dump pinned "$PIN/endpoints6" 2>&1)
+ifx=$(podinfo a host_ifindex)
+bytes=$(timeout 10 bpftool -j map dump pinned "$PIN/endpoints6" |
+	jq -r --argjson ifx "${ifx:-0}" '.[] | select(.formatted.value.ifindex == $ifx) |
+	.formatted.key.ip[] | tostring')
+hex=$(for b in $bytes; do printf '%02x' "$b"; done)
+want=$(python3 -c 'import ipaddress, sys; print(ipaddress.IPv6Address(sys.argv[1]).packed.hex())' "$A6")
+if echo "$dump" | grep -q '"ip"' && echo "$dump" | grep -q '"ifindex"' && [ "$hex" = "$want" ]; then
+	pass endpoints6_bpftool_dump
+else
+	fail endpoints6_bpftool_dump "key of ifindex $ifx: '$hex', want $want; dump: $(echo "$dump" | head -12 | tr '\n' ' ')"
+fi
 
 # --- duplicate address detection completes: nothing answers the pod's own address
 ok=""

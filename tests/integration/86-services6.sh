@@ -235,6 +235,10 @@ txt=$(bln n1 service list)
 check service_list_text_secondary "service list: $(grep web <<<"$txt")" \
 	grep -Eq 'web .*bpf: 1 in use.*; fd00:96::20: 1 in use' <<<"$txt"
 
+mt=$(metrics_scrape n1)
+check metrics_pod_ipv6 "no per-pod series with a1's IPv6 address: $(grep -m2 'pod="a1"' <<<"$mt")" \
+	grep -q "pod=\"a1\",ip=\"$A1\",ip6=\"$A1_6\"" <<<"$mt"
+
 agent_kill n1 TERM
 agent_kill n2 TERM
 finish
