@@ -369,6 +369,24 @@ else
 	fail ipv6_only_node_setup "IPv6-only node n3 / pod d could not be set up"
 fi
 
+# --- a DaemonSet's first start: the pod CIDRs of both families from its Node -------
+if make_ext_and_node n4; then
+	nodes4=$TMPD/nodes-n4.json
+	jq -n --arg a4 "${NODE_IP[n4]}" --arg a6 "${NODE_IP6[n4]}" '{ kind: "NodeList", items: [
+		{ metadata: { name: "n4" }, spec: { podCIDR: "10.244.4.0/24",
+		  podCIDRs: ["10.244.4.0/24", "fd00:10:244:4::/64"] },
+		  status: { addresses: [{ type: "InternalIP", address: $a4 },
+					{ type: "InternalIP", address: $a6 }] } } ] }' >"$nodes4"
+	bln n4 agent --once --config /dev/null --uplink uplink --cluster-cidr 10.244.0.0/16 \
+		--cluster-cidr fd00:10:244::/48 --node-name n4 --peers "$nodes4" --metrics off \
+		>"$TMPD/agent-n4.log" 2>&1
+	st=$(bln n4 node status --json 2>/dev/null | jq -c '[.pod_cidr, .pod_cidr6]')
+	check agent_pod_cidrs_from_node "node status of n4 after the agent: $st; $(tail -2 "$TMPD/agent-n4.log")" \
+		[ "$st" = '["10.244.4.0/24","fd00:10:244:4::/64"]' ]
+else
+	fail agent_pod_cidrs_from_node "node n4 could not be set up"
+fi
+
 # --- pod del removes both families --------------------------------------------------
 bl pod del b >/dev/null
 left=$(timeout 10 bpftool -j map dump pinned "$PIN/endpoints6" | jq length)
