@@ -387,6 +387,26 @@ else
 	fail agent_pod_cidrs_from_node "node n4 could not be set up"
 fi
 
+# --- the agent's reconcile restores a pod's IPv6 endpoint and host route -------------
+hostif=$(podinfo a host_ifname)
+keyhex=$(python3 -c 'import ipaddress, sys
+print(" ".join("%02x" % b for b in ipaddress.IPv6Address(sys.argv[1]).packed))' "$A6")
+# shellcheck disable=SC2086
+timeout 10 bpftool map delete pinned "$PIN/endpoints6" key hex $keyhex
+ndx ip -6 route del "$A6/128" dev "$hostif"
+bl agent --once --config /dev/null --metrics off >"$TMPD/agent-reconcile6.log" 2>&1
+ep=$(timeout 10 bpftool -j map lookup pinned "$PIN/endpoints6" key hex $keyhex 2>/dev/null |
+	jq -r '.formatted.value.ifindex // .value.ifindex // empty' 2>/dev/null)
+route=$(ndx ip -6 route show "$A6/128" dev "$hostif")
+if [ "$ep" = "$(podinfo a host_ifindex)" ] && [ -n "$route" ] &&
+	grep -q "reconcile: pod a: endpoint $A6 was missing; restored" "$TMPD/agent-reconcile6.log" &&
+	grep -q "reconcile: pod a: host route $A6/128 dev $hostif was missing; restored" "$TMPD/agent-reconcile6.log" &&
+	ping6_ok "$NS_B" "$A6" 2; then
+	pass reconcile6_restores_endpoint_and_route
+else
+	fail reconcile6_restores_endpoint_and_route "endpoints6 ifindex '$ep', route '$route'; log: $(grep reconcile "$TMPD/agent-reconcile6.log" | tr '\n' '|')"
+fi
+
 # --- pod del removes both families --------------------------------------------------
 bl pod del b >/dev/null
 left=$(timeout 10 bpftool -j map dump pinned "$PIN/endpoints6" | jq length)

@@ -287,9 +287,11 @@ wait_for 5 test -e "$TMPD/long.up" || abort "the long connection did not start"
 sleep 1
 first=$(nx "$(pod_ns a1)" ss -Htn state established "dport = :53" | head -1)
 diag "long connection: $first"
-# which backend has it? the one that answers its lines; ask the NAT table
-be=$(bln n1 nat list --json | jq -r '.[] | select(.service and (.remote | startswith("10.96.0.10:53"))) | .node' |
-	head -1 | sed 's/^->//; s/:.*//')
+# which backend has it? ask the NAT table for its flow, by its own source
+# address and port (the earlier phases left flows of a1 to the same service)
+src=$(awk '{ print $3 }' <<<"$first")
+be=$(bln n1 nat list --json | jq -r --arg src "$src" '.[] | select(.service and .pod == $src and
+	(.remote | startswith("10.96.0.10:53"))) | .node' | head -1 | sed 's/^->//; s/:.*//')
 case $be in
 "$A2") keep=$A2@n1 leave=$B1@n2 keep_name=a2 ;;
 "$B1") keep=$B1@n2 leave=$A2@n1 keep_name=b1 ;;

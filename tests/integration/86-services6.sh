@@ -193,16 +193,18 @@ bg_in "$(pod_ns a1)" 60 python3 "$PEER" long fd00:96::10 53 5 "$TMPD/long.up" >"
 LONG_PID=$LAST_PID
 wait_for 5 test -e "$TMPD/long.up" || abort "the long connection did not start"
 sleep 0.5
+# its flow, by its own source address and port (dns6_tcp left one of a1's too)
+src=$(nx "$(pod_ns a1)" ss -Htn state established "dport = :53" | awk '{ print $3 }' | head -1)
 nat=$(bln n1 nat list --json)
-be=$(jq -r '.[] | select(.family == "ipv6" and .service and .remote == "[fd00:96::10]:53" and
-	.protocol == "tcp") | .node' <<<"$nat" | head -1 | sed 's/^->\[//; s/\]:.*//')
+be=$(jq -r --arg src "$src" '.[] | select(.family == "ipv6" and .service and .pod == $src and
+	.remote == "[fd00:96::10]:53") | .node' <<<"$nat" | head -1 | sed 's/^->\[//; s/\]:.*//')
 case $be in
 "$A2_6") keep=$A2_6@n1 keep_name=a2 ;;
 "$B1_6") keep=$B1_6@n2 keep_name=b1 ;;
 *) keep="" ;;
 esac
 if [ -z "$keep" ]; then
-	fail nat_list_service6_flow "no IPv6 service flow of a1 to [fd00:96::10]:53 in nat list: $(head -c 300 <<<"$nat")"
+	fail nat_list_service6_flow "no IPv6 service flow of $src to [fd00:96::10]:53 in nat list: $(head -c 300 <<<"$nat")"
 else
 	pass nat_list_service6_flow
 	jq --arg keep "${keep%@*}" --arg kn "${keep#*@}" --arg a1 "$A1_6" '
