@@ -3,7 +3,7 @@
 # make test       install missing Debian packages, build, run every test
 # make demo       install missing Debian packages, build, run the sandboxed demo
 # make bench      benchmark against bare veth and the CNI bridge plugin; writes docs/BENCHMARKS.md
-# make install    install build/bridgeless and the CNI plugin (see README)
+# make install    install build/bridgeless and the CNI plugin (see docs/CNI.md)
 
 BUILD    ?= build
 CC       ?= gcc
@@ -145,6 +145,8 @@ CNI_CONF_DIR ?= /etc/cni/net.d
 install: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni
 	install -D -m 0755 $(BUILD)/bridgeless $(DESTDIR)$(PREFIX)/sbin/bridgeless
 	install -D -m 0755 $(BUILD)/bridgeless-cni $(DESTDIR)$(PREFIX)/sbin/bridgeless-cni
+	install -d $(DESTDIR)$(PREFIX)/share/doc/bridgeless
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/bridgeless/
 	@if [ -n "$(POD_CIDR)" ] || $(BUILD)/bridgeless node status --json 2>/dev/null | \
 		grep -q '"initialized": true'; then \
 		$(DESTDIR)$(PREFIX)/sbin/bridgeless cni install \

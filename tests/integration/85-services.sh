@@ -287,18 +287,20 @@ wait_for 5 test -e "$TMPD/long.up" || abort "the long connection did not start"
 sleep 1
 first=$(nx "$(pod_ns a1)" ss -Htn state established "dport = :53" | head -1)
 diag "long connection: $first"
-# which backend has it? ask the NAT table for its flow, by its own source
-# address and port (the earlier phases left flows of a1 to the same service)
-src=$(awk '{ print $3 }' <<<"$first")
-be=$(bln n1 nat list --json | jq -r --arg src "$src" '.[] | select(.service and .pod == $src and
-	(.remote | startswith("10.96.0.10:53"))) | .node' | head -1 | sed 's/^->//; s/:.*//')
+# which backend has it? ask the NAT table for this connection's own flow
+# (by its source port: flows of earlier connections to the service may
+# still be there, closing)
+long_src=$(awk '{ print $3 }' <<<"$first")
+be=$(bln n1 nat list --json |
+	jq -r --arg src "$long_src" '.[] | select(.service and .pod == $src and .remote == "10.96.0.10:53") | .node' |
+	head -1 | sed 's/^->//; s/:.*//')
 case $be in
 "$A2") keep=$A2@n1 leave=$B1@n2 keep_name=a2 ;;
 "$B1") keep=$B1@n2 leave=$A2@n1 keep_name=b1 ;;
 *) keep="" ;;
 esac
 if [ -z "$keep" ]; then
-	fail long_connection_backend "no service flow of a1 to 10.96.0.10:53 in nat list ($be)"
+	fail long_connection_backend "no service flow of $long_src to 10.96.0.10:53 in nat list ($be)"
 else
 	# the other backend leaves, and a new one (a1) joins: the flow's stays
 	DNS_EPS=("$keep" "$A1@n1")
@@ -311,8 +313,12 @@ else
 		[ "$seen" = "$want" ]
 	wait "$LONG_PID"
 	out=$(cat "$LONG_OUT")
-	check long_connection_survives "the long connection: '$out'" \
-		grep -Eq "^ok [0-9]+ $keep_name\$" <<<"$out"
+	if ! check long_connection_survives "the long connection: '$out'" \
+		grep -Eq "^ok [0-9]+ $keep_name\$" <<<"$out"; then
+		diag "agent n1: $(tail -n 20 "$TMPD/agent-n1-changes.log")"
+		diag "agent n2: $(tail -n 20 "$TMPD/agent-n2-changes.log")"
+		diag "nat n1: $(bln n1 nat list | grep -F 10.96.0.10)"
+	fi
 fi
 
 # --- what operators see --------------------------------------------------------------
@@ -327,6 +333,19 @@ check metrics_service_counters "no bridgeless_svc / svc_dnat series" \
 stats=$(bln n1 stats --json)
 check stats_service_counters "stats has no svc_dnat: $(head -c 200 <<<"$stats")" \
 	jq -e '.counters.svc_dnat.packets > 0' <<<"$stats"
+# every service map dumps with its field names (BTF), as an operator reads it
+for spec in "svc_frontends:id rev count affinity_s flags port proto" \
+	"svc_backends:id rev slot addr port" "svc_stats:packets bytes flows refused" \
+	"nat:svc svc_id addr port"; do
+	m=${spec%%:*}
+	dump=$(timeout 10 bpftool map dump pinned "$(pin_of n1)/$m" 2>&1 | head -c 200000)
+	missing=
+	for f in ${spec#*:}; do
+		grep -q "\"$f\"" <<<"$dump" || missing+=" $f"
+	done
+	check "bpftool_${m}_field_names" "bpftool map dump $m lacks:$missing ($(head -c 200 <<<"$dump"))" \
+		[ -z "$missing" ]
+done
 stop_agents
 for n in n1 n2; do kube_proxy_clear $n; done
 

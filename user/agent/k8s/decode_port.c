@@ -38,3 +38,31 @@ int k8s_decode_port(json_t *j, const char *field, struct svc_portdef *p)
 	p->name = k8s_strdup(name);
 	return p->name ? 0 : errorf(-ENOMEM, "%s", field);
 }
+
+int k8s_decode_ports(json_t *obj, const char *field, int need_number,
+		     struct svc_portdef **ports, size_t *n_ports)
+{
+	json_t *arr = json_object_get(obj, "ports"), *v;
+	char item[48];
+	size_t i;
+	int err;
+
+	if (!arr || json_is_null(arr))
+		return 0;
+	if (!json_is_array(arr))
+		return errorf_raw(-EINVAL, "%s: want an array", field);
+	*ports = calloc(json_array_size(arr) ?: 1, sizeof(**ports));
+	if (!*ports)
+		return errorf(-ENOMEM, "%s", field);
+	json_array_foreach(arr, i, v) {
+		snprintf(item, sizeof(item), "%s[%zu]", field, i);
+		err = k8s_decode_port(v, item, &(*ports)[*n_ports]);
+		if (err == K8S_NOT_OURS && need_number)
+			err = errorf_raw(-EINVAL, "%s.port: missing", item);
+		if (err < 0)
+			return err;
+		if (err == K8S_DECODED)
+			(*n_ports)++;
+	}
+	return 0;
+}

@@ -87,32 +87,6 @@ static int traffic_policy(json_t *spec, struct svc_spec *s)
 	return 0;
 }
 
-static int ports(json_t *spec, struct svc_spec *s)
-{
-	json_t *arr = json_object_get(spec, "ports"), *v;
-	char field[48];
-	size_t i;
-	int err;
-
-	if (!arr || json_is_null(arr))
-		return 0;
-	if (!json_is_array(arr))
-		return errorf_raw(-EINVAL, "spec.ports: want an array");
-	s->ports = calloc(json_array_size(arr) ?: 1, sizeof(*s->ports));
-	if (!s->ports)
-		return errorf(-ENOMEM, "spec.ports");
-	json_array_foreach(arr, i, v) {
-		snprintf(field, sizeof(field), "spec.ports[%zu]", i);
-		err = k8s_decode_port(v, field, &s->ports[i]);
-		if (err == K8S_NOT_OURS)
-			err = errorf_raw(-EINVAL, "%s.port: missing", field);
-		if (err)
-			return err;
-		s->n_ports = i + 1;
-	}
-	return 0;
-}
-
 int k8s_decode_service(json_t *obj, void **out)
 {
 	json_t *spec = json_object_get(obj, "spec");
@@ -141,7 +115,7 @@ int k8s_decode_service(json_t *obj, void **out)
 	if (!err)
 		err = traffic_policy(spec, s);
 	if (!err)
-		err = ports(spec, s);
+		err = k8s_decode_ports(spec, "spec.ports", 1, &s->ports, &s->n_ports);
 	if (!err) {
 		s->ns = strdup(ns);
 		s->name = strdup(name);

@@ -59,31 +59,6 @@ static int endpoint(json_t *j, const char *field, int family, struct svc_backend
 	return 0;
 }
 
-static int ports(json_t *obj, struct svc_slice *s)
-{
-	json_t *arr = json_object_get(obj, "ports"), *v;
-	char field[48];
-	size_t i;
-	int err;
-
-	if (!arr || json_is_null(arr))
-		return 0;
-	if (!json_is_array(arr))
-		return errorf_raw(-EINVAL, "ports: want an array");
-	s->ports = calloc(json_array_size(arr) ?: 1, sizeof(*s->ports));
-	if (!s->ports)
-		return errorf(-ENOMEM, "ports");
-	json_array_foreach(arr, i, v) {
-		snprintf(field, sizeof(field), "ports[%zu]", i);
-		err = k8s_decode_port(v, field, &s->ports[s->n_ports]);
-		if (err < 0)
-			return err;
-		if (err == K8S_DECODED)
-			s->n_ports++;
-	}
-	return 0;
-}
-
 static int endpoints(json_t *obj, int family, struct svc_slice *s)
 {
 	json_t *arr = json_object_get(obj, "endpoints"), *v;
@@ -140,7 +115,7 @@ int k8s_decode_slice(json_t *obj, void **out)
 	s->service = strdup(svc);
 	err = !s->ns || !s->name || !s->service ? errorf(-ENOMEM, "endpointslice") : 0;
 	if (!err)
-		err = ports(obj, s);
+		err = k8s_decode_ports(obj, "ports", 0, &s->ports, &s->n_ports);
 	if (!err)
 		err = endpoints(obj, family, s);
 	if (err) {
