@@ -5,6 +5,8 @@
  * local pod -> redirect_peer; pod CIDR without endpoint -> drop; cluster CIDR
  * and no-masquerade prefixes -> FIB + redirect, source kept; anything else ->
  * SNAT to the node IP + FIB + redirect (or the host stack with masquerade off).
+ * IPv6 takes the same steps in from_pod6(), on maps of its own, after the
+ * IPv4 path has found the packet is not IPv4 (no cost to IPv4).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -18,6 +20,11 @@
 #include "lib/fib.h"
 #include "lib/nat.h"
 #include "lib/svc.h"
+#include "lib/deliver6.h"
+#include "lib/fib6.h"
+#include "lib/nat66.h"
+#include "lib/ndp.h"
+#include "lib/svc6.h"
 
 /* The trace switch every program reads (lib/maps.h); its one definition. */
 __u32 trace_rate SEC(".data." BL_PIN(BL_MAP_TRACE_CFG)) = 0;
@@ -81,6 +88,161 @@ static __noinline int snat_and_forward(struct __sk_buff *skb,
 	return fib_send(skb, eth, ip, &params, ret);
 }
 
+/*
+ * As snat_and_forward(), for IPv6: NAT66 to the node's IPv6 address, the
+ * FIB's answer kept in the mapping.
+ */
+static __noinline int snat6_and_forward(struct __sk_buff *skb,
+					const struct bl_config *cfg)
+{
+	struct scratch6 *s = scratch6_get();
+	struct bpf_fib_lookup params;
+	struct snat6_pkt p = {};
+	struct bl_nat6_entry *e;
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
+	int kind, ret;
+
+	ip6 = ip6_headers(skb, &eth);
+	if (!ip6 || !s)
+		return drop(skb, BL_DROP_TRUNCATED);
+	p.t = &s->t;
+	if (ip6->hop_limit <= 1)
+		return pass(skb, BL_PASS_TTL);
+	p.now = nat_now();
+	kind = snat6_parse(skb, ip6, &p);
+	if (kind == SNAT_FLOW || kind == SNAT_ECHO_REPLY) {
+		p.e = e = nat6_lookup(p.t);
+		if (e && fwd_cache_ok(&e->e, cfg, skb, p.now) &&
+		    !(p.t->tcp_flags & BL_TCP_SYN) &&
+		    (kind == SNAT_FLOW || (e->e.seen & BL_NAT_UNPAIRED))) {
+			entry_touch(&e->e, p.t->tcp_flags, p.now);
+			ret = BL_NAT_INBOUND_REPLY;
+			if (!(e->e.seen & BL_NAT_UNPAIRED)) {
+				ret = BL_NAT_EGRESS;
+				if (snat6_rewrite(skb, cfg, &p, e))
+					return drop(skb, BL_DROP_NAT_UNSUPPORTED);
+			}
+			ip6 = ip6_headers(skb, &eth);
+			if (!ip6)
+				return drop(skb, BL_DROP_TRUNCATED);
+			return send6_l2(skb, eth, ip6, ret, e->e.fwd_ifindex,
+					e->e.fwd_dmac, e->e.fwd_smac);
+		}
+	}
+	if (!fib_route6(skb, ip6, cfg->node_ip6, p.t->proto, &params))
+		return pass(skb, BL_PASS_FIB);
+	ret = snat6_egress(skb, cfg, &p, kind, &params);
+	if (ret < 0)
+		return drop(skb, -ret);
+	if (ret == BL_PASS_NAT_VIA_HOST)
+		return pass(skb, ret);
+	ip6 = ip6_headers(skb, &eth);
+	if (!ip6)
+		return drop(skb, BL_DROP_TRUNCATED);
+	return fib6_send(skb, eth, ip6, &params, ret);
+}
+
+/*
+ * A pod's packet to a link-local or multicast address, or from its own
+ * link-local address (or none, in duplicate address detection): the
+ * pod's link is all it may reach. A solicitation for the gateway from the
+ * pod's own (checked) address src is answered here; other neighbour
+ * discovery and MLD go to the host stack, router advertisements and
+ * redirects are dropped. Anything else to such a destination goes to the
+ * host; from a link-local source it is spoofed (no endpoint has one).
+ */
+static __noinline int pod6_on_link(struct __sk_buff *skb, const struct bl_endpoint *src)
+{
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
+	struct ip6_l4 w;
+	__u8 type;
+	int ret;
+
+	ip6 = ip6_headers(skb, &eth);
+	if (!ip6)
+		return drop(skb, BL_DROP_TRUNCATED);
+	if (ip6_walk(skb, IP6_OFF, ip6->nexthdr, &w) || w.proto != IPPROTO_ICMPV6 ||
+	    w.frag != IP6_FRAG_NONE || bpf_skb_load_bytes(skb, w.off, &type, 1))
+		return src ? pass(skb, BL_PASS_HOST) : drop(skb, BL_DROP_SPOOF_IP);
+	if (src && type == ND_NEIGHBOR_SOLICIT && ns_for_gateway(skb, ip6, w.off)) {
+		/* counted as the solicitation came (its length), as ARP's */
+		count(skb, BL_NDP_REPLY);
+		if (ndp_answer_gateway(skb, src))
+			return drop(skb, BL_DROP_TRUNCATED);
+		return bpf_redirect(skb->ifindex, 0);
+	}
+	ret = ndp_verdict(type);
+	if (ret < 0)
+		return drop(skb, -ret);
+	if (ret != BL_NOT_MINE)
+		return pass(skb, ret);
+	return src ? pass(skb, BL_PASS_HOST) : drop(skb, BL_DROP_SPOOF_IP);
+}
+
+/* Every IPv6 packet a pod sends: the IPv4 path's steps on IPv6's maps. */
+static __noinline int from_pod6(struct __sk_buff *skb)
+{
+	const struct bl_endpoint *dst;
+	struct bl_endpoint *src;
+	struct bl_endpoint6_key key;
+	const struct bl_config *cfg;
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
+	__u32 zero = 0;
+	int ret;
+
+	ret = parse_ipv6(skb, &eth, &ip6);
+	if (ret < 0)
+		return drop(skb, -ret);
+	/* link-local sources only for neighbour discovery (and MLD) */
+	if (addr6_link_scope(ip6->saddr.s6_addr))
+		return pod6_on_link(skb, NULL);
+	addr6_copy(key.ip, &ip6->saddr);
+	src = bpf_map_lookup_elem(&endpoints6, &key);
+	if (!src || src->ifindex != skb->ifindex)
+		return drop(skb, BL_DROP_SPOOF_IP);
+	if (!mac_equal(eth->h_source, src->pod_mac))
+		return drop(skb, BL_DROP_SPOOF_MAC);
+	count_tx(skb, src->slot);
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !(cfg->flags & BL_CFG_IPV6))
+		return drop(skb, BL_DROP_NO_CONFIG);
+	if (addr6_on_link(ip6->daddr.s6_addr))
+		return pod6_on_link(skb, src);
+	if (in_service_cidr6(cfg, &ip6->daddr))
+		return svc6_from_pod(skb, cfg, src);
+	if (src->flags & BL_EP_TX_TRACKED) {
+		ret = svc6_tracked_tx(skb);
+		if (ret < 0)
+			return drop(skb, -ret);
+		if (ret == BL_PASS_NAT_VIA_HOST)
+			return pass(skb, ret);
+		if (ret != BL_NOT_MINE)
+			count(skb, ret);
+		ip6 = ip6_headers(skb, &eth);
+		if (!ip6)
+			return drop(skb, BL_DROP_TRUNCATED);
+	}
+	/* every endpoint's address lies in the pod CIDR */
+	if (in_prefix6(&ip6->daddr, cfg->pod_cidr6, cfg->pod_mask6)) {
+		addr6_copy(key.ip, &ip6->daddr);
+		dst = bpf_map_lookup_elem(&endpoints6, &key);
+		if (!dst)
+			return drop(skb, BL_DROP_NO_ENDPOINT);
+		return deliver6_to_pod(skb, eth, ip6, dst, BL_FWD_LOCAL);
+	}
+	if (addr6_eq(&ip6->daddr, cfg->node_ip6))
+		return pass(skb, BL_PASS_HOST);
+	if (no_masquerade6(&ip6->daddr))
+		return forward6_by_fib(skb, BL_FWD_CLUSTER);
+	if (cfg->flags & BL_CFG_MASQUERADE6)
+		return snat6_and_forward(skb, cfg);
+	return pass(skb, BL_PASS_HOST);
+}
+
 SEC("tc")
 int BL_PROG_FROM_POD(struct __sk_buff *skb)
 {
@@ -95,10 +257,13 @@ int BL_PROG_FROM_POD(struct __sk_buff *skb)
 
 	if (skb->protocol == bpf_htons(ETH_P_ARP))
 		return handle_arp_from_pod(skb);
-	/* A pod sends IPv4 or ARP only: anything else is dropped, counted. */
+	/* A pod sends IPv4, ARP or IPv6: anything else is dropped, counted. */
 	ret = parse_ipv4(skb, &eth, &ip);
-	if (ret < 0)
+	if (ret < 0) {
+		if (skb->protocol == bpf_htons(ETH_P_IPV6))
+			return from_pod6(skb);
 		return drop(skb, -ret);
+	}
 
 	__builtin_memcpy(key.ip, &ip->saddr, 4);
 	src = bpf_map_lookup_elem(&endpoints, &key);

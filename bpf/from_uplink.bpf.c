@@ -3,7 +3,7 @@
  * tc ingress of the node's uplink. Traffic for a local pod (from other nodes)
  * goes straight into the pod; replies to SNAT mappings are translated back and
  * go into the pod too; everything else is the host's own traffic and passes
- * untouched and uncounted.
+ * untouched and uncounted. IPv6 alike, in from_uplink6().
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -15,6 +15,72 @@
 #include "lib/deliver.h"
 #include "lib/nat.h"
 #include "lib/svc.h"
+#include "lib/deliver6.h"
+#include "lib/nat66.h"
+#include "lib/svc6.h"
+
+/*
+ * The IPv4 program's steps for an IPv6 packet: NAT66 replies to the node's
+ * address, other nodes' and the outside's packets to a local pod; the
+ * rest is the host's, untouched.
+ */
+static __noinline int from_uplink6(struct __sk_buff *skb)
+{
+	/* an endpoints6 key, in words: addr6_copy() and snat6_ingress() write it */
+	__u32 key[4], zero = 0;
+	const struct bl_endpoint *ep;
+	const struct bl_config *cfg;
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
+	int ret;
+
+	if (parse_ipv6(skb, &eth, &ip6) < 0 || eth->h_proto != bpf_htons(ETH_P_IPV6))
+		return TC_ACT_OK;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !(cfg->flags & BL_CFG_IPV6))
+		return TC_ACT_OK;
+	if (addr6_eq(&ip6->daddr, cfg->node_ip6))
+		goto node_ip;
+	if (!in_prefix6(&ip6->daddr, cfg->pod_cidr6, cfg->pod_mask6))
+		return TC_ACT_OK;
+	addr6_copy(key, &ip6->daddr);
+	ep = bpf_map_lookup_elem(&endpoints6, key);
+	if (!ep)
+		return TC_ACT_OK;
+	if (ep->flags & (BL_EP_RX_TRACKED | BL_EP_HOST_NAT)) {
+		ret = svc6_tracked_rx(skb, ep->flags, 1);
+		if (ret < 0)
+			return drop(skb, -ret);
+		if (ret == BL_PASS_HOST_NAT)
+			return pass(skb, ret);
+		ip6 = ip6_headers(skb, &eth);
+		if (!ip6)
+			return drop(skb, BL_DROP_TRUNCATED);
+		if (ret != BL_NOT_MINE)
+			return deliver6_to_pod(skb, eth, ip6, ep, ret);
+	}
+	if ((cfg->flags & BL_CFG_MASQUERADE6) && !no_masquerade6(&ip6->saddr))
+		nat6_note_inbound(skb, BL_NAT_INBOUND);
+	return deliver6_to_pod(skb, eth, ip6, ep, BL_FWD_FROM_UPLINK);
+
+node_ip:
+	ret = snat6_ingress(skb, cfg, key);
+	switch (ret) {
+	case BL_NOT_MINE:
+		return TC_ACT_OK;
+	case BL_NAT_REVERSE_MISS:
+		return pass(skb, ret);
+	}
+	if (ret < 0)
+		return drop(skb, -ret);
+	ip6 = ip6_headers(skb, &eth);
+	if (!ip6)
+		return drop(skb, BL_DROP_TRUNCATED);
+	ep = bpf_map_lookup_elem(&endpoints6, key);
+	if (!ep)
+		return drop(skb, BL_DROP_NO_ENDPOINT);
+	return deliver6_to_pod(skb, eth, ip6, ep, ret);
+}
 
 SEC("tc")
 int BL_PROG_FROM_UPLINK(struct __sk_buff *skb)
@@ -33,8 +99,11 @@ int BL_PROG_FROM_UPLINK(struct __sk_buff *skb)
 	 * the frame's own EtherType must say IPv4 too, not only
 	 * skb->protocol (the device's view of it).
 	 */
-	if (parse_ipv4(skb, &eth, &ip) < 0 || eth->h_proto != bpf_htons(ETH_P_IP))
+	if (parse_ipv4(skb, &eth, &ip) < 0 || eth->h_proto != bpf_htons(ETH_P_IP)) {
+		if (skb->protocol == bpf_htons(ETH_P_IPV6))
+			return from_uplink6(skb);
 		return TC_ACT_OK;
+	}
 
 	/* An array entry always exists; before node init it is all zeroes. */
 	cfg = bpf_map_lookup_elem(&config, &zero);

@@ -52,4 +52,26 @@ __noinline int bl_nf_ct_natted(struct __sk_buff *skb, __be32 saddr, __be32 daddr
 	return natted;
 }
 
+__noinline int bl_nf_ct_natted6(struct __sk_buff *skb, const struct bl_ct6_tuple *tp)
+{
+	struct bpf_ct_opts opts = { .netns_id = NETNS_SELF };
+	struct bpf_sock_tuple t = {};
+	struct nf_conn *ct;
+	int natted;
+
+	if (!tp)
+		return 0;
+	opts.l4proto = tp->proto;
+	__builtin_memcpy(t.ipv6.saddr, tp->saddr, 16);
+	__builtin_memcpy(t.ipv6.daddr, tp->daddr, 16);
+	t.ipv6.sport = tp->sport;
+	t.ipv6.dport = tp->dport;
+	ct = bpf_skb_ct_lookup(skb, &t, sizeof(t.ipv6), &opts, sizeof(opts));
+	if (!ct)
+		return 0;
+	natted = !!(ct->status & (IPS_SRC_NAT | IPS_DST_NAT));
+	bpf_ct_release(ct);
+	return natted;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -20,6 +20,49 @@
 #include "lib/nat.h"
 #include "lib/svc.h"
 #include "lib/parse.h"
+#include "lib/nat66.h"
+#include "lib/svc6.h"
+
+/* The IPv4 program's steps for an IPv6 packet the host sends to a pod. */
+static __noinline int to_pod6(struct __sk_buff *skb)
+{
+	struct bl_endpoint6_key key;
+	struct bl_endpoint *ep;
+	const struct bl_config *cfg;
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
+	__u32 zero = 0;
+	int ret;
+
+	if (parse_ipv6(skb, &eth, &ip6) < 0)
+		return TC_ACT_OK;
+	addr6_copy(key.ip, &ip6->daddr);
+	ep = bpf_map_lookup_elem(&endpoints6, &key);
+	if (!ep || ep->ifindex != skb->ifindex)
+		return TC_ACT_OK;
+	count_rx(skb, ep->slot);
+	if (ep->flags & BL_EP_RX_TRACKED) {
+		ret = svc6_tracked_rx(skb, ep->flags, 0);
+		if (ret >= 0 && ret != BL_NOT_MINE) {
+			count(skb, ret);
+			return TC_ACT_OK;
+		}
+		ip6 = ip6_headers(skb, &eth);
+		if (!ip6)
+			return TC_ACT_OK;
+	}
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !(cfg->flags & BL_CFG_IPV6) || addr6_eq(&ip6->saddr, cfg->node_ip6) ||
+	    addr6_on_link(ip6->saddr.s6_addr))
+		return TC_ACT_OK;
+	if (no_masquerade6(&ip6->saddr)) {
+		svc6_note_host_nat(skb, ip6, ep);
+		return TC_ACT_OK;
+	}
+	if (cfg->flags & BL_CFG_MASQUERADE6)
+		nat6_note_inbound(skb, BL_NAT_VIA_HOST);
+	return TC_ACT_OK;
+}
 
 SEC("tc")
 int BL_PROG_TO_POD(struct __sk_buff *skb)
@@ -32,9 +75,12 @@ int BL_PROG_TO_POD(struct __sk_buff *skb)
 	__u32 zero = 0;
 	int ret;
 
-	/* What is not well-formed IPv4 reaches the pod untouched. */
-	if (parse_ipv4(skb, &eth, &ip) < 0)
+	/* What is not well-formed IPv4 (or IPv6) reaches the pod untouched. */
+	if (parse_ipv4(skb, &eth, &ip) < 0) {
+		if (skb->protocol == bpf_htons(ETH_P_IPV6))
+			return to_pod6(skb);
 		return TC_ACT_OK;
+	}
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
 	if (!ep || ep->ifindex != skb->ifindex)

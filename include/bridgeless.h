@@ -21,6 +21,13 @@
 #define BL_NAT_PORT_TRIES 32 /* ports tried per new mapping */
 #define BL_GATEWAY_IP 0xa9fe0101u /* 169.254.1.1, host byte order */
 #define BL_GATEWAY_IP_STR "169.254.1.1"
+/*
+ * The pods' IPv6 gateway, link-local: neighbour solicitations for it are
+ * answered in BPF (the twin of the ARP reply for 169.254.1.1), and the host
+ * end of every pod veth has it too (no DAD), so that the host can solicit
+ * the pod's neighbours and answers what BPF leaves to it.
+ */
+#define BL_GATEWAY_IP6_STR "fe80::1"
 #define BL_IFNAME_PREFIX "bl"
 
 /*
@@ -42,6 +49,14 @@
 #define BL_MAP_SVC_BACKENDS svc_backends
 #define BL_MAP_SVC_AFFINITY svc_affinity
 #define BL_MAP_SVC_STATS svc_stats
+/* IPv6 (docs/IPV6.md): maps of their own, so IPv4 keys stay 4 bytes */
+#define BL_MAP_ENDPOINTS6 endpoints6
+#define BL_MAP_NOMASQ6 nomasq6
+#define BL_MAP_NAT6 nat6
+#define BL_MAP_FRAGS6 frags6
+#define BL_MAP_SVC_FRONTENDS6 svc_frontends6
+#define BL_MAP_SVC_BACKENDS6 svc_backends6
+#define BL_MAP_SVC_AFFINITY6 svc_affinity6
 #define BL_PROG_FROM_POD from_pod
 #define BL_PROG_FROM_UPLINK from_uplink
 #define BL_PROG_TO_POD to_pod
@@ -83,6 +98,17 @@ struct bl_endpoint {
 	};
 };
 _Static_assert(sizeof(struct bl_endpoint) == 24, "bl_endpoint layout");
+
+/*
+ * endpoints6: pod IPv6 address -> the same struct bl_endpoint. A pod of
+ * both families has an entry in each map (same ifindex, MACs and slot);
+ * the BL_EP_* flags are each entry's own, since they are about the flows
+ * of that family.
+ */
+struct bl_endpoint6_key {
+	__u8 ip[16]; /* network byte order */
+};
+_Static_assert(sizeof(struct bl_endpoint6_key) == 16, "bl_endpoint6_key layout");
 
 /*
  * The pod sends replies of flows with state: it is the backend of service
@@ -133,8 +159,22 @@ struct bl_config {
 	 */
 	__be32 svc_cidr[2];
 	__be32 svc_mask[2];
+	__u32 pad;
+	/*
+	 * IPv6 (BL_CFG_IPV6): the node's address (NAT66 source), the pod
+	 * CIDR (every IPv6 endpoint lies in it) and the IPv6 service CIDR (a
+	 * zero mask: none). The cluster CIDR and no-masquerade prefixes are
+	 * in nomasq6. Byte arrays, 8-byte aligned: read as two 64-bit words.
+	 */
+	__u8 node_ip6[16];
+	__u8 pod_cidr6[16];
+	__u8 pod_mask6[16];
+	__u8 svc_cidr6[16];
+	__u8 svc_mask6[16];
 };
-_Static_assert(sizeof(struct bl_config) == 60, "bl_config layout");
+_Static_assert(sizeof(struct bl_config) == 144, "bl_config layout");
+_Static_assert(__builtin_offsetof(struct bl_config, node_ip6) % 8 == 0,
+	       "bl_config: IPv6 fields 8-byte aligned");
 #define BL_MAX_SVC_CIDRS 2
 
 #define BL_CFG_MASQUERADE (1u << 0) /* SNAT pod traffic leaving the cluster */
@@ -143,6 +183,10 @@ _Static_assert(sizeof(struct bl_config) == 60, "bl_config layout");
  * service address without a frontend still goes to the host stack.
  */
 #define BL_CFG_SERVICES (1u << 1)
+/* IPv6 is configured: node_ip6 and pod_cidr6 are set. */
+#define BL_CFG_IPV6 (1u << 2)
+/* NAT66: pod traffic leaving the cluster takes node_ip6 (--masquerade6). */
+#define BL_CFG_MASQUERADE6 (1u << 3)
 
 /*
  * nomasq: destinations pod traffic reaches with its own source address
@@ -152,6 +196,13 @@ struct bl_prefix_key {
 	__u32 prefixlen;
 	__u8 ip[4];
 };
+
+/* nomasq6: the same for IPv6 (the IPv6 cluster CIDR, --no-masquerade). */
+struct bl_prefix6_key {
+	__u32 prefixlen;
+	__u8 ip[16];
+};
+_Static_assert(sizeof(struct bl_prefix6_key) == 20, "bl_prefix6_key layout");
 
 /*
  * nat: one LRU table holding both directions of every SNAT mapping. The
@@ -238,6 +289,31 @@ struct bl_nat_entry {
 };
 _Static_assert(sizeof(struct bl_nat_entry) == 64, "bl_nat_entry layout");
 /*
+ * nat6: NAT66, the same table for IPv6: both directions of every mapping,
+ * service flows, inbound flows, with the same meaning of every field. The
+ * key holds 16-byte addresses; the value is the IPv4 entry (whose helpers
+ * age, touch and cache it alike) followed by the address its addr holds
+ * for IPv4 (the node's, the pod's, a backend's or a service's), which
+ * does not fit in addr. entry.addr stays zero.
+ */
+struct bl_nat6_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 dir; /* enum bl_nat_dir */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bl_nat6_key) == 40, "bl_nat6_key layout");
+
+struct bl_nat6_entry {
+	struct bl_nat_entry e;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct bl_nat6_entry) == 80, "bl_nat6_entry layout");
+
+/*
  * How long a cached forwarding decision is trusted without a new FIB lookup:
  * route and neighbour changes user space does not announce (no fwd_gen
  * change) reach an established flow within this time.
@@ -314,12 +390,45 @@ struct bl_svc_stats {
 	__u64 refused; /* refused: no usable endpoint */
 };
 /*
+ * IPv6 services: frontends, backends and affinity with 16-byte addresses
+ * (the frontend's value, the backends' keys and the service ids, shared
+ * with IPv4 through svc_stats, stay the same).
+ */
+struct bl_svc6_key {
+	__u8 addr[16];
+	__u16 port; /* host byte order */
+	__u8 proto;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct bl_svc6_key) == 20, "bl_svc6_key layout");
+
+struct bl_svc6_backend {
+	__u8 addr[16];
+	__u16 port; /* host byte order */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bl_svc6_backend) == 20, "bl_svc6_backend layout");
+
+struct bl_svc6_affinity_key {
+	__u8 client[16];
+	__u32 id;
+};
+struct bl_svc6_affinity {
+	__u8 addr[16];
+	__u16 port;
+	__u16 slot;
+	__u32 pad;
+	__u64 last_ns;
+};
+
+/*
  * Sizes of the service maps, `node init --svc-max` (frontends: service
- * address, port and protocol) and `--svc-backends-max` (backend slots of
- * every frontend's set in use, and of the sets being replaced while a sync
- * runs). A frontend's id (1..svc-max) indexes svc_stats, which has one
- * entry more (id 0 is never given), and is kept in the NAT entries of its
- * flows as 16 bits: hence the upper bound.
+ * address, port and protocol, of both families together: they share the
+ * ids) and `--svc-backends-max` (backend slots of each family's map: every
+ * frontend's set in use, and the sets being replaced while a sync runs).
+ * A frontend's id (1..svc-max) indexes svc_stats, which has one entry more
+ * (id 0 is never given), and is kept in the NAT entries of its flows as 16
+ * bits: hence the upper bound.
  */
 #define BL_SVC_MAX_DEFAULT 16384
 #define BL_SVC_MAX_LIMIT 65535
@@ -349,6 +458,23 @@ struct bl_frag_entry {
 };
 #define BL_MAX_FRAGS 4096
 
+/*
+ * frags6: the same for IPv6, whose fragments carry their identification in
+ * a fragment header.
+ */
+struct bl_frag6_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be32 id; /* the fragment header's identification */
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct bl_frag6_key) == 40, "bl_frag6_key layout");
+
+struct bl_frag6_entry {
+	__u8 pod_ip[16];
+};
+
 /* Idle timeouts of the collector (`bridgeless nat gc`), in seconds. */
 #define BL_NAT_TIMEOUT_TCP_SYN 60
 #define BL_NAT_TIMEOUT_TCP_ESTABLISHED 21600
@@ -369,13 +495,13 @@ struct bl_frag_entry {
 	X(PASS_HOST, 0, "pass: pod to host stack")                            \
 	X(ARP_REPLY, 0, "arp: gateway reply sent to pod")                     \
 	X(PASS_ARP, 0, "pass: other ARP from pod to host")                    \
-	X(PASS_TTL, 0, "pass: TTL expiring, host answers")                    \
+	X(PASS_TTL, 0, "pass: TTL or hop limit expiring, host answers")       \
 	X(DROP_SPOOF_IP, 1, "drop: source IP not the sending pod's")          \
 	X(DROP_SPOOF_MAC, 1, "drop: source MAC not the sending pod's")        \
 	X(DROP_SPOOF_ARP, 1, "drop: ARP sender not the sending pod")          \
 	X(DROP_NO_ENDPOINT, 1, "drop: pod CIDR address with no endpoint")     \
 	X(DROP_TRUNCATED, 1, "drop: truncated packet")                        \
-	X(DROP_BAD_IP, 1, "drop: malformed IPv4 header")                      \
+	X(DROP_BAD_IP, 1, "drop: malformed IP header")                        \
 	X(DROP_UNSUPPORTED_L3, 1, "drop: unsupported L3 protocol from pod")   \
 	X(PASS_FIB, 0, "pass: fib cannot forward, host stack answers")       \
 	X(DROP_NO_CONFIG, 1, "drop: node not configured")                     \
@@ -402,6 +528,10 @@ struct bl_frag_entry {
 	X(PASS_SVC_HOST, 0, "pass: service address without BPF frontend, to host") \
 	X(PASS_HOST_NAT, 0, "pass: reply of a flow netfilter translated, to host") \
 	X(DROP_SVC_NO_LOCAL, 1, "svc: internalTrafficPolicy Local, no endpoint on this node") \
+	X(NDP_REPLY, 0, "ndp: gateway neighbour advertisement sent to pod")    \
+	X(PASS_NDP, 0, "pass: neighbour discovery or MLD from pod to host")    \
+	X(DROP_ND_ROUTER, 1, "drop: router advertisement or redirect from a pod") \
+	X(DROP_EXT_HDR, 1, "drop: IPv6 extension headers beyond what is walked") \
 	X(SVC_REPLY_STALE, 0, "svc: ended flow's reply entry, its tuple a new connection's: removed")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
@@ -452,15 +582,22 @@ struct bl_event {
 	__u32 len; /* skb->len, Ethernet header included */
 	__u16 reason; /* enum bl_counter */
 	__u8 flags; /* BL_EVENT_DROP or BL_EVENT_TRACE */
-	__u8 proto; /* IPv4 protocol; 0 if not IPv4 */
+	__u8 proto; /* IPv4 protocol, IPv6 upper-layer header; 0 if neither */
 	__u8 saddr[4]; /* IPv4 source; ARP: sender address */
 	__u8 daddr[4]; /* IPv4 destination; ARP: target address */
 	__u16 sport; /* host byte order; ICMP: type; ARP: operation */
 	__u16 dport; /* host byte order; ICMP: code */
 	__u16 ethertype; /* host byte order */
 	__u16 pad;
+	/*
+	 * IPv6 (ethertype 0x86dd): the addresses. Appended, so that the
+	 * first 40 bytes are what they always were (BL_EVENT_V4_SIZE).
+	 */
+	__u8 saddr6[16];
+	__u8 daddr6[16];
 };
-_Static_assert(sizeof(struct bl_event) == 40, "bl_event layout");
+_Static_assert(sizeof(struct bl_event) == 72, "bl_event layout");
+#define BL_EVENT_V4_SIZE 40 /* an event of a datapath from before IPv6 */
 
 /*
  * trace_cfg: the sampling switch of trace events, the global variable

@@ -57,6 +57,13 @@ static const struct cost_path paths[] = {
 	{ .name = "reverse_nat_cold", .fixture = "nat_reply_udp", .repeat = 1 },
 	{ .name = "snat_new_cold", .fixture = "nat_egress_udp_port_outside_range",
 	  .repeat = 1, .vary_sport = true, .tune = wide_nat_range },
+	/* IPv6: the same paths behind the IPv4 ones (from_pod6, from_uplink6) */
+	{ .name = "local_redirect6", .tc = &local_redirect6_loop, .repeat = LOOP,
+	  .done = cost_loops_done },
+	{ .name = "uplink_host6", .fixture = "uplink6_to_node_not_nat_port", .repeat = LOOP },
+	{ .name = "ndp_reply", .fixture = "ndp_gateway_solicitation_answered", .repeat = 1 },
+	{ .name = "nat66_egress_cold", .fixture = "nat66_egress_existing_mapping", .repeat = 1 },
+	{ .name = "reverse_nat66_cold", .fixture = "nat66_reply_udp", .repeat = 1 },
 };
 
 static FILE *out;

@@ -58,6 +58,32 @@ static __always_inline void count_tx(struct __sk_buff *skb, __u32 slot)
 }
 
 /*
+ * An IPv6 packet's addresses and, where the upper-layer header follows the
+ * IPv6 header directly, its ports or ICMPv6 type and code. Extension
+ * headers are not walked here: the event then names the next header.
+ */
+static __always_inline void event_fill6(struct __sk_buff *skb, struct bl_event *e)
+{
+	__u8 h[8];
+	__u8 l4[4];
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, h, sizeof(h)) || (h[0] >> 4) != 6)
+		return;
+	e->proto = h[6];
+	bpf_skb_load_bytes(skb, ETH_HLEN + 8, e->saddr6, 16);
+	bpf_skb_load_bytes(skb, ETH_HLEN + 24, e->daddr6, 16);
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + 40, l4, sizeof(l4)))
+		return;
+	if (h[6] == IPPROTO_TCP || h[6] == IPPROTO_UDP) {
+		e->sport = (l4[0] << 8) | l4[1];
+		e->dport = (l4[2] << 8) | l4[3];
+	} else if (h[6] == 58 /* ICMPv6 */) {
+		e->sport = l4[0];
+		e->dport = l4[1];
+	}
+}
+
+/*
  * Describe the packet in an event: addresses and ports read with
  * bpf_skb_load_bytes, so headers outside the linear part are found too, and
  * nothing is assumed about what the caller has pulled or validated.
@@ -77,6 +103,10 @@ static __always_inline void event_fill(struct __sk_buff *skb, struct bl_event *e
 		bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(arp) + ETH_ALEN, e->saddr, 4);
 		bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(arp) + 2 * ETH_ALEN + 4,
 				   e->daddr, 4);
+		return;
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		event_fill6(skb, e);
 		return;
 	}
 	if (skb->protocol != bpf_htons(ETH_P_IP) ||

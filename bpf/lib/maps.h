@@ -96,6 +96,69 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } BL_MAP_SVC_STATS SEC(".maps") __weak;
 
+/*
+ * IPv6 (docs/IPV6.md): the same maps with 16-byte addresses, apart from
+ * the IPv4 ones so that IPv4 packets keep their 4-byte keys.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BL_MAX_ENDPOINTS);
+	__type(key, struct bl_endpoint6_key);
+	__type(value, struct bl_endpoint);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_ENDPOINTS6 SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, BL_MAX_NOMASQ);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bl_prefix6_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_NOMASQ6 SEC(".maps") __weak;
+
+/* NAT66; sized by node init like nat (small where IPv6 is off). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BL_NAT_MAX_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct bl_nat6_key);
+	__type(value, struct bl_nat6_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_NAT6 SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BL_MAX_FRAGS);
+	__type(key, struct bl_frag6_key);
+	__type(value, struct bl_frag6_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_FRAGS6 SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BL_SVC_MAX_DEFAULT);
+	__type(key, struct bl_svc6_key);
+	__type(value, struct bl_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_SVC_FRONTENDS6 SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BL_SVC_BACKENDS_MAX_DEFAULT);
+	__type(key, struct bl_svc_backend_key);
+	__type(value, struct bl_svc6_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_SVC_BACKENDS6 SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BL_SVC_AFFINITY_MAX);
+	__type(key, struct bl_svc6_affinity_key);
+	__type(value, struct bl_svc6_affinity);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} BL_MAP_SVC_AFFINITY6 SEC(".maps") __weak;
+
 /* Where the later fragments of a translated reply go. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -83,6 +83,7 @@ enum snat_kind {
 	SNAT_ICMP_ERROR, /* an ICMP error the pod sends */
 	SNAT_ECHO_REPLY, /* the pod answers a ping */
 	SNAT_FLOW, /* TCP, UDP or an echo request: it has a mapping of its own */
+	SNAT_EXT_HDR, /* IPv6: extension headers not walked to the end */
 };
 
 struct snat_pkt {

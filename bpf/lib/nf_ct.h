@@ -26,6 +26,19 @@
 extern int bl_nf_ct_natted(struct __sk_buff *skb, __be32 saddr, __be32 daddr,
 			   __u32 ports, __u32 proto);
 
+/*
+ * The same for IPv6: the flow's tuple in memory (a global function takes
+ * at most five arguments; the callee checks the pointer).
+ */
+struct bl_ct6_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+	__u32 proto;
+};
+extern int bl_nf_ct_natted6(struct __sk_buff *skb, const struct bl_ct6_tuple *t);
+
 static __always_inline int nf_ct_natted(struct __sk_buff *skb, __be32 saddr,
 					__be32 daddr, __be16 sport, __be16 dport,
 					__u8 proto)

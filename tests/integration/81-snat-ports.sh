@@ -152,7 +152,7 @@ if node_init n2 10.244.2.0/24 >/dev/null; then
 	res=$(ndx n2 cat /proc/sys/net/ipv4/ip_local_reserved_ports)
 	rng=$(bln n2 node status --json | jq -c '[.nat_port_min, .nat_port_max]')
 	check default_range_not_reserved "default range $rng, reserved '$res'" \
-		[ "$res" = "$res0" ] && [ "$rng" = "[61000,65535]" ]
+		eval '[ "$res" = "$res0" ] && [ "$rng" = "[61000,65535]" ]'
 	bln n2 node reset >/dev/null
 else
 	fail default_range_not_reserved "node init n2 failed"

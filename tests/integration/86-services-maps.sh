@@ -54,8 +54,15 @@ max_entries() { bpftool map show pinned "$PIN/$1" -j | jq -r .max_entries; }
 # entries NAME: how many the pinned map holds
 entries() { bpftool map dump pinned "$PIN/$1" -j | jq length; }
 map_id() { bpftool map show pinned "$PIN/$1" -j | jq -r .id; }
-got="$(max_entries svc_frontends) $(max_entries svc_stats) $(max_entries svc_backends)"
-check map_sizes "svc_frontends, svc_stats, svc_backends max_entries: $got" [ "$got" = "4 5 8" ]
+sizes() {
+	local m
+	for m in svc_frontends svc_frontends6 svc_stats svc_backends svc_backends6; do
+		printf '%s ' "$(max_entries $m)"
+	done
+}
+got=$(sizes)
+check map_sizes "svc_frontends, svc_frontends6, svc_stats, svc_backends, svc_backends6 max_entries: $got" \
+	[ "$got" = "4 4 5 8 8 " ]
 got=$(bl node status --json | jq -c '[.svc_max, .svc_backends_max]')
 check status_sizes "node status: $got" [ "$got" = "[4,8]" ]
 got=$(jq -c '[.svc_max, .svc_backends_max]' "$STATE/node.json")
@@ -149,7 +156,7 @@ install_table <"$TMPD/t4.json"
 wait_log "$LOG" 'while they switch' || fail switch_refused "no refusal: $(tail -2 "$LOG")"
 line=$(grep 'while they switch' "$LOG")
 check switch_refused "log: '$line'" grep -Eq \
-	"warn: services: service maps too small: the table's 3 frontends and 6 backends fit, but not the 10 backend slots its changed sets need while they switch \(--svc-backends-max 8\); the maps keep the last table$" <<<"$line"
+	"warn: services: service maps too small: the table's 3 frontends and 6 backends fit, but not the 10 IPv4 backend slots its changed sets need while they switch \(--svc-backends-max 8\); the maps keep the last table$" <<<"$line"
 out=$(ask tcp 10.96.0.16 80)
 check switch_refused_old_set_serves "10.96.0.16:80 -> '$out'" \
 	grep -Eq '^be[2-5] ' <<<"$out"
@@ -161,8 +168,8 @@ id0=$(map_id svc_frontends)
 out=$(node_init n1 10.244.1.0/24 --bpf-services on --svc-max 8 --svc-backends-max 32 2>&1) ||
 	abort "node init --svc-max 8: $out"
 check resize_said "node init: '$out'" grep -q 'service maps resized to 8 frontends, 32 backend slots' <<<"$out"
-got="$(max_entries svc_frontends) $(max_entries svc_stats) $(max_entries svc_backends)"
-check resized "max_entries: $got" [ "$got" = "8 9 32" ]
+got=$(sizes)
+check resized "max_entries: $got" [ "$got" = "8 8 9 32 32 " ]
 # be_ports: the ports of the backends in the maps
 be_ports() { bpftool map dump pinned "$PIN/svc_backends" -j | jq -c '[.[].formatted.value.port] | unique'; }
 both_ports() { [ "$(be_ports)" = "[8080,8081]" ]; }

@@ -201,7 +201,7 @@ def backends($slices; $p):
 
 # normalize: backends sorted the same way on both sides; what the datapath
 # holds for a port (services in BPF) is not the table's
-NORMALIZE_JQ='map(.ports |= map(del(.datapath) | .backends |= sort_by([.ip, .port])))'
+NORMALIZE_JQ='map(.ports |= map(del(.datapath, .datapath_secondary) | .backends |= sort_by([.ip, .port])))'
 
 # expected_table [JQ-FILTER]: from the server's objects (then the filter)
 expected_table() {

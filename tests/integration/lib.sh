@@ -16,6 +16,12 @@
 #   [node ns] uplink 198.51.100.<N>/24, default via 198.51.100.1
 #      |-- bl<hash> host veths --> [pod ns] eth0 10.244.x.y/32
 #
+# With IPV6=1 (set before the topology is made) the same segment is
+# dual-stack, documentation and ULA prefixes only: ext 2001:db8:100::1/64,
+# nodes 2001:db8:100::<N>/64 with a default route via ext; node_init6 gives
+# node N the pod CIDRs 10.244.N.0/24 and fd00:10:244:N::/64 in the
+# clusters 10.244.0.0/16 and fd00:10:244::/48.
+#
 # Everything lives in namespaces named with a prefix unique to this run, pins
 # under /sys/fs/bpf/<prefix>-<node>, state under /tmp/<prefix>-<node>-state. The
 # EXIT trap removes all of it and kills only the processes this script started.
@@ -40,6 +46,8 @@ STATE=""                    # default node's state dir
 declare -a NETNS_MADE=()    # every netns this run created, in creation order
 declare -a PIDS=()          # every background process this run started
 declare -A NODE_IP=()       # node -> uplink address
+declare -A NODE_IP6=()      # node -> uplink IPv6 address (IPV6=1)
+IPV6=${IPV6:-}
 declare -A POD_NODE=()      # pod -> node it was added on
 NFAIL=0
 NPASS=0
@@ -186,6 +194,10 @@ make_ext() {
 	ip -n "$EXT" link set eth0 up || return 1
 	# ext is a router between the test's nodes and its "servers"
 	nx "$EXT" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+	if [ -n "$IPV6" ]; then
+		ip -n "$EXT" addr add 2001:db8:100::1/64 dev eth0 nodad || return 1
+		nx "$EXT" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null
+	fi
 }
 
 # make_ext_and_node NODE [LAST-OCTET]: ext ns (once) plus node NODE with uplink
@@ -205,6 +217,11 @@ make_ext_and_node() {
 	ip -n "$ns" link set uplink up || return 1
 	ip -n "$ns" route add default via 198.51.100.1 || return 1
 	NODE_IP[$node]=198.51.100.$octet
+	if [ -n "$IPV6" ]; then
+		ip -n "$ns" addr add "2001:db8:100::$octet/64" dev uplink nodad || return 1
+		ip -n "$ns" -6 route add default via 2001:db8:100::1 || return 1
+		NODE_IP6[$node]=2001:db8:100::$octet
+	fi
 	if [ -z "$NODE" ]; then
 		NODE=$node
 		PIN=$(pin_of "$node")
@@ -239,6 +256,16 @@ node_init() {
 	[ $# -gt 0 ] && shift
 	bln "$node" node init --uplink uplink --pod-cidr "$cidr" \
 		--cluster-cidr 10.244.0.0/16 "$@"
+}
+
+# node_init6 NODE N [extra args]: dual-stack node init, pod CIDRs
+# 10.244.N.0/24 and fd00:10:244:N::/64
+node_init6() {
+	local node=$1 n=$2
+	shift 2
+	bln "$node" node init --uplink uplink --pod-cidr "10.244.$n.0/24" \
+		--pod-cidr "fd00:10:244:$n::/64" --cluster-cidr 10.244.0.0/16 \
+		--cluster-cidr fd00:10:244::/48 "$@"
 }
 
 # mkpod NAME [pod add args]: new pod netns + pod add on the default node
@@ -283,6 +310,7 @@ podinfo() {
 }
 
 pod_ip() { podinfo "$1" ip; }
+pod_ip6() { podinfo "$1" ip6; }
 
 # counter REASON [NODE]: packets counted for REASON by `bridgeless stats`
 counter() {
@@ -314,6 +342,13 @@ ping_ok() {
 	local ns=$1 dst=$2 count=${3:-3}
 	shift 3 2>/dev/null || shift $#
 	nx "$ns" ping -q -n -c "$count" -i 0.2 -W 1 -w $((count + 3)) "$@" "$dst" >/dev/null 2>&1
+}
+
+# ping6_ok NS DST [COUNT] [extra ping args]: every IPv6 echo answered
+ping6_ok() {
+	local ns=$1 dst=$2 count=${3:-3}
+	shift 3 2>/dev/null || shift $#
+	nx "$ns" ping -6 -q -n -c "$count" -i 0.2 -W 1 -w $((count + 3)) "$@" "$dst" >/dev/null 2>&1
 }
 
 # ping_none NS DST [COUNT] [extra ping args]: no echo answered
@@ -518,11 +553,11 @@ pods_ab_vars() {
 	NS_N=$(node_ns n1)
 }
 
-# tcp_echo_server NS ADDR PORT: a single-process TCP echo server (no children
+# tcp_echo_server NS ADDR PORT: a single-process TCP echo server (either family; no children
 # that could outlive the run), killed on exit
 tcp_echo_server() {
-	bg_in "$1" 300 perl -MIO::Socket::INET -MIO::Select -e '
-		my $l = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => $ARGV[1],
+	bg_in "$1" 300 perl -MIO::Socket::IP -MIO::Select -e '
+		my $l = IO::Socket::IP->new(LocalAddr => $ARGV[0], LocalPort => $ARGV[1],
 			Listen => 64, ReuseAddr => 1, Proto => "tcp") or die "listen: $!\n";
 		my $s = IO::Select->new($l);
 		while (1) {

@@ -3,9 +3,10 @@
 """Both ends of a service connection, for the services tests.
 
   svc-peer.py serve NAME PORT
-      TCP and UDP on PORT: every line (TCP) or datagram (UDP) is answered
-      with "NAME <the peer's address>:<port>", so the client learns which
-      backend answered and the backend which source it saw.
+      TCP and UDP on PORT, IPv4 and IPv6: every line (TCP) or datagram
+      (UDP) is answered with "NAME <the peer's address>:<port>" (an IPv6
+      address in brackets), so the client learns which backend answered
+      and the backend which source it saw.
   svc-peer.py tcp HOST PORT [TIMEOUT]
       Connect, send one line, print the answer. Exit 0; 2 if refused
       (ECONNREFUSED, e.g. an ICMP port unreachable); 3 on a timeout.
@@ -31,24 +32,50 @@ import threading
 import time
 
 
+def peer_text(addr):
+    host, port = addr[:2]
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+
+
 def serve(name, port):
     class TCP(socketserver.StreamRequestHandler):
         def handle(self):
             for line in self.rfile:
-                peer = "%s:%d" % self.client_address[:2]
+                peer = peer_text(self.client_address)
                 self.wfile.write(("%s %s\n" % (name, peer)).encode())
 
     class UDP(socketserver.BaseRequestHandler):
         def handle(self):
             data, sock = self.request
-            peer = "%s:%d" % self.client_address[:2]
+            peer = peer_text(self.client_address)
             sock.sendto(("%s %s" % (name, peer)).encode(), self.client_address)
+
+    class TCP6(socketserver.ThreadingTCPServer):
+        address_family = socket.AF_INET6
+
+        def server_bind(self):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            super().server_bind()
+
+    class UDP6(socketserver.UDPServer):
+        address_family = socket.AF_INET6
+
+        def server_bind(self):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            super().server_bind()
 
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     socketserver.ThreadingTCPServer.daemon_threads = True
+    servers = [socketserver.UDPServer(("0.0.0.0", port), UDP)]
+    # IPv6 beside, where the namespace has it (an IPv4-only pod has ::1 only)
+    if socket.has_ipv6 and os.path.exists("/proc/net/if_inet6"):
+        try:
+            servers += [TCP6(("::", port), TCP), UDP6(("::", port), UDP)]
+        except OSError:
+            pass
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
     tcp = socketserver.ThreadingTCPServer(("0.0.0.0", port), TCP)
-    udp = socketserver.UDPServer(("0.0.0.0", port), UDP)
-    threading.Thread(target=udp.serve_forever, daemon=True).start()
     print("listening", flush=True)
     tcp.serve_forever()
 
@@ -80,7 +107,8 @@ def udp(host, port, timeout):
     # a burst of 6, then one a second), so one datagram after a few refusals
     # to the same pod may get no answer at all, wherever the REJECT ran.
     deadline = time.monotonic() + timeout
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
         try:
             s.connect((host, port))
             while True:

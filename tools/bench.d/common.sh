@@ -19,7 +19,7 @@ any_scen() {	# any_scen PREFIX: a chosen scenario starts with PREFIX
 setups_of() {
 	local s out=""
 	case "$1" in
-	pod2pod*) for s in veth bridge bridge-nonf bridgeless; do want "$s" && out="$out $s"; done ;;
+	pod2pod* | ipv6*) for s in veth bridge bridge-nonf bridgeless; do want "$s" && out="$out $s"; done ;;
 	snat*) for s in veth bridge bridgeless; do want "$s" && out="$out $s"; done ;;
 	*) for s in bridge bridgeless; do want "$s" && out="$out $s"; done ;;
 	esac

@@ -8,7 +8,7 @@
 #   scenario<TAB>metric<TAB>setup<TAB>key<TAB>value<TAB>unit
 #
 #   scenario  the scenario that measured it (pod2pod-pps, pod2pod-lat,
-#             snat-cps, snat-sustained, scale, bpf-cost, cni, ...)
+#             snat-cps, snat-sustained, scale, bpf-cost, cni, ipv6-pps, ...)
 #   metric    what was measured: the scenario's figure (pod2pod-pps,
 #             pod2pod-lat-p50, scale-p2p@100, ...) or a figure beside it,
 #             METRIC.NAME (snat-pps.udp, snat-cps.failed, pod2pod-tcp.others,
@@ -42,6 +42,7 @@ run_info() { printf '%s\t%s\n' "$1" "$2" >>"$RAW_DIR/meta.tsv"; }
 scen_of() {
 	case "${1%%.*}" in
 	pod2pod-lat-*) echo pod2pod-lat ;;
+	ipv6-lat-*) echo ipv6-lat ;;
 	scale-*) echo scale ;;
 	svc-*) echo services ;;
 	cni-*) echo cni ;;

@@ -27,6 +27,10 @@
 # scale scenario's 1000 pods); bridgeless's own pods (tx, rx) get theirs from
 # its allocator at the start of the CIDR, its scale pods from host-local over
 # the same range as the bridge's; the cni scenario uses 10.244.1.100-250.
+# With the ipv6 scenario (ipv6.sh) the pods tx and rx of every setup are
+# dual-stack: IPv6 pod CIDR fd00:10:244::/64, the bridge plugins' host-local
+# range fd00:10:244::4:1-fd00:10:244::b:fffe, bridgeless's allocator at the
+# start of the CIDR.
 
 EXT_IP=198.51.100.1
 NODE_IP=198.51.100.2
@@ -43,6 +47,10 @@ setup_veth() {
 	ip -n "$(ns a-rx)" addr add 10.250.0.3/24 dev eth0 &&
 	ip -n "$(ns a-tx)" link set eth0 up &&
 	ip -n "$(ns a-rx)" link set eth0 up || return 1
+	if any_scen ipv6; then
+		ip -n "$(ns a-tx)" addr add fd00:250::2/64 dev eth0 nodad &&
+		ip -n "$(ns a-rx)" addr add fd00:250::3/64 dev eth0 nodad || return 1
+	fi
 	any_scen snat || return 0
 	# the SNAT scenarios' servers, one hop away and not translated
 	ip -n "$(ns a-rx)" addr add "$SERVER_IP/32" dev lo &&
@@ -75,24 +83,34 @@ ext_sysctls() {
 		net.ipv4.icmp_ratemask=6168
 }
 
-# pod_ipam_json [FIRST LAST]: host-local over the pod range (default
-# 10.244.4.1-10.244.11.254), this run's dataDir
+# pod_ipam_json [FIRST LAST [dual]]: host-local over the pod range (default
+# 10.244.4.1-10.244.11.254), this run's dataDir; with "dual" an IPv6 range
+# of POD_CIDR6 beside it (ipv6.sh)
 pod_ipam_json() {
+	local v6="" r6=""
+	if [ "${3:-}" = dual ]; then
+		v6=", [ { \"subnet\": \"$POD_CIDR6\", \"rangeStart\": \"fd00:10:244::4:1\",
+                      \"rangeEnd\": \"fd00:10:244::b:fffe\" } ]"
+		r6=', { "dst": "::/0" }'
+	fi
 	cat <<EOF
   "ipam": {
     "type": "host-local",
     "ranges": [ [ { "subnet": "$POD_CIDR",
-                    "rangeStart": "${1:-10.244.4.1}", "rangeEnd": "${2:-10.244.11.254}" } ] ],
-    "routes": [ { "dst": "0.0.0.0/0" } ],
+                    "rangeStart": "${1:-10.244.4.1}", "rangeEnd": "${2:-10.244.11.254}" } ]$v6 ],
+    "routes": [ { "dst": "0.0.0.0/0" }$r6 ],
     "dataDir": "$IPAM"
   }
 EOF
 }
 
-# cni_conf SETUP: the network of the bridge (ipMasq) or bridge-nonf setup
+# cni_conf SETUP [POD]: the network of the bridge (ipMasq) or bridge-nonf
+# setup; dual-stack for the pods tx and rx where the ipv6 scenario runs
 cni_conf() {
-	local masq=true
+	local masq=true ipam
 	[ "$1" = bridge-nonf ] && masq=false
+	ipam=$(pod_ipam_json)
+	case "${2:-}" in tx | rx) any_scen ipv6 && ipam=$(pod_ipam_json "" "" dual) ;; esac
 	cat <<EOF
 {
   "cniVersion": "1.0.0",
@@ -101,7 +119,7 @@ cni_conf() {
   "bridge": "cni0",
   "isGateway": true,
   "ipMasq": $masq,
-$(pod_ipam_json)
+$ipam
 }
 EOF
 }
@@ -110,7 +128,7 @@ EOF
 # netns for the pod's netns
 cni_call() {
 	local s=$(short "$1")
-	cni_conf "$1" | nsenter --net="/run/netns/$(ns "$s-node")" env \
+	cni_conf "$1" "$3" | nsenter --net="/run/netns/$(ns "$s-node")" env \
 		CNI_COMMAND="$2" CNI_CONTAINERID="$P-$3" \
 		CNI_NETNS="/run/netns/$(ns "$s-$3")" CNI_IFNAME=eth0 \
 		CNI_PATH="$CNI_DIR" "$CNI_DIR/bridge"
@@ -120,7 +138,8 @@ cni_call() {
 # rx for the pod-to-pod scenarios and the scale scenario
 setup_pods() {
 	echo tx
-	{ any_scen pod2pod && inlist "$1" "$(setups_of pod2pod-pps | tr ' ' ,)"; } ||
+	{ { any_scen pod2pod || any_scen ipv6; } &&
+		inlist "$1" "$(setups_of pod2pod-pps | tr ' ' ,)"; } ||
 		{ want_scen scale && inlist "$1" "$(setups_of scale | tr ' ' ,)"; } && echo rx
 	return 0
 }
@@ -130,13 +149,17 @@ needs_ext() {
 	any_scen snat || want_scen scale
 }
 
-# bridge_nf NODE VALUE: br_netfilter's per-netns switch (kernel >= 5.3); it
-# exists once the module is loaded and a bridge is in the netns
+# bridge_nf NODE VALUE: br_netfilter's per-netns switches (kernel >= 5.3),
+# for IPv4 and IPv6 alike; they exist once the module is loaded and a
+# bridge is in the netns
 bridge_nf() {
-	local f=/proc/sys/net/bridge/bridge-nf-call-iptables
-	nsenter --net="/run/netns/$(ns "$1")" sh -c "echo $2 > $f" &&
-	[ "$(nsenter --net="/run/netns/$(ns "$1")" cat $f)" = "$2" ] ||
-		{ log "cannot set bridge-nf-call-iptables=$2 in $(ns "$1")"; return 1; }
+	local f
+	for f in /proc/sys/net/bridge/bridge-nf-call-iptables \
+		/proc/sys/net/bridge/bridge-nf-call-ip6tables; do
+		nsenter --net="/run/netns/$(ns "$1")" sh -c "echo $2 > $f" &&
+		[ "$(nsenter --net="/run/netns/$(ns "$1")" cat $f)" = "$2" ] ||
+			{ log "cannot set ${f##*/}=$2 in $(ns "$1")"; return 1; }
+	done
 }
 
 # setup_cni_bridge SETUP NF: a node netns with the setup's pods on the bridge
@@ -177,8 +200,14 @@ setup_bridgeless() {
 	ext_link c-node c-ext || return 1
 	# A NAT range large enough for the connection test (mappings live
 	# until `nat gc`); node init reserves it in this node netns only.
+	local v6=()
+	if any_scen ipv6; then
+		ip -n "$(ns c-node)" addr add "$NODE_IP6/64" dev uplink nodad &&
+		ip -n "$(ns c-ext)" addr add "$EXT_IP6/64" dev eth0 nodad || return 1
+		v6=(--pod-cidr "$POD_CIDR6" --cluster-cidr fd00:10:244::/48)
+	fi
 	out=$(bl node init --uplink uplink --pod-cidr "$POD_CIDR" \
-		--cluster-cidr 10.244.0.0/16 --nat-ports "$NAT_PORTS" 2>&1) ||
+		--cluster-cidr 10.244.0.0/16 "${v6[@]}" --nat-ports "$NAT_PORTS" 2>&1) ||
 		{ log "bridgeless node init failed: $out"; return 1; }
 	BL_INIT=1
 	for pod in $(setup_pods bridgeless); do

@@ -78,11 +78,12 @@ udp_in() {
 		/proc/net/snmp
 }
 
-# measure_pps CFG TXNS RXNS: sets M_PPS (eth0 rx of RXNS), M_UDP (reached
-# UDP) and M_BUSY (other work). Runs in the main shell, not a subshell, so
+# measure_pps CFG TXNS RXNS [UDP_IN]: sets M_PPS (eth0 rx of RXNS), M_UDP
+# (reached UDP, as the function UDP_IN counts it: udp_in, or udp6_in for
+# IPv6) and M_BUSY (other work). Runs in the main shell, not a subshell, so
 # that the EXIT trap knows the sender's PID.
 measure_pps() {
-	local cfg=$1 tx=$2 rx=$3 c0 c1 u0 u1 t0 t1 j0 j1
+	local cfg=$1 tx=$2 rx=$3 udp=${4:-udp_in} c0 c1 u0 u1 t0 t1 j0 j1
 	ip netns exec "$tx" taskset -c "$SENDER_CPU" trafgen --dev eth0 \
 		--conf "$WORK/$cfg.cfg" --cpus 1 --no-sock-mem --notouch-irq \
 		>"$WORK/$cfg.trafgen.log" 2>&1 &
@@ -94,9 +95,9 @@ measure_pps() {
 		return 1
 	fi
 	# Same sampling order at both ends, so both windows last t1 - t0.
-	t0=$(now); c0=$(rx_packets "$rx"); u0=$(udp_in "$rx"); j0=$(cpu_jiffies)
+	t0=$(now); c0=$(rx_packets "$rx"); u0=$("$udp" "$rx"); j0=$(cpu_jiffies)
 	sleep "$seconds"
-	t1=$(now); c1=$(rx_packets "$rx"); u1=$(udp_in "$rx"); j1=$(cpu_jiffies)
+	t1=$(now); c1=$(rx_packets "$rx"); u1=$("$udp" "$rx"); j1=$(cpu_jiffies)
 	stop_sender
 	sleep 0.3	# let queues drain before the next setup
 	set -- $(awk -v c0="$c0" -v c1="$c1" -v u0="$u0" -v u1="$u1" \

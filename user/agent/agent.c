@@ -75,7 +75,10 @@ static void sync_routes(struct agent *a)
 	self = (struct peers_self){ .name = a->o->node_name, .node_ip = n.node_ip,
 				    .pod_cidr = n.pod_cidr,
 				    .cluster_cidr = n.cluster_cidr,
-				    .uplink_ifindex = n.uplink_ifindex };
+				    .uplink_ifindex = n.uplink_ifindex,
+				    .pod_cidr6 = n.pod_cidr6,
+				    .cluster_cidr6 = n.cluster_cidr6 };
+	memcpy(self.node_ip6, n.node_ip6, 16);
 	if (peers_sync_routes(peers, &self, !a->peers_fresh, &st)) {
 		pr_warn("peers: %s", error_message());
 		error_clear();
@@ -231,14 +234,16 @@ static void nat_pass(struct agent *a)
 	struct pinned pins = PINNED_INIT;
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	struct nat_gc_stats st;
+	struct nat_gc_stats st, st6 = {};
 	unsigned int pct;
 
 	if (pinned_open(a->c, &pins)) {
 		error_clear();
 		return;
 	}
-	if (nat_gc(pins.nat, &a->o->timeouts, &st)) {
+	/* NAT66's table too; the fill level is the IPv4 table's */
+	if (nat_gc(pins.nat, &a->o->timeouts, &st) ||
+	    nat_gc_family(pins.nat6, AF_INET6, &a->o->timeouts, &st6)) {
 		pr_warn("nat gc: %s", error_message());
 		error_clear();
 		pinned_close(&pins);
@@ -250,7 +255,7 @@ static void nat_pass(struct agent *a)
 
 	pthread_mutex_lock(&a->lock);
 	a->stats.nat_gc_runs++;
-	a->stats.nat_expired += st.expired;
+	a->stats.nat_expired += st.expired + st6.expired;
 	a->stats.nat_entries = st.entries;
 	pthread_mutex_unlock(&a->lock);
 
@@ -335,7 +340,7 @@ static int have_self_cidr(struct agent *a)
 	const struct peers *p = cluster_peers(a->cl);
 	const struct peer *self = p ? peers_find_self(p, a->o->node_name, 0) : NULL;
 
-	return self && self->n_cidrs;
+	return self && (self->n_cidrs || self->n_cidrs6);
 }
 
 static int all_synced(struct agent *a)
@@ -343,16 +348,17 @@ static int all_synced(struct agent *a)
 	return cluster_synced(a->cl);
 }
 
-/* Our pod CIDR from our Node (a DaemonSet's first start); 1 if found. */
-static int wait_pod_cidr(struct agent *a, struct cidr *cidr)
+/* Our pod CIDRs from our Node (a DaemonSet's first start); 1 if found. */
+static int wait_pod_cidr(struct agent *a, struct peer *found)
 {
 	const struct peer *self;
 	struct node_rec n;
-	char text[20], what[300];
+	char text[PREFIX_STRLEN], text6[PREFIX_STRLEN], what[300];
+	struct prefix p4 = {};
 	int err;
 
-	if ((a->o->init.given & NI_POD_CIDR) || (!a->o->peers && !a->use_api) ||
-	    !a->o->node_name)
+	if ((a->o->init.given & (NI_POD_CIDR | NI_POD_CIDR6)) ||
+	    (!a->o->peers && !a->use_api) || !a->o->node_name)
 		return 0;
 	if (node_load(a->c, &n) == 0)
 		return 0; /* the record has one */
@@ -362,8 +368,12 @@ static int wait_pod_cidr(struct agent *a, struct cidr *cidr)
 	if (err)
 		return err;
 	self = peers_find_self(cluster_peers(a->cl), a->o->node_name, 0);
-	*cidr = self->cidrs[0];
-	pr_info("agent: pod CIDR %s from node %s (%s)", cidr_str(cidr, text), a->o->node_name,
+	*found = *self;
+	if (self->n_cidrs)
+		prefix_from_cidr(&p4, &self->cidrs[0]);
+	pr_info("agent: pod CIDR %s%s%s from node %s (%s)", prefix_str(&p4, text),
+		self->n_cidrs && self->n_cidrs6 ? " " : "",
+		self->n_cidrs6 ? prefix_str(&self->cidrs6[0], text6) : "", a->o->node_name,
 		cluster_source(a->cl));
 	return 1;
 }
@@ -488,7 +498,7 @@ int agent_run(const struct ctx *c, struct agent_opts *o)
 {
 	struct agent a = { .c = c, .o = o, .sfd = -1 };
 	struct metrics *m = NULL;
-	struct cidr cidr;
+	struct peer self;
 	int err, found;
 
 	pthread_mutex_init(&a.lock, NULL);
@@ -499,14 +509,14 @@ int agent_run(const struct ctx *c, struct agent_opts *o)
 	err = open_cluster(&a);
 	if (err)
 		goto out;
-	found = err = wait_pod_cidr(&a, &cidr);
+	found = err = wait_pod_cidr(&a, &self);
 	if (err == -EINTR) {
 		pr_info("agent: stopped before the node was initialized");
 		err = 0;
 		goto out;
 	}
 	services_mode(&a);
-	err = agent_init_node(c, o, found > 0 ? &cidr : NULL);
+	err = agent_init_node(c, o, found > 0 ? &self : NULL);
 	if (err)
 		goto out;
 	services_clear(&a);

@@ -13,6 +13,7 @@
 #include "datapath/nat_table.h"
 #include "lib/options.h"
 #include "node/node.h"
+#include "node/peer_routes.h"
 #include "node/state.h"
 #include "obs/metrics.h"
 
@@ -62,11 +63,11 @@ int agent_config_load(struct agent_opts *o, const char *path);
 
 /*
  * Initialize the node, or adopt the datapath there: the options laid over
- * the node record, node_init() under the state lock. pod_cidr (may be NULL)
- * is used when the options have none (from the peers file).
+ * the node record, node_init() under the state lock. self (may be NULL),
+ * our own Node, gives the pod CIDR of each family the options have none of.
  */
 int agent_init_node(const struct ctx *c, const struct agent_opts *o,
-		    const struct cidr *pod_cidr);
+		    const struct peer *self);
 /* node_init() with the record's own settings. Caller holds the state lock. */
 int agent_reinit_node(const struct ctx *c);
 

@@ -308,10 +308,15 @@ static int peer_equal(const struct peer *a, const struct peer *b)
 {
 	int i;
 
-	if (strcmp(a->name, b->name) || a->ip != b->ip || a->n_cidrs != b->n_cidrs)
+	if (strcmp(a->name, b->name) || a->ip != b->ip || a->n_cidrs != b->n_cidrs ||
+	    a->has_ip6 != b->has_ip6 || memcmp(a->ip6, b->ip6, 16) ||
+	    a->n_cidrs6 != b->n_cidrs6)
 		return 0;
 	for (i = 0; i < a->n_cidrs; i++)
 		if (a->cidrs[i].net != b->cidrs[i].net || a->cidrs[i].len != b->cidrs[i].len)
+			return 0;
+	for (i = 0; i < a->n_cidrs6; i++)
+		if (!prefix_equal(&a->cidrs6[i], &b->cidrs6[i]))
 			return 0;
 	return 1;
 }

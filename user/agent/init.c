@@ -41,7 +41,7 @@ static int init_locked(const struct ctx *c, const struct node_init_req *r)
 }
 
 int agent_init_node(const struct ctx *c, const struct agent_opts *o,
-		    const struct cidr *pod_cidr)
+		    const struct peer *self)
 {
 	struct node_init_req r = o->init, old;
 	struct node_rec n;
@@ -52,16 +52,20 @@ int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 	if (err && err != -ENOENT)
 		return err;
 	error_clear();
-	if (pod_cidr && !(r.given & NI_POD_CIDR)) {
-		r.pod_cidr = *pod_cidr;
+	if (self && self->n_cidrs && !(r.given & NI_POD_CIDR)) {
+		r.pod_cidr = self->cidrs[0];
 		r.given |= NI_POD_CIDR;
+	}
+	if (self && self->n_cidrs6 && !(r.given & NI_POD_CIDR6)) {
+		r.pod_cidr6 = self->cidrs6[0];
+		r.given |= NI_POD_CIDR6;
 	}
 	if (have) {
 		node_init_req_from_rec(&n, &old);
-		/* A node IP found on the old uplink belongs to the old uplink. */
+		/* Node IPs found on the old uplink belong to the old uplink. */
 		if ((r.given & NI_UPLINK) && strcmp(r.uplink, "auto") &&
 		    strcmp(r.uplink, old.uplink))
-			old.given &= ~NI_NODE_IP;
+			old.given &= ~(NI_NODE_IP | NI_NODE_IP6);
 		node_init_req_fill(&r, &old);
 	}
 	/* No uplink, but a node IP: the interface that has it. */
@@ -69,7 +73,7 @@ int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 		snprintf(r.uplink, sizeof(r.uplink), "auto");
 		r.given |= NI_UPLINK;
 	}
-	if (!(r.given & NI_UPLINK) || !(r.given & NI_POD_CIDR))
+	if (!(r.given & NI_UPLINK) || !(r.given & (NI_POD_CIDR | NI_POD_CIDR6)))
 		return errorf_raw(-EINVAL,
 				  "node not initialized: give uplink and pod-cidr (flags or the config file), or run `bridgeless node init` first");
 	err = init_locked(c, &r);

@@ -77,20 +77,27 @@ static int install_file(const char *src, const char *dst, int mode)
 	return err;
 }
 
-static json_t *conflist(const struct ctx *c, const struct cidr *pod_cidr,
+/* The conflist: host-local with one range per pod CIDR (a dual-stack node: two). */
+static json_t *conflist(const struct ctx *c, const struct prefix *pod_cidrs, int n,
 			const char *log_file)
 {
-	char cidr[20];
+	char cidr[PREFIX_STRLEN];
+	json_t *conf, *ranges = json_array();
+	int i;
 
-	return json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:{s:s, s:[[{s:s}]]}},"
+	for (i = 0; i < n; i++)
+		json_array_append_new(ranges, json_pack("[{s:s}]", "subnet",
+							prefix_str(&pod_cidrs[i], cidr)));
+	conf = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:{s:s, s:o}},"
 			 " {s:s, s:{s:b}}, {s:s, s:{s:b}}]}",
 			 "cniVersion", CNI_VERSION_INSTALL, "name", "bridgeless",
 			 "plugins",
 			 "type", "bridgeless", "pinDir", c->pin_dir, "stateDir",
 			 c->state_dir, "logFile", log_file, "ipam", "type",
-			 "host-local", "ranges", "subnet", cidr_str(pod_cidr, cidr),
+			 "host-local", "ranges", ranges,
 			 "type", "portmap", "capabilities", "portMappings", 1,
 			 "type", "bandwidth", "capabilities", "bandwidth", 1);
+	return conf;
 }
 
 static int write_conflist(json_t *conf, const char *path)
@@ -119,7 +126,8 @@ enum { CI_BIN_DIR = 1, CI_CONF_DIR, CI_POD_CIDR, CI_PLUGIN, CI_LOG_FILE };
 static const struct opt_def install_opts[] = {
 	{ .name = "bin-dir", .kind = OPT_PATH, .id = CI_BIN_DIR, .arg = "DIR" },
 	{ .name = "conf-dir", .kind = OPT_PATH, .id = CI_CONF_DIR, .arg = "DIR" },
-	{ .name = "pod-cidr", .kind = OPT_CIDR, .id = CI_POD_CIDR, .arg = "CIDR" },
+	{ .name = "pod-cidr", .kind = OPT_PREFIX, .id = CI_POD_CIDR, .arg = "CIDR",
+	  .flags = OPT_REPEAT },
 	{ .name = "plugin", .kind = OPT_PATH, .id = CI_PLUGIN, .arg = "PATH" },
 	{ .name = "log-file", .kind = OPT_PATH, .id = CI_LOG_FILE, .arg = "PATH" },
 	{}
@@ -138,27 +146,38 @@ static int cni_install(const struct ctx *c, const struct cli_call *call)
 	const char *conf_dir = str_or(call, CI_CONF_DIR, "/etc/cni/net.d");
 	const char *plugin = str_or(call, CI_PLUGIN, NULL);
 	const char *log_file = str_or(call, CI_LOG_FILE, CNI_LOG_DEFAULT);
-	const union opt_value *cidr_arg = cli_opt(call, CI_POD_CIDR);
-	char src[PATH_MAX], dst[PATH_MAX], conf_path[PATH_MAX], s[20];
+	char src[PATH_MAX], dst[PATH_MAX], conf_path[PATH_MAX], s[PREFIX_STRLEN];
+	char t[PREFIX_STRLEN];
+	struct prefix pod_cidrs[2];
 	struct node_rec node;
-	struct cidr pod_cidr;
 	json_t *conf;
-	int err;
+	int err, n = 0, i;
 
 	/* The plugin runs from the runtime's working directory. */
 	if (c->pin_dir[0] != '/' || c->state_dir[0] != '/')
 		return errorf_raw(-EINVAL,
 				  "cni install: --pin-dir and --state-dir must be absolute paths for the conflist");
-	if (cidr_arg) {
-		pod_cidr = cidr_arg->cidr;
-	} else {
+	/* --pod-cidr once per family, else the node's */
+	for (i = 0; i < call->n_given; i++) {
+		const struct prefix *p = &call->given[i].v.prefix;
+
+		if (call->given[i].d->id != CI_POD_CIDR)
+			continue;
+		if (n == 2 || (n == 1 && pod_cidrs[0].family == p->family))
+			return errorf_raw(-EINVAL, "cni install: --pod-cidr once per family");
+		pod_cidrs[n++] = *p;
+	}
+	if (!n) {
 		err = node_load(c, &node);
 		if (err == -ENOENT)
 			return errorf_raw(err,
 					  "cni install: node not initialized, so its pod CIDR is unknown: run `bridgeless node init` first, or pass --pod-cidr");
 		if (err)
 			return error_prefix(err, "cni install");
-		pod_cidr = node.pod_cidr;
+		if (node_has_ipv4(&node))
+			prefix_from_cidr(&pod_cidrs[n++], &node.pod_cidr);
+		if (node_has_ipv6(&node))
+			pod_cidrs[n++] = node.pod_cidr6;
 	}
 	if (!plugin) {
 		err = default_plugin(src, sizeof(src));
@@ -179,15 +198,16 @@ static int cni_install(const struct ctx *c, const struct cli_call *call)
 		return error_prefix(err, "cni install");
 
 	snprintf(conf_path, sizeof(conf_path), "%s/" CNI_CONFLIST_NAME, conf_dir);
-	conf = conflist(c, &pod_cidr, log_file);
+	conf = conflist(c, pod_cidrs, n, log_file);
 	if (!conf)
 		return errorf(-ENOMEM, "cni install");
 	err = write_conflist(conf, conf_path);
 	json_decref(conf);
 	if (err)
 		return error_prefix(err, "cni install");
-	printf("installed %s and %s (pod CIDR %s)\n", dst, conf_path,
-	       cidr_str(&pod_cidr, s));
+	printf("installed %s and %s (pod CIDR %s%s%s)\n", dst, conf_path,
+	       prefix_str(&pod_cidrs[0], s), n > 1 ? ", " : "",
+	       n > 1 ? prefix_str(&pod_cidrs[1], t) : "");
 	return 0;
 }
 

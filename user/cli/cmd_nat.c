@@ -13,67 +13,83 @@
 static const char *proto_name(__u8 p)
 {
 	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" :
-	       p == IPPROTO_ICMP ? "icmp" : "?";
+	       p == IPPROTO_ICMP ? "icmp" : p == IPPROTO_ICMPV6 ? "icmpv6" : "?";
 }
 
-static const char *endpoint_str(const __u8 *addr, __u16 port, char *buf)
+/* "a.b.c.d:port", or "[ipv6]:port" */
+static const char *endpoint_str(int family, const __u8 *addr, __u16 port, char *buf)
 {
+	char s[IPADDR_STRLEN];
 	uint32_t ip;
-	char s[16];
 
+	if (family == AF_INET6) {
+		sprintf(buf, "[%s]:%u", ip6_str(addr, s), port);
+		return buf;
+	}
 	memcpy(&ip, addr, 4);
 	sprintf(buf, "%s:%u", ip_str(ip, s), port);
 	return buf;
 }
 
+#define EP_LEN (IPADDR_STRLEN + 10)
+
 static int print_flow(const struct nat_flow *f, void *data)
 {
-	char pod[24], node[26], remote[24];
+	char pod[EP_LEN], node[EP_LEN + 24], remote[EP_LEN];
 	json_t *arr = data;
+	int fam = f->family;
 
-	endpoint_str(f->ekey.saddr, f->ekey.sport, pod);
-	if (f->out.seen & BL_NAT_VIA_HOST)
+	endpoint_str(fam, f->ekey.saddr, f->ekey.sport, pod);
+	if (f->out.e.seen & BL_NAT_VIA_HOST)
 		strcpy(node, "inbound via host stack");
-	else if (f->out.seen & BL_NAT_INBOUND)
+	else if (f->out.e.seen & BL_NAT_INBOUND)
 		strcpy(node, "inbound, untranslated");
-	else if (f->out.svc & BL_NAT_SVC_FWD)
+	else if (f->out.e.svc & BL_NAT_SVC_FWD)
 		/* a service flow: the backend, in the node's column */
 		snprintf(node, sizeof(node), "->%s",
-			 endpoint_str(f->out.addr, f->out.port, remote));
+			 endpoint_str(fam, f->out.addr, f->out.e.port, remote));
 	else
-		endpoint_str(f->out.addr, f->out.port, node);
-	endpoint_str(f->ekey.daddr, f->ekey.dport, remote);
+		endpoint_str(fam, f->out.addr, f->out.e.port, node);
+	endpoint_str(fam, f->ekey.daddr, f->ekey.dport, remote);
 	if (arr) {
-		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I, s:i, s:b, s:b}",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I, s:i, s:b, s:b}",
 				       "protocol", proto_name(f->ekey.proto), "pod", pod,
 				       "node", node, "remote", remote, "age_s",
 				       f->age_ns / 1e9, "idle_s", f->idle_ns / 1e9,
-				       "packets_out", (json_int_t)f->out.packets,
+				       "packets_out", (json_int_t)f->out.e.packets,
 				       "packets_in",
-				       (json_int_t)(f->in_found ? f->in.packets : 0),
+				       (json_int_t)(f->in_found ? f->in.e.packets : 0),
 				       "timeout_s", f->timeout_s, "complete",
-				       f->in_found || (f->out.seen & BL_NAT_UNPAIRED),
-				       "service", !!(f->out.svc & BL_NAT_SVC_FWD)));
+				       f->in_found || (f->out.e.seen & BL_NAT_UNPAIRED),
+				       "service", !!(f->out.e.svc & BL_NAT_SVC_FWD));
+
+		if (o)
+			json_object_set_new(o, "family",
+					    json_string(fam == AF_INET6 ? "ipv6" : "ipv4"));
+		json_array_append_new(arr, o);
 		return 0;
 	}
-	printf("%-5s %-21s <-> %-21s  %-21s %8.1f %8.1f %8llu %8llu%s\n",
+	printf("%-6s %-21s <-> %-21s  %-21s %8.1f %8.1f %8llu %8llu%s\n",
 	       proto_name(f->ekey.proto), pod, node, remote, f->age_ns / 1e9,
-	       f->idle_ns / 1e9, (unsigned long long)f->out.packets,
-	       (unsigned long long)(f->in_found ? f->in.packets : 0),
-	       f->in_found || (f->out.seen & BL_NAT_UNPAIRED) ? "" : "  (no reverse entry)");
+	       f->idle_ns / 1e9, (unsigned long long)f->out.e.packets,
+	       (unsigned long long)(f->in_found ? f->in.e.packets : 0),
+	       f->in_found || (f->out.e.seen & BL_NAT_UNPAIRED) ? "" : "  (no reverse entry)");
 	return 0;
 }
 
-static int nat_list(int fd, int json)
+/* Both tables: IPv4's, then NAT66's. */
+static int nat_list(const struct pinned *pins, int json)
 {
 	json_t *arr = json ? json_array() : NULL;
 	int err;
 
 	if (!json)
-		printf("%-5s %-21s     %-21s  %-21s %8s %8s %8s %8s\n", "PROTO", "POD",
+		printf("%-6s %-21s     %-21s  %-21s %8s %8s %8s %8s\n", "PROTO", "POD",
 		       "NODE", "REMOTE", "AGE(s)", "IDLE(s)", "PKTS-OUT", "PKTS-IN");
-	err = nat_foreach(fd, &nat_default_timeouts, print_flow, arr);
+	err = nat_foreach(pins->nat, &nat_default_timeouts, print_flow, arr);
+	if (!err)
+		err = nat_foreach_family(pins->nat6, AF_INET6, &nat_default_timeouts,
+					 print_flow, arr);
 	if (json && !err) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -90,14 +106,14 @@ static int nat_list_cmd(const struct ctx *c, const struct cli_call *call)
 	err = pinned_open(c, &pins);
 	if (err)
 		return err;
-	err = nat_list(pins.nat, !!cli_opt(call, CLI_JSON));
+	err = nat_list(&pins, !!cli_opt(call, CLI_JSON));
 	pinned_close(&pins);
 	return err ? error_prefix(err, "nat list") : 0;
 }
 
 static int nat_gc_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	struct nat_gc_stats st;
+	struct nat_gc_stats st, st6;
 	struct pinned pins;
 	int err;
 
@@ -106,8 +122,11 @@ static int nat_gc_cmd(const struct ctx *c, const struct cli_call *call)
 		return err;
 	err = nat_gc(pins.nat, &nat_default_timeouts, &st);
 	if (!err)
+		err = nat_gc_family(pins.nat6, AF_INET6, &nat_default_timeouts, &st6);
+	if (!err)
 		printf("nat gc: %u entries scanned, %u mappings expired, %u half-mappings removed, %u live\n",
-		       st.scanned, st.expired, st.orphans, st.live);
+		       st.scanned + st6.scanned, st.expired + st6.expired,
+		       st.orphans + st6.orphans, st.live + st6.live);
 	pinned_close(&pins);
 	return err ? error_prefix(err, "nat gc") : 0;
 }

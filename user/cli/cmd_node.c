@@ -39,6 +39,38 @@ static int count_pods(const struct pod_rec *p, void *data)
 	return 0;
 }
 
+/* The IPv6 half of node status, where the node has IPv6. */
+static void status6_json(json_t *o, const struct node_rec *n)
+{
+	char p[PREFIX_STRLEN], ip[IPADDR_STRLEN];
+	json_t *nm = json_array();
+	int i;
+
+	for (i = 0; i < n->n_nomasq6; i++)
+		json_array_append_new(nm, json_string(prefix_str(&n->nomasq6[i], p)));
+	json_object_set_new(o, "pod_cidr6", json_string(prefix_str(&n->pod_cidr6, p)));
+	json_object_set_new(o, "cluster_cidr6", json_string(prefix_str(&n->cluster_cidr6, p)));
+	json_object_set_new(o, "node_ip6", json_string(ip6_str(n->node_ip6, ip)));
+	json_object_set_new(o, "masquerade6", json_boolean(n->masquerade6));
+	json_object_set_new(o, "no_masquerade6", nm);
+	if (n->svc_cidr6.family == AF_INET6)
+		json_object_set_new(o, "service_cidr6", json_string(prefix_str(&n->svc_cidr6, p)));
+}
+
+static void status6_text(const struct node_rec *n)
+{
+	char p[PREFIX_STRLEN], q[PREFIX_STRLEN], ip[IPADDR_STRLEN];
+
+	if (!node_has_ipv6(n))
+		return;
+	printf("  IPv6          node IP %s, pod CIDR %s, cluster CIDR %s\n"
+	       "  masquerade6   %s (%d no-masquerade prefixes)%s%s\n",
+	       ip6_str(n->node_ip6, ip), prefix_str(&n->pod_cidr6, p),
+	       prefix_str(&n->cluster_cidr6, q), n->masquerade6 ? "on" : "off",
+	       n->n_nomasq6, n->svc_cidr6.family ? ", service CIDR " : "",
+	       n->svc_cidr6.family ? prefix_str(&n->svc_cidr6, p) : "");
+}
+
 static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 {
 	char pod[20], cluster[20], svc1[20], svc2[20], ip[16];
@@ -83,6 +115,14 @@ static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 			json_object_set_new(o, "services", json_string(n.bpf_services ? "bpf" : "host"));
 			json_object_set_new(o, "svc_max", json_integer(n.svc_max));
 			json_object_set_new(o, "svc_backends_max", json_integer(n.svc_backends_max));
+			if (node_has_ipv6(&n))
+				status6_json(o, &n);
+			if (!node_has_ipv4(&n)) {
+				json_object_set_new(o, "pod_cidr", json_string(""));
+				json_object_set_new(o, "cluster_cidr", json_string(""));
+			}
+			if (!n.node_ip)
+				json_object_set_new(o, "node_ip", json_string(""));
 		}
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -112,6 +152,7 @@ static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 	       n.n_svc_cidr ? cidr_str(&n.svc_cidr[0], svc1) : "none",
 	       n.n_svc_cidr > 1 ? ", " : "", n.n_svc_cidr > 1 ? cidr_str(&n.svc_cidr[1], svc2) : "",
 	       n.svc_max, n.svc_backends_max, c->pin_dir, c->state_dir);
+	status6_text(&n);
 	return 0;
 }
 

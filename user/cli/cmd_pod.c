@@ -13,7 +13,7 @@ enum { POD_NETNS = 1, POD_IP, POD_IFNAME };
 static const struct opt_def pod_add_opts[] = {
 	{ .name = "netns", .kind = OPT_PATH, .id = POD_NETNS, .arg = "NETNS",
 	  .flags = OPT_REQUIRED },
-	{ .name = "ip", .kind = OPT_IPV4, .id = POD_IP, .arg = "IP" },
+	{ .name = "ip", .kind = OPT_IP, .id = POD_IP, .arg = "IP", .flags = OPT_REPEAT },
 	{ .name = "ifname", .kind = OPT_IFNAME, .id = POD_IFNAME, .arg = "IFNAME" },
 	{}
 };
@@ -21,18 +21,33 @@ static const struct opt_def pod_add_opts[] = {
 static int pod_add_cmd(const struct ctx *c, const struct cli_call *call)
 {
 	const union opt_value *netns = cli_opt(call, POD_NETNS);
-	const union opt_value *ip = cli_opt(call, POD_IP);
 	const union opt_value *ifname = cli_opt(call, POD_IFNAME);
 	struct pod_add_req req = {};
 	struct pod_rec p;
-	int lock, err;
-	char s[16];
+	uint8_t ip6[16];
+	int lock, err, i;
+	char s[IPADDR_STRLEN + 16];
 
 	if (!netns)
 		return errorf_raw(-EINVAL, "pod add: --netns is required");
 	req.name = call->operands[0];
 	req.netns = netns->str;
-	req.ip = ip ? ip->ip : 0;
+	/* --ip once per family */
+	for (i = 0; i < call->n_given; i++) {
+		const struct ipaddr *a = &call->given[i].v.addr;
+
+		if (call->given[i].d->id != POD_IP)
+			continue;
+		if (a->family == AF_INET6 ? !!req.ip6 : !!req.ip)
+			return errorf_raw(-EINVAL, "pod add %s: --ip given twice for %s",
+					  req.name, a->family == AF_INET6 ? "IPv6" : "IPv4");
+		if (a->family == AF_INET6) {
+			memcpy(ip6, a->a, 16);
+			req.ip6 = ip6;
+		} else {
+			memcpy(&req.ip, a->a, 4);
+		}
+	}
 	req.ifname = ifname ? ifname->str : NULL;
 	lock = state_lock(c);
 	if (lock < 0)
@@ -41,8 +56,8 @@ static int pod_add_cmd(const struct ctx *c, const struct cli_call *call)
 	state_unlock(lock);
 	if (err)
 		return error_prefix(err, "pod add %s", req.name);
-	printf("pod %s: %s on %s (host %s)\n", p.name, ip_str(p.ip, s), p.ifname,
-	       p.host_ifname);
+	printf("pod %s: %s on %s (host %s)\n", p.name, pod_ips_str(&p, s, sizeof(s)),
+	       p.ifname, p.host_ifname);
 	return 0;
 }
 
@@ -59,23 +74,29 @@ static int pod_del_cmd(const struct ctx *c, const struct cli_call *call)
 	return err ? error_prefix(err, "pod del %s", name) : 0;
 }
 
+/* A pod without IPv4 shows "" ("-" in the table), without IPv6 no "ip6". */
 static int list_one(const struct pod_rec *p, void *data)
 {
-	char ip[16], m1[18], m2[18];
-	json_t *arr = data;
+	char ip[16] = "", ip6[IPADDR_STRLEN] = "", m1[18], m2[18];
+	json_t *arr = data, *o;
 
+	if (p->ip)
+		ip_str(p->ip, ip);
+	if (p->has_ip6)
+		ip6_str(p->ip6, ip6);
 	if (!arr) {
-		printf("%-24s %-15s %-10s %-8s %-12s %s\n", p->name, ip_str(p->ip, ip),
-		       p->host_ifname, p->ifname, mac_str(p->mac, m1), p->netns);
+		printf("%-24s %-15s %-24s %-10s %-8s %-17s %s\n", p->name, ip[0] ? ip : "-",
+		       ip6[0] ? ip6 : "-", p->host_ifname, p->ifname, mac_str(p->mac, m1),
+		       p->netns);
 		return 0;
 	}
-	json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}",
-					     "name", p->name, "ip", ip_str(p->ip, ip),
-					     "netns", p->netns, "ifname", p->ifname,
-					     "host_ifname", p->host_ifname,
-					     "host_ifindex", p->host_ifindex, "mac",
-					     mac_str(p->mac, m1), "host_mac",
-					     mac_str(p->host_mac, m2)));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "name", p->name, "ip", ip,
+		      "netns", p->netns, "ifname", p->ifname, "host_ifname", p->host_ifname,
+		      "host_ifindex", p->host_ifindex, "mac", mac_str(p->mac, m1),
+		      "host_mac", mac_str(p->host_mac, m2));
+	if (o && p->has_ip6)
+		json_object_set_new(o, "ip6", json_string(ip6));
+	json_array_append_new(arr, o);
 	return 0;
 }
 
@@ -85,8 +106,8 @@ static int pod_list_cmd(const struct ctx *c, const struct cli_call *call)
 	int err;
 
 	if (!arr)
-		printf("%-24s %-15s %-10s %-8s %-17s %s\n", "NAME", "IP", "HOST-IF",
-		       "IFNAME", "MAC", "NETNS");
+		printf("%-24s %-15s %-24s %-10s %-8s %-17s %s\n", "NAME", "IP", "IP6",
+		       "HOST-IF", "IFNAME", "MAC", "NETNS");
 	err = pod_foreach(c, list_one, arr);
 	if (arr && !err) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));

@@ -5,7 +5,8 @@
  * and, where services are load-balanced in BPF, what the datapath holds
  * for it (the backends in use) and did (new connections, refusals,
  * packets); --json prints the table as it is saved, each port with a
- * "datapath" object beside.
+ * "datapath" object beside (its primary cluster IP's frontend), and a
+ * dual-stack Service's a "datapath_secondary" (the other family's).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,27 +47,38 @@ static const struct dp_frontend_state *find(const struct frontends *f, const str
 {
 	size_t i;
 
-	if (ip->family != AF_INET)
+	if (ip->family != AF_INET && ip->family != AF_INET6)
 		return NULL;
 	for (i = 0; i < f->n; i++)
-		if (!memcmp(f->v[i].key.addr, ip->a, 4) && f->v[i].key.port == p->def.port &&
-		    f->v[i].key.proto == p->def.protocol)
+		if (f->v[i].family == ip->family && !memcmp(f->v[i].addr, ip->a, 16) &&
+		    f->v[i].port == p->def.port && f->v[i].proto == p->def.protocol)
 			return &f->v[i];
 	return NULL;
+}
+
+/* "ADDR:PORT", "[ADDR6]:PORT" */
+static const char *endpoint_str(int family, const uint8_t *addr, unsigned int port,
+				char *buf, size_t len)
+{
+	struct ipaddr a = { .family = family };
+	char ip[IPADDR_STRLEN];
+
+	memcpy(a.a, addr, 16);
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ipaddr_str(&a, ip), port);
+	return buf;
 }
 
 static json_t *datapath_json(const struct dp_frontend_state *fs)
 {
 	json_t *be = json_array(), *o;
-	char ip[16], ep[32];
-	uint32_t a;
+	char ep[IPADDR_STRLEN + 16];
 	unsigned int i;
 
-	for (i = 0; i < fs->n_be; i++) {
-		memcpy(&a, fs->be[i].addr, 4);
-		snprintf(ep, sizeof(ep), "%s:%u", ip_str(a, ip), fs->be[i].port);
-		json_array_append_new(be, json_string(ep));
-	}
+	for (i = 0; i < fs->n_be; i++)
+		json_array_append_new(be, json_string(endpoint_str(fs->be[i].family,
+								   fs->be[i].addr,
+								   fs->be[i].port, ep,
+								   sizeof(ep))));
 	o = json_pack("{s:i, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I}", "id", fs->svc.id,
 		      "revision", fs->svc.rev, "backends", be, "terminating",
 		      !!(fs->svc.flags & BL_SVC_TERMINATING), "local_only",
@@ -79,31 +91,38 @@ static json_t *datapath_json(const struct dp_frontend_state *fs)
 	return o;
 }
 
-/* Each port of each service in arr gets the "datapath" of its first cluster IP. */
+/*
+ * Each port of each service in arr gets the "datapath" of its first
+ * cluster IP, and of its second (dual-stack) as "datapath_secondary".
+ */
 static void add_datapath(json_t *arr, const struct svc_table *t, const struct frontends *f)
 {
+	static const char *const key[] = { "datapath", "datapath_secondary" };
 	size_t i, k;
+	int ip;
 
 	for (i = 0; i < t->n && i < json_array_size(arr); i++) {
 		json_t *ports = json_object_get(json_array_get(arr, i), "ports");
 
-		for (k = 0; k < t->v[i].n_ports && t->v[i].n_ips; k++) {
-			const struct dp_frontend_state *fs =
-				find(f, &t->v[i].ips[0], &t->v[i].ports[k]);
+		for (k = 0; k < t->v[i].n_ports; k++)
+			for (ip = 0; ip < t->v[i].n_ips && ip < 2; ip++) {
+				const struct dp_frontend_state *fs =
+					find(f, &t->v[i].ips[ip], &t->v[i].ports[k]);
 
-			if (fs)
-				json_object_set_new(json_array_get(ports, k), "datapath",
-						    datapath_json(fs));
-		}
+				if (fs)
+					json_object_set_new(json_array_get(ports, k), key[ip],
+							    datapath_json(fs));
+			}
 	}
 }
 
 static void print_port(const struct service *s, const struct svc_port *p, int first,
 		       const struct frontends *f)
 {
-	const struct dp_frontend_state *fs = s->n_ips ? find(f, &s->ips[0], p) : NULL;
+	const struct dp_frontend_state *fs;
 	char name[300], ip[IPADDR_STRLEN], port[32];
 	size_t b, ready = 0;
+	int i;
 
 	snprintf(name, sizeof(name), "%s/%s", s->ns, s->name);
 	snprintf(port, sizeof(port), "%u/%s%s%s", p->def.port, svc_protocol_name(p->def.protocol),
@@ -120,11 +139,17 @@ static void print_port(const struct service *s, const struct svc_port *p, int fi
 		ready++;
 	}
 	printf("%s(%zu of %zu ready)", ready ? "  " : " ", ready, p->n_backends);
-	if (fs)
-		printf("  bpf: %u in use%s, %llu conns, %llu refused", fs->svc.count,
-		       fs->svc.flags & BL_SVC_TERMINATING ? " (terminating)" : "",
+	/* a dual-stack Service: each cluster IP's frontend, the second one named */
+	for (i = 0; i < s->n_ips && i < 2; i++) {
+		fs = find(f, &s->ips[i], p);
+		if (!fs)
+			continue;
+		printf("%s%s%s%s %u in use%s, %llu conns, %llu refused", i ? ";" : "  bpf:",
+		       i ? " " : "", i ? ipaddr_str(&s->ips[i], ip) : "", i ? ":" : "",
+		       fs->svc.count, fs->svc.flags & BL_SVC_TERMINATING ? " (terminating)" : "",
 		       (unsigned long long)fs->stats.flows,
 		       (unsigned long long)fs->stats.refused);
+	}
 	putchar('\n');
 }
 

@@ -65,10 +65,11 @@ static json_t *iface(const char *name, const uint8_t *mac, const char *sandbox,
 
 /*
  * The spec's result: the host end and the pod's interface (the bandwidth
- * plugin looks for the host end, portmap for the sandbox one), the address
- * as the pod has it (/32), its default route through the link-local
- * gateway and the IPAM plugin's routes through it too, and DNS from the
- * configuration or else from the IPAM plugin.
+ * plugin looks for the host end, portmap for the sandbox one), the
+ * addresses as the pod has them (/32, /128), a default route per family
+ * through its gateway (169.254.1.1, fe80::1) and the IPAM plugin's routes
+ * through them too, and DNS from the configuration or else from the IPAM
+ * plugin.
  * After a previous plugin, its result with ours appended.
  */
 static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
@@ -76,7 +77,7 @@ static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
 			  const struct pod_routes *extra)
 {
 	json_t *res, *ifs, *ips, *routes, *dns;
-	char ip[16], gw[16], addr[20];
+	char ip[IPADDR_STRLEN], gw[16], addr[IPADDR_STRLEN + 5];
 	size_t base;
 
 	res = r->prev_result ? json_deep_copy(r->prev_result) : json_object();
@@ -93,13 +94,24 @@ static json_t *add_result(const struct cni_req *r, const struct pod_rec *p,
 	base = json_array_size(ifs);
 	json_array_append_new(ifs, iface(p->host_ifname, p->host_mac, NULL, mtu));
 	json_array_append_new(ifs, iface(p->ifname, p->mac, r->netns, mtu));
-	snprintf(addr, sizeof(addr), "%s/32", ip_str(p->ip, ip));
-	json_array_append_new(ips, json_pack("{s:s, s:I}", "address", addr,
-					     "interface", (json_int_t)base + 1));
-	json_array_append_new(routes,
-			      json_pack("{s:s, s:s}", "dst", "0.0.0.0/0", "gw",
-					ip_str(htonl(BL_GATEWAY_IP), gw)));
-	cni_routes_result(routes, extra);
+	if (p->ip) {
+		snprintf(addr, sizeof(addr), "%s/32", ip_str(p->ip, ip));
+		json_array_append_new(ips, json_pack("{s:s, s:I}", "address", addr,
+						     "interface", (json_int_t)base + 1));
+	}
+	if (p->has_ip6) {
+		snprintf(addr, sizeof(addr), "%s/128", ip6_str(p->ip6, ip));
+		json_array_append_new(ips, json_pack("{s:s, s:I}", "address", addr,
+						     "interface", (json_int_t)base + 1));
+	}
+	if (p->ip)
+		json_array_append_new(routes,
+				      json_pack("{s:s, s:s}", "dst", "0.0.0.0/0", "gw",
+						ip_str(htonl(BL_GATEWAY_IP), gw)));
+	if (p->has_ip6)
+		json_array_append_new(routes, json_pack("{s:s, s:s}", "dst", "::/0", "gw",
+							BL_GATEWAY_IP6_STR));
+	cni_routes_result(routes, extra, p);
 
 	dns = json_object_get(r->conf, "dns");
 	if (!json_is_object(dns) || !json_object_size(dns))
@@ -142,12 +154,12 @@ static int add_ipam_fail(struct add_ipam *ai, int err)
 	return err;
 }
 
-static int add_get_ip(void *arg, uint32_t *ip)
+static int add_get_ip(void *arg, struct pod_ips *ips)
 {
 	struct add_ipam *ai = arg;
 	struct cni_req *r = ai->r;
 	json_t *ires = NULL;
-	char s1[16], s2[20];
+	char s1[IPADDR_STRLEN], s2[PREFIX_STRLEN];
 	int err;
 
 	err = cni_ipam_finish(&ai->call, &ires);
@@ -164,11 +176,24 @@ static int add_get_ip(void *arg, uint32_t *ip)
 	json_decref(ires);
 	if (err)
 		return add_ipam_fail(ai, err);
-	if (!cidr_contains(&ai->node->pod_cidr, ai->a.ip))
+	if (ai->a.ip && (!node_has_ipv4(ai->node) ||
+			 !cidr_contains(&ai->node->pod_cidr, ai->a.ip)))
 		return add_ipam_fail(ai, cni_errorf(CNI_ERR_CONFIG, -EINVAL,
 			"ipam %s gave %s, outside the node's pod CIDR %s: make the ipam range the pod CIDR (`bridgeless cni install` writes such a conflist)",
-			r->ipam_type, ip_str(ai->a.ip, s1), cidr_str(&ai->node->pod_cidr, s2)));
-	*ip = ai->a.ip;
+			r->ipam_type, ip_str(ai->a.ip, s1),
+			node_has_ipv4(ai->node) ? cidr_str(&ai->node->pod_cidr, s2) :
+						  "(none: the node has no IPv4)"));
+	if (ai->a.has_ip6 && (!node_has_ipv6(ai->node) ||
+			      !prefix_contains(&ai->node->pod_cidr6, ai->a.ip6)))
+		return add_ipam_fail(ai, cni_errorf(CNI_ERR_CONFIG, -EINVAL,
+			"ipam %s gave %s, outside the node's IPv6 pod CIDR %s: make the ipam range the pod CIDR (`bridgeless cni install` writes such a conflist)",
+			r->ipam_type, ip6_str(ai->a.ip6, s1),
+			node_has_ipv6(ai->node) ? prefix_str(&ai->node->pod_cidr6, s2) :
+						  "(none: the node has no IPv6)"));
+	ips->v4 = !!ai->a.ip;
+	ips->ip = ai->a.ip;
+	ips->v6 = ai->a.has_ip6;
+	memcpy(ips->ip6, ai->a.ip6, 16);
 	return 0;
 }
 

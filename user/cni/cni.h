@@ -95,8 +95,10 @@ void cni_print_version(const char *req_version);
 
 /* ipam.c: delegate to the IPAM plugin in CNI_PATH, the CNI way. */
 struct ipam_addr {
-	uint32_t ip; /* network byte order */
+	uint32_t ip; /* network byte order; 0: none */
 	int prefix_len;
+	int has_ip6;
+	uint8_t ip6[16];
 	json_t *dns; /* the IPAM result's dns, new reference or NULL */
 };
 /* Full path of plugin type in CNI_PATH; -ENOENT (CNI_ERR_CONFIG) if none. */
@@ -136,16 +138,19 @@ void cni_ipam_start(const struct cni_req *req, const char *cmd,
 int cni_ipam_finish(struct cni_ipam_call *call, json_t **result);
 void cni_ipam_cancel(struct cni_ipam_call *call);
 void cni_ipam_feed(struct cni_ipam_call *call);
-/* The first IPv4 address of an IPAM result. */
+/*
+ * The first IPv4 and the first IPv6 address of an IPAM result (host-local
+ * with a range per family gives one of each); at least one.
+ */
 int cni_ipam_addr(json_t *result, struct ipam_addr *out);
 /* 1 if the IPAM plugin speaks CNI version v (VERSION), 0 if not. */
 int cni_ipam_speaks(const struct cni_req *req, const char *v);
 
 /* routes.c: the IPAM plugin's routes, through the pod's gateway. */
-/* Its result's IPv4 routes but 0.0.0.0/0; CNI_ERR_CONFIG for a bad one. */
+/* Its result's routes but the default ones; CNI_ERR_CONFIG for a bad one. */
 int cni_ipam_routes(const struct cni_req *req, json_t *result, struct pod_routes *out);
-/* Append them to a result's "routes" as {dst, gw}. */
-void cni_routes_result(json_t *routes, const struct pod_routes *rs);
+/* Append those of pod p's families to a result's "routes" as {dst, gw}. */
+void cni_routes_result(json_t *routes, const struct pod_routes *rs, const struct pod_rec *p);
 /* CHECK: every prevResult route via our gateway is in the pod netns (nl) on oif. */
 int cni_check_routes(const struct cni_req *req, struct nl *nl, int oif);
 

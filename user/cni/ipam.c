@@ -538,25 +538,31 @@ void cni_ipam_cancel(struct cni_ipam_call *c)
 
 int cni_ipam_addr(json_t *result, struct ipam_addr *out)
 {
-	char addr[INET_ADDRSTRLEN + 4];
+	char addr[INET6_ADDRSTRLEN + 4];
 	const char *a, *slash;
+	struct ipaddr ia;
 	json_t *ip, *dns;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	json_array_foreach(json_object_get(result, "ips"), i, ip) {
 		a = json_string_value(json_object_get(ip, "address"));
-		if (!a || strchr(a, ':') || !(slash = strchr(a, '/')) ||
-		    (size_t)(slash - a) >= sizeof(addr))
+		if (!a || !(slash = strchr(a, '/')) || (size_t)(slash - a) >= sizeof(addr))
 			continue;
 		snprintf(addr, sizeof(addr), "%.*s", (int)(slash - a), a);
-		if (ip_parse(addr, &out->ip))
+		if (ipaddr_parse(addr, &ia))
 			continue;
-		out->prefix_len = atoi(slash + 1);
-		dns = json_object_get(result, "dns");
-		out->dns = json_is_object(dns) ? json_incref(dns) : NULL;
-		return 0;
+		if (ia.family == AF_INET && !out->ip) {
+			memcpy(&out->ip, ia.a, 4);
+			out->prefix_len = atoi(slash + 1);
+		} else if (ia.family == AF_INET6 && !out->has_ip6) {
+			memcpy(out->ip6, ia.a, 16);
+			out->has_ip6 = 1;
+		}
 	}
-	return cni_errorf(CNI_ERR_IPAM, -EADDRNOTAVAIL,
-			  "IPAM result has no IPv4 address (bridgeless is IPv4-only for now)");
+	if (!out->ip && !out->has_ip6)
+		return cni_errorf(CNI_ERR_IPAM, -EADDRNOTAVAIL, "IPAM result has no address");
+	dns = json_object_get(result, "dns");
+	out->dns = json_is_object(dns) ? json_incref(dns) : NULL;
+	return 0;
 }

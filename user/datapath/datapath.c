@@ -109,6 +109,16 @@ __u32 pinned_map_size(const struct ctx *c, const char *name)
 	return pinned_map_info(c, name, &flags);
 }
 
+int datapath_drop_pin(const struct ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
+	if (unlink(path) && errno != ENOENT)
+		return errorf(-errno, "remove %s", path);
+	return 0;
+}
+
 __u32 pinned_nat_size(const struct ctx *c)
 {
 	__u32 flags;
@@ -146,8 +156,9 @@ static void unpin_if_changed(const struct ctx *c, const struct bpf_map *m)
 
 /*
  * The service maps at the sizes asked for. A pinned set of another size
- * cannot be reused (libbpf would refuse the pin): it goes, all three maps
- * together (backends and counters are keyed by the frontends' ids), and
+ * cannot be reused (libbpf would refuse the pin): it goes, all the maps
+ * together (backends and counters are keyed by the frontends' ids, which
+ * both families share), and
  * the new programs get new, empty maps. Until the agent has written its
  * table into them, service addresses go to the host stack (kube-proxy);
  * established service flows live in the NAT table and keep their backend.
@@ -159,8 +170,10 @@ static int size_service_maps(const struct ctx *c, struct datapath *skel,
 		struct bpf_map *m;
 		__u32 want;
 	} v[] = { { skel->maps.svc_frontends, sz->svc_max },
+		  { skel->maps.svc_frontends6, sz->svc_max },
 		  { skel->maps.svc_stats, sz->svc_max + 1 },
-		  { skel->maps.svc_backends, sz->svc_backends_max } };
+		  { skel->maps.svc_backends, sz->svc_backends_max },
+		  { skel->maps.svc_backends6, sz->svc_backends_max } };
 	size_t i, n = sizeof(v) / sizeof(v[0]);
 	char path[PATH_MAX];
 	__u32 have;
@@ -199,12 +212,15 @@ int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapat
 		return errorf(-errno, "open BPF object");
 	unpin_if_changed(c, skel->maps.config);
 	unpin_if_changed(c, skel->maps.nomasq);
+	unpin_if_changed(c, skel->maps.nomasq6);
 	err = size_service_maps(c, skel, sz);
 	if (err) {
 		datapath__destroy(skel);
 		return err;
 	}
 	err = bpf_map__set_max_entries(skel->maps.nat, sz->nat_max);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.nat6, sz->nat6_max);
 	/*
 	 * The trace switch is a global variable (one load on the forward
 	 * path), so libbpf does not pin it by name: pin it here, and a reload
@@ -252,11 +268,13 @@ int pin_open(const struct ctx *c, const char *name)
 int pinned_open(const struct ctx *c, struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod,
+		       &p->endpoints6, &p->nat6 };
 	const char *names[] = { BL_PIN(BL_MAP_ENDPOINTS), BL_PIN(BL_MAP_CONFIG),
 				BL_PIN(BL_MAP_COUNTERS), BL_PIN(BL_PROG_FROM_POD),
 				BL_PIN(BL_PROG_FROM_UPLINK), BL_PIN(BL_MAP_NAT),
-				BL_PIN(BL_MAP_NOMASQ), BL_PIN(BL_PROG_TO_POD) };
+				BL_PIN(BL_MAP_NOMASQ), BL_PIN(BL_PROG_TO_POD),
+				BL_PIN(BL_MAP_ENDPOINTS6), BL_PIN(BL_MAP_NAT6) };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -276,7 +294,8 @@ int pinned_open(const struct ctx *c, struct pinned *p)
 void pinned_close(struct pinned *p)
 {
 	int *fds[] = { &p->endpoints, &p->config, &p->counters, &p->from_pod,
-		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod };
+		       &p->from_uplink, &p->nat, &p->nomasq, &p->to_pod,
+		       &p->endpoints6, &p->nat6 };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -308,7 +327,10 @@ int datapath_unpin(const struct ctx *c)
 		BL_PIN(BL_PROG_FROM_UPLINK), BL_PIN(BL_PROG_TO_POD), BL_PIN(BL_MAP_FRAGS),
 		BL_PIN(BL_MAP_EP_STATS), BL_PIN(BL_MAP_EVENTS), BL_PIN(BL_MAP_TRACE_CFG),
 		BL_PIN(BL_MAP_SVC_FRONTENDS), BL_PIN(BL_MAP_SVC_BACKENDS),
-		BL_PIN(BL_MAP_SVC_AFFINITY), BL_PIN(BL_MAP_SVC_STATS)
+		BL_PIN(BL_MAP_SVC_AFFINITY), BL_PIN(BL_MAP_SVC_STATS),
+		BL_PIN(BL_MAP_ENDPOINTS6), BL_PIN(BL_MAP_NOMASQ6), BL_PIN(BL_MAP_NAT6),
+		BL_PIN(BL_MAP_FRAGS6), BL_PIN(BL_MAP_SVC_FRONTENDS6),
+		BL_PIN(BL_MAP_SVC_BACKENDS6), BL_PIN(BL_MAP_SVC_AFFINITY6)
 	};
 	char links[PATH_MAX];
 	struct dirent *de;
@@ -404,6 +426,40 @@ int datapath_set_nomasq(struct datapath *dp, const struct cidr *v, int n)
 		nkeys++;
 	for (j = 0; j < nkeys; j++)
 		if (!prefix_wanted(v, n, &keys[j]))
+			bpf_map_delete_elem(fd, &keys[j]);
+	return 0;
+}
+
+static int prefix6_wanted(const struct prefix *v, int n, const struct bl_prefix6_key *k)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (k->prefixlen == (__u32)v[i].len && !memcmp(k->ip, v[i].net, 16))
+			return 1;
+	return 0;
+}
+
+int datapath_set_nomasq6(struct datapath *dp, const struct prefix *v, int n)
+{
+	int fd = bpf_map__fd(dp->maps.nomasq6);
+	struct bl_prefix6_key k, keys[BL_MAX_NOMASQ * 2];
+	size_t nkeys = 0, j;
+	__u32 one = 1;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&k, 0, sizeof(k));
+		k.prefixlen = v[i].len;
+		memcpy(k.ip, v[i].net, 16);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return errorf(-errno, "IPv6 no-masquerade map");
+	}
+	while (nkeys < sizeof(keys) / sizeof(keys[0]) &&
+	       bpf_map_get_next_key(fd, nkeys ? &keys[nkeys - 1] : NULL, &keys[nkeys]) == 0)
+		nkeys++;
+	for (j = 0; j < nkeys; j++)
+		if (!prefix6_wanted(v, n, &keys[j]))
 			bpf_map_delete_elem(fd, &keys[j]);
 	return 0;
 }

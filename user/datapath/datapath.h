@@ -22,14 +22,17 @@ struct pinned {
 	int nat;
 	int nomasq;
 	int to_pod;
+	int endpoints6;
+	int nat6;
 };
-#define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1, -1 }
+#define PINNED_INIT { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 }
 
 /* The sizes of the maps node init sizes. */
 struct dp_sizes {
 	__u32 nat_max; /* entries of the NAT table (node init checks the pinned one) */
-	__u32 svc_max; /* service frontends; svc_stats gets one entry more */
-	__u32 svc_backends_max; /* backend slots */
+	__u32 nat6_max; /* and of the NAT66 table */
+	__u32 svc_max; /* service frontends of each family; svc_stats gets one more */
+	__u32 svc_backends_max; /* backend slots of each family */
 };
 
 /* Mount bpffs if needed and create the pin dir on it. */
@@ -42,18 +45,27 @@ int bpffs_prepare(const char *pin_dir);
  * again); the NAT table must have sz->nat_max entries if it is pinned.
  */
 int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapath **out);
+/*
+ * The NAT66 table of a node without IPv6: kept small, since an LRU table
+ * is allocated whole (the IPv4 table's size would cost as much again).
+ */
+#define NAT6_IDLE_SIZE 64
 void datapath_close(struct datapath *dp);
 int datapath_prog_fd(const struct datapath *dp, enum dp_prog which);
 /* Write the node's config, moving its forwarding generation on (fwd_gen). */
 int datapath_set_config(struct datapath *dp, struct bl_config *cfg);
 /* Make the no-masquerade prefixes exactly v[0..n-1], never missing one that stays. */
 int datapath_set_nomasq(struct datapath *dp, const struct cidr *v, int n);
+/* The same for IPv6's (nomasq6). */
+int datapath_set_nomasq6(struct datapath *dp, const struct prefix *v, int n);
+/* max_entries of the pinned map name, 0 if there is none. */
+__u32 pinned_map_size(const struct ctx *c, const char *name);
+/* Remove the pin of map name, so that the next load makes it anew. */
+int datapath_drop_pin(const struct ctx *c, const char *name);
 /* max_entries of the pinned NAT table, 0 if there is none. */
 __u32 pinned_nat_size(const struct ctx *c);
 /* The same, and its map flags in *flags (0 if there is none). */
 __u32 pinned_nat_table(const struct ctx *c, __u32 *flags);
-/* max_entries of the pinned map name ("svc_frontends"...), 0 if there is none. */
-__u32 pinned_map_size(const struct ctx *c, const char *name);
 /* The size the kernel gives a NAT table asked for want entries. */
 __u32 nat_table_size(__u32 want);
 /* -ENOENT with "node not initialized" when nothing is pinned. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The BPF service maps (svc_frontends, svc_backends, svc_stats), written
+ * The BPF service maps (svc_frontends, svc_backends, svc_stats, and the
+ * IPv6 ones, with service ids shared between the families), written
  * from a list of frontends: each a service address, port and protocol with
  * the backends the datapath may choose from. Every change is atomic for
  * packets: a changed backend set is written under a new revision, then the
@@ -18,13 +19,16 @@
 #include "bridgeless.h"
 #include "lib/ctx.h"
 
+/* Addresses of either family (a dual-stack Service has a frontend per family). */
 struct dp_backend {
-	uint32_t addr; /* network byte order */
+	uint8_t family; /* AF_INET or AF_INET6: the frontend's */
+	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
 	uint16_t port;
 };
 
 struct dp_frontend {
-	uint32_t addr; /* network byte order */
+	uint8_t family; /* AF_INET: svc_frontends, AF_INET6: svc_frontends6 */
+	uint8_t addr[16];
 	uint16_t port;
 	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t affinity_s; /* ClientIP affinity timeout; 0: none */
@@ -56,12 +60,15 @@ int dp_services_sync(const struct ctx *c, struct dp_frontend *fe, size_t n,
  */
 int dp_services_map_id(const struct ctx *c, __u32 *id);
 
-/* One frontend as the maps hold it, for `service list`. */
+/* One frontend of either family as the maps hold it, for `service list`. */
 struct dp_frontend_state {
-	struct bl_svc_key key;
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+	uint16_t port;
+	uint8_t proto;
 	struct bl_svc svc;
 	struct bl_svc_stats stats; /* summed over CPUs */
-	struct bl_svc_backend be[64]; /* the first 64 of the revision in use */
+	struct dp_backend be[64]; /* the first 64 of the revision in use */
 	unsigned int n_be;
 };
 /* Calls fn for every frontend in the maps. */

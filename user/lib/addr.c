@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,108 @@ const char *ipaddr_str(const struct ipaddr *a, char *buf)
 		       IPADDR_STRLEN))
 		snprintf(buf, IPADDR_STRLEN, "?");
 	return buf;
+}
+
+const char *ip6_str(const uint8_t *a, char *buf)
+{
+	if (!inet_ntop(AF_INET6, a, buf, IPADDR_STRLEN))
+		snprintf(buf, IPADDR_STRLEN, "?");
+	return buf;
+}
+
+void prefix_from(struct prefix *p, int family, const uint8_t *addr, int len)
+{
+	int bytes = family == AF_INET6 ? 16 : 4, i;
+
+	memset(p, 0, sizeof(*p));
+	p->family = family;
+	p->len = len;
+	for (i = 0; i < bytes; i++) {
+		int bits = len - 8 * i;
+
+		p->mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+		p->net[i] = addr[i] & p->mask[i];
+	}
+}
+
+int prefix_parse(const char *s, struct prefix *p)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	struct ipaddr a;
+	char *end;
+	long len;
+
+	memset(p, 0, sizeof(*p));
+	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, slash - s);
+	addr[slash - s] = 0;
+	if (ipaddr_parse(addr, &a))
+		return -EINVAL;
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || len < 0 ||
+	    len > (a.family == AF_INET6 ? 128 : 32) || !isdigit((unsigned char)slash[1]))
+		return -EINVAL;
+	prefix_from(p, a.family, a.a, len);
+	if (memcmp(p->net, a.a, a.family == AF_INET6 ? 16 : 4)) {
+		memset(p, 0, sizeof(*p));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *prefix_str(const struct prefix *p, char *buf)
+{
+	char a[IPADDR_STRLEN];
+
+	if (p->family != AF_INET && p->family != AF_INET6) {
+		buf[0] = 0;
+		return buf;
+	}
+	if (!inet_ntop(p->family, p->net, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, PREFIX_STRLEN, "%s/%d", a, p->len);
+	return buf;
+}
+
+int prefix_contains(const struct prefix *p, const uint8_t *addr)
+{
+	int bytes = p->family == AF_INET6 ? 16 : 4, i;
+
+	for (i = 0; i < bytes; i++)
+		if ((addr[i] & p->mask[i]) != p->net[i])
+			return 0;
+	return 1;
+}
+
+int prefix_overlaps(const struct prefix *a, const struct prefix *b)
+{
+	if (a->family != b->family)
+		return 0;
+	return a->len <= b->len ? prefix_contains(a, b->net) : prefix_contains(b, a->net);
+}
+
+int prefix_equal(const struct prefix *a, const struct prefix *b)
+{
+	return a->family == b->family && a->len == b->len && !memcmp(a->net, b->net, 16);
+}
+
+void prefix_from_cidr(struct prefix *p, const struct cidr *c)
+{
+	prefix_from(p, AF_INET, (const uint8_t *)&c->net, c->len);
+}
+
+int prefix_to_cidr(const struct prefix *p, struct cidr *c)
+{
+	uint32_t net;
+
+	if (p->family != AF_INET)
+		return -EINVAL;
+	memcpy(&net, p->net, 4);
+	cidr_from(c, net, p->len);
+	return 0;
 }
 
 int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b)

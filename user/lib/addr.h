@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Parsing and printing IPv4 addresses, prefixes and MACs; family-tagged IPv4/IPv6 addresses. */
+/*
+ * Parsing and printing IPv4 addresses, prefixes and MACs; family-tagged
+ * IPv4/IPv6 addresses and prefixes.
+ */
 #ifndef BL_ADDR_H
 #define BL_ADDR_H
 
@@ -40,5 +43,35 @@ int ipaddr_parse(const char *s, struct ipaddr *a);
 const char *ipaddr_str(const struct ipaddr *a, char *buf);
 /* IPv4 before IPv6, then by address bytes. */
 int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
+
+/*
+ * An IPv4 or an IPv6 prefix, tagged with its family: what options that
+ * take either family parse into, and how IPv6 prefixes are kept (IPv4
+ * ones are struct cidr, as the IPv4 code has always had them).
+ */
+struct prefix {
+	uint8_t family; /* AF_INET or AF_INET6; 0: none */
+	uint8_t net[16]; /* network byte order, host bits clear */
+	uint8_t mask[16];
+	int len;
+};
+
+#define PREFIX_STRLEN 50 /* an IPv6 address, '/', 3 digits */
+
+/* Strict: "addr/len" of either family with no host bits set; -EINVAL otherwise. */
+int prefix_parse(const char *s, struct prefix *p);
+void prefix_from(struct prefix *p, int family, const uint8_t *addr, int len);
+/* buf of PREFIX_STRLEN bytes; "" for a prefix of no family */
+const char *prefix_str(const struct prefix *p, char *buf);
+/* 1 if addr (of p's family, network byte order) lies in p */
+int prefix_contains(const struct prefix *p, const uint8_t *addr);
+/* 1 if either contains the other (same family) */
+int prefix_overlaps(const struct prefix *a, const struct prefix *b);
+int prefix_equal(const struct prefix *a, const struct prefix *b);
+/* IPv4 ones and struct cidr, both ways (to_cidr: -EINVAL for IPv6) */
+void prefix_from_cidr(struct prefix *p, const struct cidr *c);
+int prefix_to_cidr(const struct prefix *p, struct cidr *c);
+/* An IPv6 address as text (buf of IPADDR_STRLEN bytes). */
+const char *ip6_str(const uint8_t *a, char *buf);
 
 #endif

@@ -13,6 +13,8 @@ static const char *want(const struct opt_def *d, char *buf, size_t len)
 	switch (d->kind) {
 	case OPT_CIDR: return "want a.b.c.d/len with no host bits";
 	case OPT_IPV4: return "want an IPv4 address";
+	case OPT_PREFIX: return "want a.b.c.d/len or an IPv6 prefix (2001:db8::/64), host bits clear";
+	case OPT_IP: return "want an IPv4 or IPv6 address";
 	case OPT_IFNAME:
 		return d->flags & OPT_AUTO ?
 			       "want an interface name, or auto (the one with the node IP)" :
@@ -56,6 +58,8 @@ static int parse(const struct opt_def *d, const char *s, union opt_value *v)
 		return ifname_ok(s) ? 0 : -EINVAL;
 	case OPT_CIDR: return cidr_parse(s, &v->cidr);
 	case OPT_IPV4: return ip_parse(s, &v->ip);
+	case OPT_PREFIX: return prefix_parse(s, &v->prefix);
+	case OPT_IP: return ipaddr_parse(s, &v->addr);
 	case OPT_PORT_RANGE:
 		dash = strchr(s, '-');
 		if (!dash || num_parse_u64n(s, dash - s, 1, 65535, &lo) ||

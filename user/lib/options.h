@@ -25,6 +25,8 @@ enum opt_kind {
 	OPT_SECONDS, /* seconds, fractions allowed, from min to max */
 	OPT_ONOFF,
 	OPT_LISTEN, /* IP:PORT, [IPv6]:PORT or :PORT */
+	OPT_PREFIX, /* a prefix of either family, host bits clear */
+	OPT_IP, /* an IPv4 or IPv6 address */
 };
 
 /* opt_def.flags */
@@ -49,6 +51,8 @@ union opt_value {
 	const char *str; /* OPT_STRING, OPT_PATH, OPT_IFNAME, OPT_LISTEN: the text */
 	struct cidr cidr;
 	uint32_t ip; /* network byte order */
+	struct prefix prefix; /* OPT_PREFIX */
+	struct ipaddr addr; /* OPT_IP */
 	struct {
 		uint16_t lo, hi;
 	} range;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* IPv4 addresses of links, each call one netlink request (or dump). */
+/* Addresses of links, each call one netlink request (or dump). */
 #ifndef BL_ADDRESS_H
 #define BL_ADDRESS_H
 
@@ -14,5 +14,16 @@ int addr_find_ifindex(struct nl *nl, uint32_t ip, int *ifindex);
 
 /* 1 if ifindex has ip/prefix_len, 0 if not. */
 int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
+
+/*
+ * IPv6: add ip/prefix_len without duplicate address detection (an address
+ * the node's IPAM gave out, or the gateway's fe80::1: usable at once); the
+ * first global address of ifindex (none that is tentative or failed DAD);
+ * the interface with ip; whether ifindex has ip/prefix_len.
+ */
+int addr_add6(struct nl *nl, int ifindex, const uint8_t *ip, int prefix_len);
+int addr_first_ipv6(struct nl *nl, int ifindex, uint8_t *ip);
+int addr_find_ifindex6(struct nl *nl, const uint8_t *ip, int *ifindex);
+int addr_exists6(struct nl *nl, int ifindex, const uint8_t *ip, int prefix_len);
 
 #endif

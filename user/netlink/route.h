@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* IPv4 routes of the main table, each call one netlink request (or dump). */
+/* Routes of the main table (IPv4, and IPv6), each call one netlink request (or dump). */
 #ifndef BL_ROUTE_H
 #define BL_ROUTE_H
 
@@ -21,6 +21,10 @@ struct route_spec {
 	int oif;
 	unsigned char scope; /* RT_SCOPE_* */
 	unsigned char protocol; /* RTPROT_*; 0: RTPROT_BOOT */
+	/* IPv6: family AF_INET6, and dst6/gateway6 instead of dst/gateway */
+	unsigned char family; /* 0 or AF_INET: IPv4 */
+	uint8_t dst6[16];
+	uint8_t gateway6[16]; /* all zero: none */
 };
 int route_add(struct nl *nl, const struct route_spec *r);
 /* Add, or replace the route to the same destination in the main table. */
@@ -30,8 +34,11 @@ int route_del(struct nl *nl, const struct route_spec *r);
  * protocol (0: any). */
 int route_foreach(struct nl *nl, unsigned char protocol,
 		  int (*fn)(const struct route_spec *r, void *data), void *data);
+/* The same for the routes of family (AF_INET or AF_INET6). */
+int route_foreach_family(struct nl *nl, unsigned char family, unsigned char protocol,
+			 int (*fn)(const struct route_spec *r, void *data), void *data);
 
-/* 1 if the main table has this route (dst, length, gateway, oif), 0 if not. */
+/* 1 if the main table has this route (family, dst, length, gateway, oif), 0 if not. */
 int route_exists(struct nl *nl, const struct route_spec *r);
 
 #endif

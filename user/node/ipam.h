@@ -14,5 +14,13 @@
 int ipam_reserve(const struct ctx *c, const struct cidr *pool, uint32_t want,
 		 const char *owner, uint32_t *ip);
 int ipam_release(const struct ctx *c, uint32_t ip);
+/*
+ * The same for IPv6, from an IPv6 pod CIDR of /64 or longer (its host
+ * part fits in 64 bits): want NULL for the next free address (the
+ * network's own address, ::0 of the prefix, is never given out).
+ */
+int ipam_reserve6(const struct ctx *c, const struct prefix *pool, const uint8_t *want,
+		  const char *owner, uint8_t *ip);
+int ipam_release6(const struct ctx *c, const uint8_t *ip);
 
 #endif

@@ -21,8 +21,15 @@ enum node_init_field {
 	NI_NOMASQ = 1u << 7, /* else none */
 	NI_SVC_CIDR = 1u << 8, /* else 10.96.0.0/12 */
 	NI_BPF_SERVICES = 1u << 9, /* else off: service addresses to the host stack */
-	NI_SVC_MAX = 1u << 10, /* else the pinned map's size, or the default */
-	NI_SVC_BACKENDS_MAX = 1u << 11, /* likewise */
+	/* IPv6: --pod-cidr, --cluster-cidr, --node-ip... given an IPv6 value */
+	NI_POD_CIDR6 = 1u << 10,
+	NI_CLUSTER_CIDR6 = 1u << 11, /* else the IPv6 pod CIDR */
+	NI_NODE_IP6 = 1u << 12, /* else the uplink's first global IPv6 address */
+	NI_MASQUERADE6 = 1u << 13, /* else on */
+	NI_NOMASQ6 = 1u << 14, /* else none */
+	NI_SVC_CIDR6 = 1u << 15, /* else none */
+	NI_SVC_MAX = 1u << 16, /* else the pinned map's size, or the default */
+	NI_SVC_BACKENDS_MAX = 1u << 17, /* likewise */
 };
 
 struct node_init_req {
@@ -39,6 +46,14 @@ struct node_init_req {
 	int n_svc_cidr;
 	struct cidr svc_cidr[BL_MAX_SVC_CIDRS];
 	int bpf_services;
+	/* IPv6: one pod CIDR and cluster CIDR, the node's address, NAT66 */
+	struct prefix pod_cidr6;
+	struct prefix cluster_cidr6;
+	uint8_t node_ip6[16];
+	int masquerade6;
+	int n_nomasq6;
+	struct prefix nomasq6[BL_MAX_NOMASQ - 1]; /* the cluster CIDR takes one more */
+	struct prefix svc_cidr6;
 	uint32_t svc_max, svc_backends_max;
 };
 

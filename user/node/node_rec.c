@@ -13,6 +13,65 @@ static void node_path(const struct ctx *c, char *buf)
 	snprintf(buf, PATH_MAX, "%s/node.json", c->state_dir);
 }
 
+/* The IPv6 half of the record, where the node has IPv6. */
+static void save6(json_t *j, const struct node_rec *n)
+{
+	char p[PREFIX_STRLEN], ip[IPADDR_STRLEN];
+	json_t *nm = json_array();
+	int i;
+
+	for (i = 0; i < n->n_nomasq6; i++)
+		json_array_append_new(nm, json_string(prefix_str(&n->nomasq6[i], p)));
+	json_object_set_new(j, "no_masquerade6", nm);
+	if (node_has_ipv6(n)) {
+		json_object_set_new(j, "pod_cidr6", json_string(prefix_str(&n->pod_cidr6, p)));
+		json_object_set_new(j, "cluster_cidr6",
+				    json_string(prefix_str(&n->cluster_cidr6, p)));
+		json_object_set_new(j, "node_ip6", json_string(ip6_str(n->node_ip6, ip)));
+		json_object_set_new(j, "masquerade6", json_boolean(n->masquerade6));
+	}
+	if (n->svc_cidr6.family == AF_INET6)
+		json_object_set_new(j, "service_cidr6",
+				    json_string(prefix_str(&n->svc_cidr6, p)));
+	json_object_set_new(j, "ip6_forward_changed", json_boolean(n->ip6_forward_changed));
+	json_object_set_new(j, "uplink_accept_ra_prev", json_integer(n->uplink_accept_ra_prev));
+}
+
+/* A prefix of the record of family fam, or -EINVAL. */
+static int load_prefix(json_t *j, const char *key, int fam, struct prefix *p)
+{
+	return prefix_parse(json_str(j, key), p) || p->family != fam ? -EINVAL : 0;
+}
+
+static int load6(json_t *j, struct node_rec *n)
+{
+	json_t *nm = json_object_get(j, "no_masquerade6"), *v, *ra;
+	struct ipaddr a;
+	size_t i;
+
+	json_array_foreach(nm, i, v) {
+		if (n->n_nomasq6 < BL_MAX_NOMASQ &&
+		    prefix_parse(json_string_value(v) ?: "", &n->nomasq6[n->n_nomasq6]) == 0 &&
+		    n->nomasq6[n->n_nomasq6].family == AF_INET6)
+			n->n_nomasq6++;
+	}
+	ra = json_object_get(j, "uplink_accept_ra_prev");
+	n->uplink_accept_ra_prev = json_is_integer(ra) ? json_integer_value(ra) : -1;
+	n->ip6_forward_changed = json_is_true(json_object_get(j, "ip6_forward_changed"));
+	if (json_object_get(j, "service_cidr6") &&
+	    load_prefix(j, "service_cidr6", AF_INET6, &n->svc_cidr6))
+		return -EINVAL;
+	if (!json_object_get(j, "pod_cidr6"))
+		return 0;
+	if (load_prefix(j, "pod_cidr6", AF_INET6, &n->pod_cidr6) ||
+	    load_prefix(j, "cluster_cidr6", AF_INET6, &n->cluster_cidr6) ||
+	    ipaddr_parse(json_str(j, "node_ip6"), &a) || a.family != AF_INET6)
+		return -EINVAL;
+	memcpy(n->node_ip6, a.a, 16);
+	n->masquerade6 = json_is_true(json_object_get(j, "masquerade6"));
+	return 0;
+}
+
 int node_save(const struct ctx *c, const struct node_rec *n)
 {
 	char path[PATH_MAX], a[32], b[32], ip[16];
@@ -22,10 +81,12 @@ int node_save(const struct ctx *c, const struct node_rec *n)
 	node_path(c, path);
 	for (i = 0; i < n->n_nomasq; i++)
 		json_array_append_new(nm, json_string(cidr_str(&n->nomasq[i], a)));
+	/* a node without IPv4 (IPv6 only) says so with empty strings */
 	j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:b, s:b, s:i, s:i, s:I, s:o, s:s, s:b}",
 		      "uplink", n->uplink, "uplink_ifindex", n->uplink_ifindex,
-		      "pod_cidr", cidr_str(&n->pod_cidr, a), "cluster_cidr",
-		      cidr_str(&n->cluster_cidr, b), "node_ip", ip_str(n->node_ip, ip),
+		      "pod_cidr", node_has_ipv4(n) ? cidr_str(&n->pod_cidr, a) : "",
+		      "cluster_cidr", node_has_ipv4(n) ? cidr_str(&n->cluster_cidr, b) : "",
+		      "node_ip", n->node_ip ? ip_str(n->node_ip, ip) : "",
 		      "attach_mode", n->attach_mode, "ip_forward_changed",
 		      n->ip_forward_changed, "masquerade", n->masquerade,
 		      "nat_port_min", n->nat_port_min, "nat_port_max", n->nat_port_max,
@@ -43,6 +104,7 @@ int node_save(const struct ctx *c, const struct node_rec *n)
 		json_object_set_new(j, "bpf_services", json_boolean(n->bpf_services));
 		json_object_set_new(j, "svc_max", json_integer(n->svc_max));
 		json_object_set_new(j, "svc_backends_max", json_integer(n->svc_backends_max));
+		save6(j, n);
 	}
 	return json_file_save(j, path);
 }
@@ -97,9 +159,15 @@ int node_load(const struct ctx *c, struct node_rec *n)
 		n->svc_max = json_integer_value(json_object_get(j, "svc_max"));
 		n->svc_backends_max = json_integer_value(json_object_get(j, "svc_backends_max"));
 	}
-	if (cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
-	    cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) ||
-	    ip_parse(json_str(j, "node_ip"), &n->node_ip))
+	if (load6(j, n))
+		err = errorf_raw(-EINVAL, "%s: bad node record (IPv6)", path);
+	/* IPv4: all three, or (a node with IPv6 only) none */
+	else if (*json_str(j, "pod_cidr") || !node_has_ipv6(n) ?
+			 cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
+				 cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) :
+			 0)
+		err = errorf_raw(-EINVAL, "%s: bad node record", path);
+	else if (*json_str(j, "node_ip") && ip_parse(json_str(j, "node_ip"), &n->node_ip))
 		err = errorf_raw(-EINVAL, "%s: bad node record", path);
 	json_decref(j);
 	return err;

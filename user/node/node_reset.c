@@ -32,7 +32,8 @@ static int del_pod(const struct pod_rec *p, void *data)
 
 static void remove_state_files(const struct ctx *c)
 {
-	const char *files[] = { "ipam/last", "ipam", "pods", "node.json", "lock" };
+	const char *files[] = { "ipam/last", "ipam/last6", "ipam", "pods", "node.json",
+				"lock" };
 	char path[PATH_MAX];
 	size_t i;
 
@@ -66,6 +67,8 @@ int node_reset(const struct ctx *c, pod_del_hook *del_hook)
 		return err;
 	if (have_node && n.ip_forward_changed)
 		sysctl_restore_ip_forward();
+	if (have_node)
+		sysctl_restore_ip6_forward(&n);
 	if (have_node)
 		sysctl_restore_reserved_ports(&n);
 	remove_state_files(c);

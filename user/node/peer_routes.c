@@ -37,9 +37,10 @@ const struct peer *peers_find_self(const struct peers *p, const char *name,
 }
 
 
+/* A route we want: a peer's pod CIDR via its InternalIP, of either family. */
 struct want {
-	struct cidr cidr;
-	uint32_t gw;
+	struct prefix cidr;
+	uint8_t gw[16]; /* IPv4 in the first 4 bytes */
 	const char *node;
 	int found; /* a route of ours to it exists already */
 };
@@ -66,14 +67,6 @@ static int collect_route(const struct route_spec *r, void *data)
 	return 0;
 }
 
-static int overlaps(const struct cidr *a, const struct cidr *b)
-{
-	const struct cidr *wide = a->len <= b->len ? a : b;
-	const struct cidr *narrow = wide == a ? b : a;
-
-	return cidr_contains(wide, narrow->net);
-}
-
 static int is_self(const struct peer *p, const struct peers_self *self)
 {
 	int i;
@@ -82,9 +75,15 @@ static int is_self(const struct peer *p, const struct peers_self *self)
 		return 1;
 	if (p->ip && p->ip == self->node_ip)
 		return 1;
+	if (p->has_ip6 && self->pod_cidr6.family == AF_INET6 &&
+	    !memcmp(p->ip6, self->node_ip6, 16))
+		return 1;
 	for (i = 0; i < p->n_cidrs; i++)
-		if (p->cidrs[i].net == self->pod_cidr.net &&
+		if (self->pod_cidr.len && p->cidrs[i].net == self->pod_cidr.net &&
 		    p->cidrs[i].len == self->pod_cidr.len)
+			return 1;
+	for (i = 0; i < p->n_cidrs6; i++)
+		if (prefix_equal(&p->cidrs6[i], &self->pod_cidr6))
 			return 1;
 	return 0;
 }
@@ -97,105 +96,154 @@ static int is_self(const struct peer *p, const struct peers_self *self)
 			pr_warn(__VA_ARGS__);          \
 	} while (0)
 
-/* The routes we want: other peers' pod CIDRs via their InternalIP. */
-static size_t build_wants(const struct peers *p, const struct peers_self *self,
-			  int quiet, struct want *w, size_t max)
+static const char *gw_str(int family, const uint8_t *gw, char *buf)
 {
-	char a[20], b[20], ip[16];
-	size_t n = 0, i, k;
-	int j;
+	uint32_t ip;
 
+	if (family == AF_INET6)
+		return ip6_str(gw, buf);
+	memcpy(&ip, gw, 4);
+	return ip_str(ip, buf);
+}
+
+/* The routes we want of family: other peers' pod CIDRs via their InternalIP. */
+static size_t build_wants(const struct peers *p, const struct peers_self *self,
+			  int family, int quiet, struct want *w, size_t max)
+{
+	char a[PREFIX_STRLEN], b[PREFIX_STRLEN], ip[IPADDR_STRLEN];
+	struct prefix ours, cluster, c;
+	size_t n = 0, i, k;
+	int j, v6 = family == AF_INET6;
+
+	if (v6) {
+		ours = self->pod_cidr6;
+		cluster = self->cluster_cidr6;
+	} else {
+		prefix_from_cidr(&ours, &self->pod_cidr);
+		prefix_from_cidr(&cluster, &self->cluster_cidr);
+	}
 	for (i = 0; p && i < p->n; i++) {
 		const struct peer *pe = &p->v[i];
+		int ncidrs = v6 ? pe->n_cidrs6 : pe->n_cidrs, has_ip = v6 ? pe->has_ip6 : !!pe->ip;
 
 		if (is_self(pe, self))
 			continue;
-		if (!pe->n_cidrs || !pe->ip) {
+		if (!ncidrs || !has_ip) {
 			/* Normal while a node joins: no podCIDR assigned yet. */
-			if (!quiet)
-				pr_info("peers: node %s has %s; no route yet", pe->name,
-					pe->n_cidrs ? "no InternalIP" : "no IPv4 podCIDR");
+			if (!quiet && (!v6 || ncidrs || pe->has_ip6))
+				pr_info("peers: node %s has %s; no %sroute yet", pe->name,
+					ncidrs ? (v6 ? "no IPv6 InternalIP" : "no InternalIP") :
+						 (v6 ? "no IPv6 podCIDR" : "no IPv4 podCIDR"),
+					v6 ? "IPv6 " : "");
 			continue;
 		}
-		for (j = 0; j < pe->n_cidrs && n < max; j++) {
-			const struct cidr *c = &pe->cidrs[j];
-
-			if (overlaps(c, &self->pod_cidr)) {
+		for (j = 0; j < ncidrs && n < max; j++) {
+			if (v6)
+				c = pe->cidrs6[j];
+			else
+				prefix_from_cidr(&c, &pe->cidrs[j]);
+			if (ours.family && prefix_overlaps(&c, &ours)) {
 				say(quiet, "peers: node %s: podCIDR %s overlaps our pod CIDR %s; not routed",
-				    pe->name, cidr_str(c, a), cidr_str(&self->pod_cidr, b));
+				    pe->name, prefix_str(&c, a), prefix_str(&ours, b));
 				continue;
 			}
 			for (k = 0; k < n; k++)
-				if (overlaps(&w[k].cidr, c))
+				if (prefix_overlaps(&w[k].cidr, &c))
 					break;
 			if (k < n) {
 				say(quiet, "peers: node %s: podCIDR %s overlaps node %s's %s; not routed",
-				    pe->name, cidr_str(c, a), w[k].node,
-				    cidr_str(&w[k].cidr, b));
+				    pe->name, prefix_str(&c, a), w[k].node,
+				    prefix_str(&w[k].cidr, b));
 				continue;
 			}
-			if (!quiet && !overlaps(c, &self->cluster_cidr))
+			if (!quiet && cluster.family && !prefix_overlaps(&c, &cluster))
 				pr_warn("peers: node %s: podCIDR %s is outside the cluster CIDR %s: pod traffic to it will be SNATed",
-					pe->name, cidr_str(c, a),
-					cidr_str(&self->cluster_cidr, b));
+					pe->name, prefix_str(&c, a), prefix_str(&cluster, b));
+			w[n] = (struct want){ .cidr = c, .node = pe->name };
+			if (v6)
+				memcpy(w[n].gw, pe->ip6, 16);
+			else
+				memcpy(w[n].gw, &pe->ip, 4);
 			if (!quiet)
-				pr_debug("peers: node %s: %s via %s", pe->name,
-					 cidr_str(c, a), ip_str(pe->ip, ip));
-			w[n++] = (struct want){ *c, pe->ip, pe->name, 0 };
+				pr_debug("peers: node %s: %s via %s", pe->name, prefix_str(&c, a),
+					 gw_str(family, w[n].gw, ip));
+			n++;
 		}
 	}
 	return n;
 }
 
-static void route_name(const struct route_spec *r, char *buf, size_t len)
+/* A route of ours as want-shaped destination and gateway. */
+static void route_dst(const struct route_spec *r, int family, struct prefix *d, uint8_t *gw)
 {
-	struct cidr c;
-	char a[20], g[16];
-
-	cidr_from(&c, r->dst, r->dst_len);
-	snprintf(buf, len, "%s via %s", cidr_str(&c, a), ip_str(r->gateway, g));
+	memset(gw, 0, 16);
+	if (family == AF_INET6) {
+		prefix_from(d, AF_INET6, r->dst6, r->dst_len);
+		memcpy(gw, r->gateway6, 16);
+	} else {
+		prefix_from(d, AF_INET, (const uint8_t *)&r->dst, r->dst_len);
+		memcpy(gw, &r->gateway, 4);
+	}
 }
 
-int peers_sync_routes(const struct peers *p, const struct peers_self *self,
-		      int quiet, struct route_sync_stats *st)
+static void want_route(const struct want *w, int family, int oif, struct route_spec *r)
+{
+	*r = (struct route_spec){ .dst_len = w->cidr.len, .oif = oif,
+				  .scope = RT_SCOPE_UNIVERSE, .protocol = RTPROT_BRIDGELESS };
+	if (family == AF_INET6) {
+		r->family = AF_INET6;
+		memcpy(r->dst6, w->cidr.net, 16);
+		memcpy(r->gateway6, w->gw, 16);
+	} else {
+		memcpy(&r->dst, w->cidr.net, 4);
+		memcpy(&r->gateway, w->gw, 4);
+	}
+}
+
+static void route_name(const struct route_spec *r, int family, char *buf, size_t len)
+{
+	char a[PREFIX_STRLEN], g[IPADDR_STRLEN];
+	struct prefix d;
+	uint8_t gw[16];
+
+	route_dst(r, family, &d, gw);
+	snprintf(buf, len, "%s via %s", prefix_str(&d, a), gw_str(family, gw, g));
+}
+
+/* Our routes of family made exactly w[0..nw-1]. */
+static int sync_family(struct nl *nl, int family, struct want *w, size_t nw,
+		       const struct peers_self *self, int quiet,
+		       struct route_sync_stats *st)
 {
 	struct route_set cur = {};
-	struct want *w = NULL;
-	struct nl nl = {};
-	size_t nw = 0, max, i, k;
-	char name[64];
+	char name[PREFIX_STRLEN + IPADDR_STRLEN + 8];
+	struct prefix d;
+	uint8_t gw[16];
+	size_t i, k;
 	int err;
 
-	memset(st, 0, sizeof(*st));
-	max = p ? p->n * PEER_CIDRS_MAX : 0;
-	if (max) {
-		w = calloc(max, sizeof(*w));
-		if (!w)
-			return errorf(-ENOMEM, "peers");
-		nw = build_wants(p, self, quiet, w, max);
+	err = route_foreach_family(nl, family, RTPROT_BRIDGELESS, collect_route, &cur);
+	if (err) {
+		free(cur.v);
+		return err;
 	}
-	err = nl_open(&nl);
-	if (!err)
-		err = route_foreach(&nl, RTPROT_BRIDGELESS, collect_route, &cur);
-	if (err)
-		goto out;
-
 	/* Stale first: a CIDR that moved to another node is re-added below. */
 	for (i = 0; i < cur.n; i++) {
 		struct route_spec *r = &cur.v[i];
 
+		route_dst(r, family, &d, gw);
 		for (k = 0; k < nw; k++)
-			if (w[k].cidr.net == r->dst && w[k].cidr.len == r->dst_len)
+			if (prefix_equal(&w[k].cidr, &d))
 				break;
-		if (k < nw && w[k].gw == r->gateway && r->oif == self->uplink_ifindex) {
+		if (k < nw && !memcmp(w[k].gw, gw, 16) && r->oif == self->uplink_ifindex) {
 			w[k].found = 1;
 			continue;
 		}
 		if (k < nw)
 			continue; /* same destination, new gateway: replaced below */
-		route_name(r, name, sizeof(name));
+		route_name(r, family, name, sizeof(name));
 		r->protocol = RTPROT_BRIDGELESS;
-		err = route_del(&nl, r);
+		err = route_del(nl, r);
 		if (err && err != -ESRCH) {
 			pr_warn("peers: remove route %s: %s", name, error_message());
 			st->failed++;
@@ -205,19 +253,19 @@ int peers_sync_routes(const struct peers *p, const struct peers_self *self,
 		}
 	}
 	for (k = 0; k < nw; k++) {
-		struct route_spec r = { .dst = w[k].cidr.net, .dst_len = w[k].cidr.len,
-					.gateway = w[k].gw, .oif = self->uplink_ifindex,
-					.scope = RT_SCOPE_UNIVERSE,
-					.protocol = RTPROT_BRIDGELESS };
+		struct route_spec r;
 		int ours = 0;
 
 		if (w[k].found)
 			continue;
-		for (i = 0; i < cur.n; i++)
-			if (cur.v[i].dst == r.dst && cur.v[i].dst_len == r.dst_len)
+		want_route(&w[k], family, self->uplink_ifindex, &r);
+		for (i = 0; i < cur.n; i++) {
+			route_dst(&cur.v[i], family, &d, gw);
+			if (prefix_equal(&d, &w[k].cidr))
 				ours = 1;
-		route_name(&r, name, sizeof(name));
-		err = ours ? route_replace(&nl, &r) : route_add(&nl, &r);
+		}
+		route_name(&r, family, name, sizeof(name));
+		err = ours ? route_replace(nl, &r) : route_add(nl, &r);
 		if (err == -EEXIST) {
 			say(quiet, "peers: node %s: a route to %s exists and is not ours; left alone",
 			    w[k].node, name);
@@ -235,11 +283,33 @@ int peers_sync_routes(const struct peers *p, const struct peers_self *self,
 				st->added++;
 		}
 	}
-	err = 0;
 	error_clear();
-out:
-	nl_close(&nl);
 	free(cur.v);
+	return 0;
+}
+
+int peers_sync_routes(const struct peers *p, const struct peers_self *self,
+		      int quiet, struct route_sync_stats *st)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct want *w = NULL;
+	struct nl nl = {};
+	size_t nw = 0, max, f;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	max = p ? p->n * PEER_CIDRS_MAX : 0;
+	if (max) {
+		w = calloc(max, sizeof(*w));
+		if (!w)
+			return errorf(-ENOMEM, "peers");
+	}
+	err = nl_open(&nl);
+	for (f = 0; !err && f < sizeof(families) / sizeof(families[0]); f++) {
+		nw = max ? build_wants(p, self, families[f], quiet, w, max) : 0;
+		err = sync_family(&nl, families[f], w, nw, self, quiet, st);
+	}
+	nl_close(&nl);
 	free(w);
 	return err;
 }

@@ -20,6 +20,11 @@ struct peer {
 	uint32_t ip; /* InternalIP, network byte order; 0 if none */
 	struct cidr cidrs[PEER_CIDRS_MAX]; /* IPv4 spec.podCIDR(s) */
 	int n_cidrs;
+	/* IPv6: its IPv6 InternalIP and spec.podCIDRs, routed the same way */
+	int has_ip6;
+	uint8_t ip6[16];
+	struct prefix cidrs6[PEER_CIDRS_MAX];
+	int n_cidrs6;
 };
 
 struct peers {
@@ -39,6 +44,10 @@ struct peers_self {
 	struct cidr pod_cidr;
 	struct cidr cluster_cidr;
 	int uplink_ifindex;
+	/* IPv6 (family 0 where the node has none) */
+	uint8_t node_ip6[16];
+	struct prefix pod_cidr6;
+	struct prefix cluster_cidr6;
 };
 
 struct route_sync_stats {
@@ -47,8 +56,9 @@ struct route_sync_stats {
 
 /*
  * Make our routes (proto RTPROT_BRIDGELESS, main table) exactly the other
- * peers' pod CIDRs via their InternalIP out of the uplink. p == NULL removes
- * them all. quiet: do not repeat warnings about peers already warned about.
+ * peers' pod CIDRs via their InternalIP out of the uplink, per family (a
+ * peer's IPv6 pod CIDRs via its IPv6 InternalIP). p == NULL removes them
+ * all. quiet: do not repeat warnings about peers already warned about.
  */
 int peers_sync_routes(const struct peers *p, const struct peers_self *self,
 		      int quiet, struct route_sync_stats *st);

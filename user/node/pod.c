@@ -72,6 +72,24 @@ void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
 	ep->slot = p->slot;
 }
 
+void pod_endpoint6(const struct pod_rec *p, struct bl_endpoint6_key *key,
+		   struct bl_endpoint *ep)
+{
+	struct bl_endpoint_key k4;
+
+	pod_endpoint(p, &k4, ep);
+	memcpy(key->ip, p->ip6, 16);
+}
+
+const char *pod_ips_str(const struct pod_rec *p, char *buf, size_t len)
+{
+	char a[16], b[IPADDR_STRLEN];
+
+	snprintf(buf, len, "%s%s%s", p->ip ? ip_str(p->ip, a) : "",
+		 p->ip && p->has_ip6 ? "," : "", p->has_ip6 ? ip6_str(p->ip6, b) : "");
+	return buf;
+}
+
 static int mark_slot(const struct pod_rec *p, void *data)
 {
 	uint8_t *used = data;

@@ -6,29 +6,43 @@
 #include "node/state.h"
 
 /*
- * Routes a pod gets besides its default route, each through the pod's
- * gateway (169.254.1.1): the CNI IPAM plugin's "routes".
+ * Routes a pod gets besides its default routes, each through the pod's
+ * gateway of its family (169.254.1.1, fe80::1): the CNI IPAM plugin's
+ * "routes".
  */
 #define POD_ROUTES_MAX 32
 struct pod_routes {
 	unsigned int n;
-	struct {
-		uint32_t dst; /* network byte order, host bits clear */
-		int dst_len; /* 1..32 */
-	} r[POD_ROUTES_MAX];
+	struct prefix r[POD_ROUTES_MAX]; /* either family, not a default route */
+};
+
+/*
+ * The addresses a pod gets: v4 and v6 say which families, ip and ip6 the
+ * address wanted (0, all zero: the next free one of the node's pod CIDR).
+ */
+struct pod_ips {
+	int v4, v6;
+	uint32_t ip; /* network byte order */
+	uint8_t ip6[16];
 };
 
 struct pod_add_req {
 	const char *name;
 	const char *netns;
-	uint32_t ip; /* 0: allocate from the pod CIDR */
+	/*
+	 * One address per family the node has: these where given (0, NULL:
+	 * allocate from the pod CIDR of that family).
+	 */
+	uint32_t ip;
+	const uint8_t *ip6;
 	const char *ifname; /* NULL: eth0 */
 	/*
-	 * Where set, called for the address (0: allocate) once the pod's
-	 * interfaces are made, before anything needs it (the CNI plugin waits
-	 * for its IPAM plugin here); its error is pod_add()'s, as it is.
+	 * Where set, called for the addresses instead (it says which families
+	 * the pod gets, and which addresses) once the pod's interfaces are
+	 * made, before anything needs them (the CNI plugin waits for its IPAM
+	 * plugin here); its error is pod_add()'s, as it is.
 	 */
-	int (*get_ip)(void *arg, uint32_t *ip);
+	int (*get_ip)(void *arg, struct pod_ips *ips);
 	void *get_ip_arg;
 	/*
 	 * Where set, added in the pod's netns once it has its address; read
@@ -70,6 +84,11 @@ void pod_detach(const struct ctx *c, const struct pod_rec *p);
 /* The pod's entry in the endpoints map, as pod add inserts it. */
 void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
 		  struct bl_endpoint *ep);
+/* Its IPv6 entry (endpoints6): the same value, keyed by the IPv6 address. */
+void pod_endpoint6(const struct pod_rec *p, struct bl_endpoint6_key *key,
+		   struct bl_endpoint *ep);
+/* "10.244.1.2", "fd00::2" or "10.244.1.2,fd00::2": the pod's addresses, for messages. */
+const char *pod_ips_str(const struct pod_rec *p, char *buf, size_t len);
 /*
  * The pod's counter slot in ep_stats: the lowest no other pod record holds
  * (0, uncounted, when all are taken). Caller holds the state lock. A slot

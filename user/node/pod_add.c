@@ -25,12 +25,24 @@ static int random_mac(uint8_t *mac)
 	return 0;
 }
 
+#define GATEWAY6 BL_GATEWAY_IP6_STR
+
+static void gateway6(uint8_t *a)
+{
+	struct ipaddr g;
+
+	ipaddr_parse(BL_GATEWAY_IP6_STR, &g);
+	memcpy(a, g.a, 16);
+}
+
 /*
- * Inside the pod: up (no IPv6 link-local), a link route to the gateway,
- * default via it. The address comes later, see add_steps().
+ * Inside the pod: up, a link route to the IPv4 gateway and the default via
+ * it where the node has IPv4. Its IPv6 link-local address is kept where
+ * the node has IPv6 (neighbour discovery with the gateway), generated
+ * off otherwise. The addresses come later, see add_steps().
  */
 static int configure_pod_side(struct nl *pnl, const struct pod_rec *p,
-			      int *pod_ifindex)
+			      const struct node_rec *node, int *pod_ifindex)
 {
 	struct route_spec gw = { .dst = htonl(BL_GATEWAY_IP), .dst_len = 32,
 				 .scope = RT_SCOPE_LINK };
@@ -43,10 +55,13 @@ static int configure_pod_side(struct nl *pnl, const struct pod_rec *p,
 	if (err)
 		return error_prefix(err, "pod side");
 	*pod_ifindex = gw.oif = def.oif = li.ifindex;
-	link_no_ipv6_addrgen(pnl, li.ifindex);
+	if (!node_has_ipv6(node))
+		link_no_ipv6_addrgen(pnl, li.ifindex);
 	err = link_set_up(pnl, li.ifindex);
 	if (err)
 		return error_prefix(err, "set %s up", p->ifname);
+	if (!node_has_ipv4(node))
+		return 0;
 	err = route_add(pnl, &gw);
 	if (err == -EEXIST)
 		return errorf_raw(err,
@@ -60,48 +75,115 @@ static int configure_pod_side(struct nl *pnl, const struct pod_rec *p,
 	return 0;
 }
 
-/* The pod's extra routes, through the gateway on its interface oif. */
+/* The pod's IPv6 default route, through fe80::1 on its interface oif. */
+static int add_pod_default6(struct nl *pnl, const struct pod_rec *p, int oif)
+{
+	struct route_spec def = { .family = AF_INET6, .oif = oif,
+				  .scope = RT_SCOPE_UNIVERSE };
+	int err;
+
+	gateway6(def.gateway6);
+	err = route_add(pnl, &def);
+	if (err == -EEXIST)
+		return errorf_raw(err,
+				  "netns %s already has an IPv6 default route (one bridgeless interface per netns)",
+				  p->netns);
+	return err ? error_prefix(err, "add IPv6 default route via " GATEWAY6) : 0;
+}
+
+/* The pod's extra routes, through the gateway of their family on its interface oif. */
 static int add_pod_routes(struct nl *pnl, const struct pod_rec *p, int oif,
 			  const struct pod_routes *rs)
 {
-	struct route_spec r = { .gateway = htonl(BL_GATEWAY_IP), .oif = oif,
-				.scope = RT_SCOPE_UNIVERSE };
-	char dst[16];
+	char dst[PREFIX_STRLEN];
 	unsigned int i;
 	int err;
 
 	for (i = 0; rs && i < rs->n; i++) {
-		r.dst = rs->r[i].dst;
-		r.dst_len = rs->r[i].dst_len;
+		const struct prefix *d = &rs->r[i];
+		int v6 = d->family == AF_INET6;
+		struct route_spec r = { .oif = oif, .scope = RT_SCOPE_UNIVERSE,
+					.dst_len = d->len };
+
+		if (v6 && !p->has_ip6)
+			continue; /* a family the pod has no address of */
+		if (!v6 && !p->ip)
+			continue;
+		if (v6) {
+			r.family = AF_INET6;
+			memcpy(r.dst6, d->net, 16);
+			gateway6(r.gateway6);
+		} else {
+			memcpy(&r.dst, d->net, 4);
+			r.gateway = htonl(BL_GATEWAY_IP);
+		}
 		err = route_add(pnl, &r);
 		if (err == -EEXIST)
 			return errorf_raw(err,
-					  "add route %s/%d via " BL_GATEWAY_IP_STR ": netns %s already has a route to it (listed twice?)",
-					  ip_str(r.dst, dst), r.dst_len, p->netns);
+					  "add route %s via %s: netns %s already has a route to it (listed twice?)",
+					  prefix_str(d, dst), v6 ? GATEWAY6 : BL_GATEWAY_IP_STR,
+					  p->netns);
 		if (err)
-			return error_prefix(err, "add route %s/%d via " BL_GATEWAY_IP_STR " in netns %s",
-					    ip_str(r.dst, dst), r.dst_len, p->netns);
+			return error_prefix(err, "add route %s via %s in netns %s",
+					    prefix_str(d, dst),
+					    v6 ? GATEWAY6 : BL_GATEWAY_IP_STR, p->netns);
 	}
 	return 0;
 }
 
+/* Which addresses the pod gets: the request's, or get_ip's. */
+static int pod_addresses(const struct pod_add_req *req, const struct node_rec *node,
+			 struct pod_ips *ips)
+{
+	char a[PREFIX_STRLEN];
+	int err;
+
+	memset(ips, 0, sizeof(*ips));
+	ips->v4 = node_has_ipv4(node);
+	ips->v6 = node_has_ipv6(node);
+	ips->ip = req->ip;
+	if (req->ip6)
+		memcpy(ips->ip6, req->ip6, 16);
+	if (req->get_ip) {
+		err = req->get_ip(req->get_ip_arg, ips);
+		if (err)
+			return err;
+	}
+	if (ips->v4 && !node_has_ipv4(node))
+		return errorf_raw(-EINVAL, "node has no IPv4 pod CIDR (an IPv4 address for the pod: %s)",
+				  ip_str(ips->ip, a));
+	if (ips->v6 && !node_has_ipv6(node))
+		return errorf_raw(-EINVAL, "node has no IPv6 pod CIDR (an IPv6 address for the pod: %s)",
+				  ip6_str(ips->ip6, a));
+	if (!ips->v4 && !ips->v6)
+		return errorf_raw(-EINVAL, "no address for the pod");
+	return 0;
+}
+
+/* What exists so far, to roll back. */
+struct made {
+	int ip, ip6, veth, attached, ep, ep6;
+};
+
 /*
  * Everything that needs no address first (veth, both sides up, the pod's
- * routes, the programs), then the address: req->get_ip, where set, waits
- * for it here, so an IPAM plugin started before pod_add() runs meanwhile.
+ * routes, the programs), then the addresses: req->get_ip, where set, waits
+ * for them here, so an IPAM plugin started before pod_add() runs meanwhile.
  */
 static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		     const struct node_rec *node, struct pinned *pins,
 		     struct nl *hnl, struct nl *pnl, int nsfd, struct pod_rec *p,
-		     int *made)
+		     struct made *made)
 {
 	struct bl_endpoint_key key;
+	struct bl_endpoint6_key key6;
 	struct bl_endpoint ep;
 	struct veth_spec veth;
 	struct link_info li, uplink;
 	struct route_spec host_route;
-	uint32_t want = req->ip;
-	char ip[16];
+	struct pod_ips ips;
+	uint8_t gw6[16];
+	char ip[IPADDR_STRLEN];
 	int err, pod_ifindex = 0;
 
 	err = link_get(hnl, NULL, node->uplink_ifindex, &uplink);
@@ -130,59 +212,107 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	if (err)
 		return err;
 	p->host_ifindex = li.ifindex;
-	made[1] = 1;
+	made->veth = 1;
 
-	err = configure_pod_side(pnl, p, &pod_ifindex);
+	err = configure_pod_side(pnl, p, node, &pod_ifindex);
 	if (err)
 		return err;
 	link_no_ipv6_addrgen(hnl, p->host_ifindex);
 	err = link_set_up(hnl, p->host_ifindex);
 	if (err)
 		return error_prefix(err, "set %s up", p->host_ifname);
+	/*
+	 * The host end is the pod's IPv6 gateway too: with fe80::1 (no DAD)
+	 * the host can solicit the pod's neighbours and answers what the
+	 * datapath leaves to it.
+	 */
+	if (node_has_ipv6(node)) {
+		gateway6(gw6);
+		err = addr_add6(hnl, p->host_ifindex, gw6, 64);
+		if (err)
+			return error_prefix(err, "add " GATEWAY6 "/64 to %s", p->host_ifname);
+	}
 	err = pod_attach(c, p, pins->from_pod, pins->to_pod);
 	if (err)
 		return err;
-	made[2] = 1;
+	made->attached = 1;
 
-	if (req->get_ip) {
-		err = req->get_ip(req->get_ip_arg, &want);
-		if (err)
-			return err;
-	}
-	err = ipam_reserve(c, &node->pod_cidr, want, p->name, &p->ip);
+	err = pod_addresses(req, node, &ips);
 	if (err)
 		return err;
-	made[0] = 1;
-	err = addr_add(pnl, pod_ifindex, p->ip, 32);
-	if (err)
-		return error_prefix(err, "add address %s/32 to %s", ip_str(p->ip, ip),
-				    p->ifname);
+	if (ips.v4) {
+		err = ipam_reserve(c, &node->pod_cidr, ips.ip, p->name, &p->ip);
+		if (err)
+			return err;
+		made->ip = 1;
+	}
+	if (ips.v6) {
+		static const uint8_t none[16];
+
+		err = ipam_reserve6(c, &node->pod_cidr6,
+				    memcmp(ips.ip6, none, 16) ? ips.ip6 : NULL, p->name, p->ip6);
+		if (err)
+			return err;
+		p->has_ip6 = made->ip6 = 1;
+	}
+	if (p->ip) {
+		err = addr_add(pnl, pod_ifindex, p->ip, 32);
+		if (err)
+			return error_prefix(err, "add address %s/32 to %s",
+					    ip_str(p->ip, ip), p->ifname);
+	}
+	if (p->has_ip6) {
+		err = addr_add6(pnl, pod_ifindex, p->ip6, 128);
+		if (!err)
+			err = add_pod_default6(pnl, p, pod_ifindex);
+		if (err)
+			return error_prefix(err, "address %s/128 on %s", ip6_str(p->ip6, ip),
+					    p->ifname);
+	}
 	err = add_pod_routes(pnl, p, pod_ifindex, req->routes);
 	if (err)
 		return err;
-	host_route = (struct route_spec){ .dst = p->ip, .dst_len = 32,
-					  .oif = p->host_ifindex,
-					  .scope = RT_SCOPE_LINK };
-	err = route_add(hnl, &host_route);
-	if (err)
-		return error_prefix(err, "add host route to pod");
+	if (p->ip) {
+		host_route = (struct route_spec){ .dst = p->ip, .dst_len = 32,
+						  .oif = p->host_ifindex,
+						  .scope = RT_SCOPE_LINK };
+		err = route_add(hnl, &host_route);
+		if (err)
+			return error_prefix(err, "add host route to pod");
+	}
+	if (p->has_ip6) {
+		host_route = (struct route_spec){ .family = AF_INET6, .dst_len = 128,
+						  .oif = p->host_ifindex,
+						  .scope = RT_SCOPE_UNIVERSE };
+		memcpy(host_route.dst6, p->ip6, 16);
+		err = route_add(hnl, &host_route);
+		if (err)
+			return error_prefix(err, "add host route to pod (IPv6)");
+	}
 
 	err = pod_slot_alloc(c, p->name, &p->slot);
 	if (err)
 		return err;
 	pod_slot_clear(c, p->slot);
-	pod_endpoint(p, &key, &ep);
-	if (bpf_map_update_elem(pins->endpoints, &key, &ep, BPF_NOEXIST))
-		return errorf(-errno, "insert endpoint");
-	made[3] = 1;
+	if (p->ip) {
+		pod_endpoint(p, &key, &ep);
+		if (bpf_map_update_elem(pins->endpoints, &key, &ep, BPF_NOEXIST))
+			return errorf(-errno, "insert endpoint");
+		made->ep = 1;
+	}
+	if (p->has_ip6) {
+		pod_endpoint6(p, &key6, &ep);
+		if (bpf_map_update_elem(pins->endpoints6, &key6, &ep, BPF_NOEXIST))
+			return errorf(-errno, "insert IPv6 endpoint");
+		made->ep6 = 1;
+	}
 
 	return pod_save(c, p);
 }
 
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *p)
 {
-	/* What exists so far: address, veth, attachment, endpoint. */
-	int made[4] = { 0, 0, 0, 0 };
+	struct made made = {};
 	struct pod_rec old;
 	struct pinned pins = PINNED_INIT;
 	struct nl hnl = {}, pnl = {};
@@ -207,6 +337,10 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 		return errorf_raw(err, "node not initialized (run `bridgeless node init` first)");
 	if (err)
 		return err;
+	if (!req->get_ip && req->ip && !node_has_ipv4(&node))
+		return errorf_raw(-EINVAL, "--ip: node has no IPv4 pod CIDR");
+	if (!req->get_ip && req->ip6 && !node_has_ipv6(&node))
+		return errorf_raw(-EINVAL, "--ip: node has no IPv6 pod CIDR");
 	err = pinned_open(c, &pins);
 	if (err)
 		return err;
@@ -223,23 +357,28 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 	if (!err)
 		err = nl_open_in_netns(&pnl, nsfd);
 	if (!err)
-		err = add_steps(c, req, &node, &pins, &hnl, &pnl, nsfd, p, made);
+		err = add_steps(c, req, &node, &pins, &hnl, &pnl, nsfd, p, &made);
 
 	if (err) {
-		/* Roll back, the endpoint first; the veth takes its routes with it. */
+		/* Roll back, the endpoints first; the veth takes its routes with it. */
 		struct bl_endpoint_key key;
+		struct bl_endpoint6_key key6;
 
 		memcpy(key.ip, &p->ip, 4);
-
-		if (made[3])
+		memcpy(key6.ip, p->ip6, 16);
+		if (made.ep)
 			bpf_map_delete_elem(pins.endpoints, &key);
-		if (made[2])
+		if (made.ep6)
+			bpf_map_delete_elem(pins.endpoints6, &key6);
+		if (made.attached)
 			pod_detach(c, p);
-		if (made[1] && link_del(&hnl, p->host_ifindex))
+		if (made.veth && link_del(&hnl, p->host_ifindex))
 			pr_warn("pod add %s: rollback: could not delete %s", p->name,
 				p->host_ifname);
-		if (made[0])
+		if (made.ip)
 			ipam_release(c, p->ip);
+		if (made.ip6)
+			ipam_release6(c, p->ip6);
 	}
 	nl_close(&pnl);
 	nl_close(&hnl);

@@ -31,6 +31,7 @@ int pod_del_unplugged(const struct ctx *c, const char *name,
 {
 	struct pinned pins = PINNED_INIT;
 	struct bl_endpoint_key key;
+	struct bl_endpoint6_key key6;
 	struct bl_endpoint ep;
 	struct link_info li;
 	struct pod_rec p;
@@ -47,10 +48,15 @@ int pod_del_unplugged(const struct ctx *c, const char *name,
 
 	/* The map entry first, so no packet is sent to a device going away. */
 	memcpy(key.ip, &p.ip, 4);
-	if (pinned_open(c, &pins) == 0 &&
-	    bpf_map_lookup_elem(pins.endpoints, &key, &ep) == 0 &&
-	    ep.ifindex == (__u32)p.host_ifindex)
-		bpf_map_delete_elem(pins.endpoints, &key);
+	memcpy(key6.ip, p.ip6, 16);
+	if (pinned_open(c, &pins) == 0) {
+		if (p.ip && bpf_map_lookup_elem(pins.endpoints, &key, &ep) == 0 &&
+		    ep.ifindex == (__u32)p.host_ifindex)
+			bpf_map_delete_elem(pins.endpoints, &key);
+		if (p.has_ip6 && bpf_map_lookup_elem(pins.endpoints6, &key6, &ep) == 0 &&
+		    ep.ifindex == (__u32)p.host_ifindex)
+			bpf_map_delete_elem(pins.endpoints6, &key6);
+	}
 	pinned_close(&pins);
 	error_clear();
 	/* Its packets and bytes go with it, not to the slot's next pod. */
@@ -73,7 +79,9 @@ int pod_del_unplugged(const struct ctx *c, const char *name,
 	nl_close(&nl);
 	error_clear();
 
-	err = ipam_release(c, p.ip);
+	err = p.ip ? ipam_release(c, p.ip) : 0;
+	if (!err && p.has_ip6)
+		err = ipam_release6(c, p.ip6);
 	if (err)
 		return err;
 	return pod_remove(c, name);

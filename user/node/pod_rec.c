@@ -39,7 +39,8 @@ static void pod_path(const struct ctx *c, const char *name, char *buf)
 
 int pod_save(const struct ctx *c, const struct pod_rec *p)
 {
-	char path[PATH_MAX], dir[PATH_MAX], ip[16], m1[18], m2[18];
+	char path[PATH_MAX], dir[PATH_MAX], ip[16], m1[18], m2[18], ip6[IPADDR_STRLEN];
+	json_t *j;
 	int err;
 
 	snprintf(dir, sizeof(dir), "%s/pods", c->state_dir);
@@ -47,14 +48,17 @@ int pod_save(const struct ctx *c, const struct pod_rec *p)
 	if (err)
 		return err;
 	pod_path(c, p->name, path);
-	return json_file_save(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}",
-				   "name", p->name, "ip", ip_str(p->ip, ip),
+	/* a pod without IPv4 has "ip": "" */
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}",
+				   "name", p->name, "ip", p->ip ? ip_str(p->ip, ip) : "",
 				   "netns", p->netns, "ifname", p->ifname,
 				   "host_ifname", p->host_ifname, "host_ifindex",
 				   p->host_ifindex, "mac", mac_str(p->mac, m1),
 				   "host_mac", mac_str(p->host_mac, m2), "id",
-				   (json_int_t)p->id, "slot", (json_int_t)p->slot),
-			 path);
+				   (json_int_t)p->id, "slot", (json_int_t)p->slot);
+	if (j && p->has_ip6)
+		json_object_set_new(j, "ip6", json_string(ip6_str(p->ip6, ip6)));
+	return json_file_save(j, path);
 }
 
 int pod_load(const struct ctx *c, const char *name, struct pod_rec *p)
@@ -81,8 +85,19 @@ int pod_load(const struct ctx *c, const char *name, struct pod_rec *p)
 	p->slot = json_integer_value(json_object_get(j, "slot"));
 	if (p->slot >= BL_MAX_EP_SLOTS)
 		p->slot = 0;
-	if (ip_parse(json_str(j, "ip"), &p->ip) || mac_parse(json_str(j, "mac"), p->mac) ||
-	    mac_parse(json_str(j, "host_mac"), p->host_mac))
+	if (json_object_get(j, "ip6")) {
+		struct ipaddr a;
+
+		if (ipaddr_parse(json_str(j, "ip6"), &a) || a.family != AF_INET6)
+			err = errorf_raw(-EINVAL, "%s: bad pod record (ip6)", path);
+		memcpy(p->ip6, a.a, 16);
+		p->has_ip6 = 1;
+	}
+	/* IPv4: an address, or none where the pod has IPv6 */
+	if (!err && (*json_str(j, "ip") || !p->has_ip6) && ip_parse(json_str(j, "ip"), &p->ip))
+		err = errorf_raw(-EINVAL, "%s: bad pod record", path);
+	if (!err && (mac_parse(json_str(j, "mac"), p->mac) ||
+		     mac_parse(json_str(j, "host_mac"), p->host_mac)))
 		err = errorf_raw(-EINVAL, "%s: bad pod record", path);
 	json_decref(j);
 	return err;

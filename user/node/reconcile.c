@@ -20,6 +20,7 @@
 struct alive {
 	char (*ifnames)[IF_NAMESIZE];
 	uint32_t *ips;
+	uint8_t (*ip6s)[16]; /* all zero: none */
 	size_t n, cap;
 };
 
@@ -37,6 +38,7 @@ static int alive_add(struct alive *a, const struct pod_rec *p)
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
 		char(*names)[IF_NAMESIZE] = realloc(a->ifnames, cap * sizeof(*names));
+		uint8_t(*ip6s)[16];
 		uint32_t *ips;
 
 		if (!names)
@@ -46,10 +48,27 @@ static int alive_add(struct alive *a, const struct pod_rec *p)
 		if (!ips)
 			return -ENOMEM;
 		a->ips = ips;
+		ip6s = realloc(a->ip6s, cap * sizeof(*ip6s));
+		if (!ip6s)
+			return -ENOMEM;
+		a->ip6s = ip6s;
 		a->cap = cap;
 	}
 	snprintf(a->ifnames[a->n], IF_NAMESIZE, "%s", p->host_ifname);
+	memset(a->ip6s[a->n], 0, 16);
+	if (p->has_ip6)
+		memcpy(a->ip6s[a->n], p->ip6, 16);
 	a->ips[a->n++] = p->ip;
+	return 0;
+}
+
+static int alive_has_ip6(const struct alive *a, const uint8_t *ip)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (!memcmp(a->ip6s[i], ip, 16))
+			return 1;
 	return 0;
 }
 
@@ -96,14 +115,14 @@ static int netns_gone(const char *path)
 static void remove_pod(struct walk *w, const struct pod_rec *p, const char *why)
 {
 	struct pod_rec left;
-	char ip[16];
+	char ip[IPADDR_STRLEN + 16];
 	int err;
 
 	err = pod_del_any(w->c, p->name, w->del_hook);
 	if (err && pod_load(w->c, p->name, &left) == -ENOENT) {
 		w->st->pods_removed++;
 		pr_warn("reconcile: pod %s: %s; removed the pod, but releasing %s failed: %s",
-			p->name, why, ip_str(p->ip, ip), error_message());
+			p->name, why, pod_ips_str(p, ip, sizeof(ip)), error_message());
 		error_clear();
 		return;
 	}
@@ -115,54 +134,77 @@ static void remove_pod(struct walk *w, const struct pod_rec *p, const char *why)
 	}
 	w->st->pods_removed++;
 	pr_warn("reconcile: pod %s: %s; removed the pod and released %s", p->name,
-		why, ip_str(p->ip, ip));
+		why, pod_ips_str(p, ip, sizeof(ip)));
 }
 
-static void check_endpoint(struct walk *w, const struct pod_rec *p)
+/* The pod's entry in map fd under key (either family's), as pod add made it. */
+static void check_endpoint_in(struct walk *w, const struct pod_rec *p, int fd,
+			      const void *key, struct bl_endpoint want, const char *ip)
 {
-	struct bl_endpoint want, have;
-	struct bl_endpoint_key key;
-	char ip[16];
+	struct bl_endpoint have;
 	int found;
 
-	pod_endpoint(p, &key, &want);
-	found = bpf_map_lookup_elem(w->pins->endpoints, &key, &have) == 0;
+	found = bpf_map_lookup_elem(fd, key, &have) == 0;
 	/* The flags are the datapath's own (BL_EP_*): kept, never judged. */
 	if (found && have.ifindex == want.ifindex)
 		want.flags = have.flags;
 	if (found && !memcmp(&have, &want, sizeof(want)))
 		return;
-	if (bpf_map_update_elem(w->pins->endpoints, &key, &want, BPF_ANY)) {
-		pr_warn("reconcile: pod %s: endpoint %s: %s", p->name, ip_str(p->ip, ip),
-			strerror(errno));
+	if (bpf_map_update_elem(fd, key, &want, BPF_ANY)) {
+		pr_warn("reconcile: pod %s: endpoint %s: %s", p->name, ip, strerror(errno));
 		return;
 	}
 	w->st->repaired++;
-	pr_warn("reconcile: pod %s: endpoint %s was %s; restored", p->name,
-		ip_str(p->ip, ip), found ? "wrong" : "missing");
+	pr_warn("reconcile: pod %s: endpoint %s was %s; restored", p->name, ip,
+		found ? "wrong" : "missing");
 }
 
-static void check_host_route(struct walk *w, const struct pod_rec *p)
+static void check_endpoint(struct walk *w, const struct pod_rec *p)
+{
+	struct bl_endpoint want;
+	struct bl_endpoint_key key;
+	struct bl_endpoint6_key key6;
+	char ip[IPADDR_STRLEN];
+
+	if (p->has_ip6) {
+		pod_endpoint6(p, &key6, &want);
+		check_endpoint_in(w, p, w->pins->endpoints6, &key6, want, ip6_str(p->ip6, ip));
+	}
+	if (!p->ip)
+		return;
+	pod_endpoint(p, &key, &want);
+	check_endpoint_in(w, p, w->pins->endpoints, &key, want, ip_str(p->ip, ip));
+}
+
+static void check_host_route(struct walk *w, const struct pod_rec *p, int v6)
 {
 	struct route_spec r = { .dst = p->ip, .dst_len = 32, .oif = p->host_ifindex,
 				.scope = RT_SCOPE_LINK };
-	char ip[16];
+	char a[IPADDR_STRLEN], ip[IPADDR_STRLEN + 8];
 	int err;
 
+	if (v6) {
+		r = (struct route_spec){ .family = AF_INET6, .dst_len = 128,
+					 .oif = p->host_ifindex, .scope = RT_SCOPE_UNIVERSE };
+		memcpy(r.dst6, p->ip6, 16);
+		snprintf(ip, sizeof(ip), "%s/128", ip6_str(p->ip6, a));
+	} else {
+		snprintf(ip, sizeof(ip), "%s/32", ip_str(p->ip, a));
+	}
 	err = route_add(w->nl, &r);
 	if (err == -EEXIST) {
 		error_clear();
 		return;
 	}
 	if (err) {
-		pr_warn("reconcile: pod %s: host route to %s/32: %s", p->name,
-			ip_str(p->ip, ip), error_message());
+		pr_warn("reconcile: pod %s: host route to %s: %s", p->name, ip,
+			error_message());
 		error_clear();
 		return;
 	}
 	w->st->repaired++;
-	pr_warn("reconcile: pod %s: host route %s/32 dev %s was missing; restored",
-		p->name, ip_str(p->ip, ip), p->host_ifname);
+	pr_warn("reconcile: pod %s: host route %s dev %s was missing; restored",
+		p->name, ip, p->host_ifname);
 }
 
 static int check_pod(const struct pod_rec *p, void *data)
@@ -208,7 +250,10 @@ static int check_pod(const struct pod_rec *p, void *data)
 		}
 	}
 	check_endpoint(w, p);
-	check_host_route(w, p);
+	if (p->ip)
+		check_host_route(w, p, 0);
+	if (p->has_ip6)
+		check_host_route(w, p, 1);
 	return 0;
 }
 
@@ -352,6 +397,29 @@ static void remove_stray_endpoints(struct walk *w)
 	free(keys);
 }
 
+static void remove_stray_endpoints6(struct walk *w)
+{
+	struct bl_endpoint6_key *keys;
+	char s[IPADDR_STRLEN];
+	size_t n = 0, i;
+
+	keys = malloc(BL_MAX_ENDPOINTS * sizeof(*keys));
+	if (!keys)
+		return;
+	while (n < BL_MAX_ENDPOINTS &&
+	       bpf_map_get_next_key(w->pins->endpoints6, n ? &keys[n - 1] : NULL,
+				    &keys[n]) == 0)
+		n++;
+	for (i = 0; i < n; i++) {
+		if (alive_has_ip6(&w->alive, keys[i].ip) ||
+		    bpf_map_delete_elem(w->pins->endpoints6, &keys[i]))
+			continue;
+		w->st->repaired++;
+		pr_warn("reconcile: endpoint %s has no pod; removed it", ip6_str(keys[i].ip, s));
+	}
+	free(keys);
+}
+
 /* Link pins of devices that have no pod: links of deleted veths. */
 static void remove_stray_pins(struct walk *w)
 {
@@ -445,11 +513,13 @@ int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stat
 	warned_unreadable = 0;
 	remove_stray_veths(&w);
 	remove_stray_endpoints(&w);
+	remove_stray_endpoints6(&w);
 	remove_stray_pins(&w);
 out:
 	nl_close(&nl);
 	pinned_close(&pins);
 	free(w.alive.ifnames);
 	free(w.alive.ips);
+	free(w.alive.ip6s);
 	return err;
 }

@@ -3,7 +3,7 @@
  * What the node agent remembers between commands, in the state directory:
  *   node.json        the node's configuration (also in the pinned config map)
  *   pods/NAME        one record per pod (JSON)
- *   ipam/IP          one file per reserved address, holding the pod name
+ *   ipam/IP          one file per reserved address (either family), holding the pod name
  *   lock             flock()ed around every change
  */
 #ifndef BL_STATE_H
@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "bridgeless.h"
 #include "lib/addr.h"
 #include "lib/ctx.h"
@@ -19,12 +20,16 @@
 #define POD_NAME_MAX 253
 #define SVC_CIDR_DEFAULT "10.96.0.0/12" /* Kubernetes' default service CIDR */
 
+/*
+ * A node has an IPv4 pod CIDR (pod_cidr.len != 0), an IPv6 one
+ * (pod_cidr6.family == AF_INET6), or both: node_has_ipv4/6().
+ */
 struct node_rec {
 	char uplink[IF_NAMESIZE];
 	int uplink_ifindex;
 	struct cidr pod_cidr;
 	struct cidr cluster_cidr;
-	uint32_t node_ip;
+	uint32_t node_ip; /* 0 on a node without IPv4 */
 	int attach_mode;
 	int uplink_clsact_made; /* tc fallback: we created the uplink's clsact qdisc */
 	int ip_forward_changed; /* node init turned ip_forward on */
@@ -41,11 +46,34 @@ struct node_rec {
 	/* ip_local_reserved_ports before init reserved the NAT range; "" if untouched */
 	char reserved_ports_prev[256];
 	int reserved_ports_changed;
+	/* IPv6 (docs/IPV6.md) */
+	struct prefix pod_cidr6;
+	struct prefix cluster_cidr6;
+	uint8_t node_ip6[16];
+	int masquerade6; /* NAT66 to node_ip6 (--masquerade6) */
+	int n_nomasq6;
+	struct prefix nomasq6[BL_MAX_NOMASQ]; /* IPv6 --no-masquerade, as given */
+	struct prefix svc_cidr6; /* an IPv6 --service-cidr; family 0: none */
+	int ip6_forward_changed; /* node init turned net.ipv6.conf.all.forwarding on */
+	/* the uplink's accept_ra before init made it 2 (RAs with forwarding on); -1: untouched */
+	int uplink_accept_ra_prev;
 };
+
+static inline int node_has_ipv4(const struct node_rec *n)
+{
+	return n->pod_cidr.len != 0;
+}
+
+static inline int node_has_ipv6(const struct node_rec *n)
+{
+	return n->pod_cidr6.family == AF_INET6;
+}
 
 struct pod_rec {
 	char name[POD_NAME_MAX + 1];
-	uint32_t ip;
+	uint32_t ip; /* 0: the pod has no IPv4 address */
+	int has_ip6;
+	uint8_t ip6[16];
 	char netns[PATH_MAX];
 	char ifname[IF_NAMESIZE];
 	char host_ifname[IF_NAMESIZE];

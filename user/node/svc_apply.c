@@ -4,8 +4,8 @@
  * cluster IP, port and protocol (TCP, UDP; SCTP stays kube-proxy's, through
  * the host), with the backends kube-proxy would use on this node: ready
  * endpoints, or serving terminating ones when none is ready; only this
- * node's for internalTrafficPolicy Local. IPv4 frontends and backends only
- * (the datapath's services are IPv4).
+ * node's for internalTrafficPolicy Local. A dual-stack Service has a
+ * frontend per cluster IP, each with the backends of its own family.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,10 +16,10 @@
 #include "lib/log.h"
 #include "node/svc_apply.h"
 
-static int usable(const struct svc_backend *b, const struct service *s,
+static int usable(const struct svc_backend *b, const struct service *s, int family,
 		  const char *node_name)
 {
-	if (b->addr.family != AF_INET || !b->port)
+	if (b->addr.family != family || !b->port)
 		return 0;
 	if (s->traffic_policy == SVC_TRAFFIC_LOCAL &&
 	    (!node_name || !b->node_name || strcmp(b->node_name, node_name)))
@@ -40,13 +40,14 @@ static uint32_t choose(const struct service *s, const struct svc_port *p,
 		for (i = 0; i < p->n_backends; i++) {
 			const struct svc_backend *b = &p->backends[i];
 
-			if (b->addr.family == AF_INET && b->port)
+			if (b->addr.family == f->family && b->port)
 				any++;
-			if (!usable(b, s, node_name))
+			if (!usable(b, s, f->family, node_name))
 				continue;
 			if (pass == 0 ? !b->ready : !(b->serving && b->terminating))
 				continue;
-			memcpy(&f->be[f->n_be].addr, b->addr.a, 4);
+			f->be[f->n_be].family = f->family;
+			memcpy(f->be[f->n_be].addr, b->addr.a, 16);
 			f->be[f->n_be].port = b->port;
 			f->n_be++;
 		}
@@ -90,9 +91,10 @@ int svc_table_apply(const struct ctx *c, const struct svc_table *t,
 			for (k = 0; k < (size_t)s->n_ips; k++) {
 				struct dp_frontend *f = &fe[n_fe];
 
-				if (s->ips[k].family != AF_INET)
+				if (s->ips[k].family != AF_INET && s->ips[k].family != AF_INET6)
 					continue;
-				memcpy(&f->addr, s->ips[k].a, 4);
+				f->family = s->ips[k].family;
+				memcpy(f->addr, s->ips[k].a, 16);
 				f->port = p->def.port;
 				f->proto = p->def.protocol;
 				f->affinity_s = s->affinity == SVC_AFFINITY_CLIENT_IP ?

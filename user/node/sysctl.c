@@ -14,6 +14,7 @@
 #include "node/sysctl.h"
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+#define IP6_FORWARD "/proc/sys/net/ipv6/conf/all/forwarding"
 #define RESERVED_PORTS "/proc/sys/net/ipv4/ip_local_reserved_ports"
 #define PORT_RANGE "/proc/sys/net/ipv4/ip_local_port_range"
 
@@ -90,3 +91,48 @@ int sysctl_restore_ip_forward(void)
 	return 0;
 }
 
+
+static void accept_ra_path(const struct node_rec *n, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/sys/net/ipv6/conf/%s/accept_ra", n->uplink);
+}
+
+int sysctl_enable_ip6_forward(struct node_rec *n, int *changed)
+{
+	char v[8] = "", ra[8] = "", path[PATH_MAX];
+	int err;
+
+	*changed = 0;
+	err = file_read_line(IP6_FORWARD, v, sizeof(v));
+	if (err)
+		return errorf(err, "read %s (IPv6 disabled?)", IP6_FORWARD);
+	if (!strcmp(v, "1"))
+		return 0;
+	accept_ra_path(n, path, sizeof(path));
+	if (file_read_line(path, ra, sizeof(ra)) == 0 && !strcmp(ra, "1")) {
+		if (file_write_line(path, "2"))
+			pr_warn("could not set %s to 2: the uplink ignores router advertisements now",
+				path);
+		else if (n->uplink_accept_ra_prev < 0)
+			n->uplink_accept_ra_prev = 1;
+	}
+	err = file_write_line(IP6_FORWARD, "1");
+	if (err)
+		return errorf(err, "enable %s", IP6_FORWARD);
+	*changed = 1;
+	return 0;
+}
+
+void sysctl_restore_ip6_forward(const struct node_rec *n)
+{
+	char path[PATH_MAX], v[8];
+
+	if (n->ip6_forward_changed && file_write_line(IP6_FORWARD, "0"))
+		pr_warn("could not restore %s", IP6_FORWARD);
+	if (n->uplink_accept_ra_prev >= 0) {
+		accept_ra_path(n, path, sizeof(path));
+		snprintf(v, sizeof(v), "%d", n->uplink_accept_ra_prev);
+		if (file_write_line(path, v))
+			pr_warn("could not restore %s", path);
+	}
+}

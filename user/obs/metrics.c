@@ -66,12 +66,18 @@ static void label_value(FILE *f, const char *s)
 static void pod_line(FILE *f, const char *family, const struct pod_rec *p,
 		     const char *dir, uint64_t val)
 {
-	char ip[16];
+	char ip[IPADDR_STRLEN], ip6[IPADDR_STRLEN];
 
+	/* ip: its IPv4 address (else its IPv6 one); ip6 where it has IPv6 */
 	fprintf(f, "%s{pod=\"", family);
 	label_value(f, p->name);
-	fprintf(f, "\",ip=\"%s\",direction=\"%s\"} %llu\n", ip_str(p->ip, ip), dir,
-		(unsigned long long)val);
+	if (p->has_ip6 && p->ip)
+		fprintf(f, "\",ip=\"%s\",ip6=\"%s\",direction=\"%s\"} %llu\n",
+			ip_str(p->ip, ip), ip6_str(p->ip6, ip6), dir, (unsigned long long)val);
+	else
+		fprintf(f, "\",ip=\"%s\",direction=\"%s\"} %llu\n",
+			p->ip ? ip_str(p->ip, ip) : ip6_str(p->ip6, ip6), dir,
+			(unsigned long long)val);
 }
 
 static int pod_sample(const struct pod_rec *p, void *data)

@@ -145,12 +145,13 @@ static const char *proto_name(const struct bl_event *e, char *buf)
 {
 	if (e->ethertype == 0x0806)
 		return "arp";
-	if (e->ethertype != 0x0800)
+	if (e->ethertype != 0x0800 && e->ethertype != 0x86dd)
 		return NULL;
 	switch (e->proto) {
 	case IPPROTO_TCP: return "tcp";
 	case IPPROTO_UDP: return "udp";
 	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
 	}
 	sprintf(buf, "%u", e->proto);
 	return buf;
@@ -170,17 +171,30 @@ static const char *time_str(const struct monitor *m, uint64_t mono_ns, char *buf
 	return buf;
 }
 
-/* "tcp 10.244.1.2:40000 -> 10.244.1.3:80", "icmp a -> b type 8 code 0"... */
-static void tuple_str(const struct bl_event *e, char *buf, size_t len)
+/* An event's addresses as text: IPv4, or IPv6 (bracketed where a port follows). */
+static void addrs_str(const struct bl_event *e, char *s, char *d, int bracket)
 {
-	char s[16], d[16], pbuf[8];
-	const char *proto = proto_name(e, pbuf);
+	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
 	uint32_t sa, da;
 
+	if (e->ethertype == 0x86dd) {
+		sprintf(s, bracket ? "[%s]" : "%s", ip6_str(e->saddr6, a));
+		sprintf(d, bracket ? "[%s]" : "%s", ip6_str(e->daddr6, b));
+		return;
+	}
 	memcpy(&sa, e->saddr, 4);
 	memcpy(&da, e->daddr, 4);
 	ip_str(sa, s);
 	ip_str(da, d);
+}
+
+/* "tcp 10.244.1.2:40000 -> 10.244.1.3:80", "icmp a -> b type 8 code 0"... */
+static void tuple_str(const struct bl_event *e, char *buf, size_t len)
+{
+	char s[IPADDR_STRLEN + 2], d[IPADDR_STRLEN + 2], pbuf[8];
+	const char *proto = proto_name(e, pbuf);
+
+	addrs_str(e, s, d, e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP);
 	if (!proto)
 		snprintf(buf, len, "ethertype 0x%04x", e->ethertype);
 	else if (e->ethertype == 0x0806)
@@ -188,8 +202,8 @@ static void tuple_str(const struct bl_event *e, char *buf, size_t len)
 			 e->sport == 1 ? "request" : e->sport == 2 ? "reply" : "op", s, d);
 	else if (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP)
 		snprintf(buf, len, "%s %s:%u -> %s:%u", proto, s, e->sport, d, e->dport);
-	else if (e->proto == IPPROTO_ICMP)
-		snprintf(buf, len, "icmp %s -> %s type %u code %u", s, d, e->sport,
+	else if (e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6)
+		snprintf(buf, len, "%s %s -> %s type %u code %u", proto, s, d, e->sport,
 			 e->dport);
 	else
 		snprintf(buf, len, "proto %s %s -> %s", proto, s, d);
@@ -199,7 +213,7 @@ static int print_text(struct monitor *m, const struct bl_event *e, const char *w
 		      const char *reason, const char *ifname, const char *pod,
 		      const char *out_if, const char *out_pod)
 {
-	char tuple[96], where[IF_NAMESIZE + POD_NAME_MAX + 32] = "";
+	char tuple[160], where[IF_NAMESIZE + POD_NAME_MAX + 32] = "";
 
 	tuple_str(e, tuple, sizeof(tuple));
 	if (e->flags & BL_EVENT_TRACE) {
@@ -218,9 +232,8 @@ static int print_json(struct monitor *m, const struct bl_event *e, const char *w
 		      const char *reason, const char *ifname, const char *pod,
 		      const char *out_if, const char *out_pod)
 {
-	char s[16], d[16], pbuf[8];
+	char s[IPADDR_STRLEN], d[IPADDR_STRLEN], pbuf[8];
 	const char *proto = proto_name(e, pbuf);
-	uint32_t sa, da;
 	json_t *j;
 	int n;
 
@@ -239,17 +252,16 @@ static int print_json(struct monitor *m, const struct bl_event *e, const char *w
 		json_object_set_new(j, "out_pod", out_pod ? json_string(out_pod) : json_null());
 	}
 	if (proto) {
-		memcpy(&sa, e->saddr, 4);
-		memcpy(&da, e->daddr, 4);
+		addrs_str(e, s, d, 0);
 		json_object_set_new(j, "protocol", json_string(proto));
-		json_object_set_new(j, "saddr", json_string(ip_str(sa, s)));
-		json_object_set_new(j, "daddr", json_string(ip_str(da, d)));
+		json_object_set_new(j, "saddr", json_string(s));
+		json_object_set_new(j, "daddr", json_string(d));
 		if (e->ethertype == 0x0806) {
 			json_object_set_new(j, "arp_op", json_integer(e->sport));
 		} else if (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP) {
 			json_object_set_new(j, "sport", json_integer(e->sport));
 			json_object_set_new(j, "dport", json_integer(e->dport));
-		} else if (e->proto == IPPROTO_ICMP) {
+		} else if (e->proto == IPPROTO_ICMP || e->proto == IPPROTO_ICMPV6) {
 			json_object_set_new(j, "icmp_type", json_integer(e->sport));
 			json_object_set_new(j, "icmp_code", json_integer(e->dport));
 		}

@@ -115,6 +115,21 @@ static const char *field_at(const struct pkt *p, __u32 off)
 			return "ip daddr";
 		return l4_field_at(p, l3);
 	}
+	if (proto == ETH_P_IPV6) {
+		if (l3 < 4)
+			return "ipv6 ver/class/flow";
+		if (l3 < 6)
+			return "ipv6 payload length";
+		if (l3 == 6)
+			return "ipv6 next header";
+		if (l3 == 7)
+			return "ipv6 hop limit";
+		if (l3 < 24)
+			return "ipv6 saddr";
+		if (l3 < 40)
+			return "ipv6 daddr";
+		return "ipv6 payload (extension or upper-layer header)";
+	}
 	if (proto == ETH_P_ARP) {
 		if (l3 < 6)
 			return "arp hrd/pro/hln/pln";
@@ -186,6 +201,51 @@ static bool bad_ip_csum(const struct pkt *p, char *why, size_t n)
 }
 
 /*
+ * The upper-layer checksum of an IPv6 frame (TCP, UDP, ICMPv6: all with the
+ * pseudo-header), behind hop-by-hop, destination options and a first
+ * fragment's header; a later fragment has none to check.
+ */
+static bool bad_csums6(const struct pkt *p, char *why, size_t n)
+{
+	const __u8 *ip6 = p->b + ETH_HLEN;
+	__u32 off = 40, plen;
+	__u8 next;
+	int i;
+
+	if (p->len < ETH_HLEN + 40 || (ip6[0] >> 4) != 6)
+		return false;
+	plen = ip6[4] << 8 | ip6[5];
+	if (ETH_HLEN + 40 + plen > p->len)
+		return false;
+	next = ip6[6];
+	for (i = 0; i < 8 && (next == 0 || next == 60 || next == 44); i++) {
+		if (off + 8 > 40 + plen)
+			return false;
+		if (next == 44) {
+			if ((ip6[off + 2] << 8 | ip6[off + 3]) & 0xfff9)
+				return false; /* a fragment: its checksum covers the datagram */
+			next = ip6[off];
+			off += 8;
+			continue;
+		}
+		next = ip6[off];
+		off += (ip6[off + 1] + 1) * 8;
+	}
+	if ((next != IPPROTO_TCP && next != IPPROTO_UDP && next != IPPROTO_ICMPV6) ||
+	    off > 40 + plen)
+		return false;
+	if (csum_fold(pseudo6_sum(ip6 + 8, ip6 + 24, next, 40 + plen - off) +
+		      csum_add(0, ip6 + off, 40 + plen - off))) {
+		snprintf(why, n, "output %s checksum %02x%02x is invalid (IPv6)",
+			 next == IPPROTO_TCP ? "TCP" : next == IPPROTO_UDP ? "UDP" : "ICMPv6",
+			 ip6[off + (next == IPPROTO_UDP ? 6 : next == IPPROTO_TCP ? 16 : 2)],
+			 ip6[off + (next == IPPROTO_UDP ? 7 : next == IPPROTO_TCP ? 17 : 3)]);
+		return true;
+	}
+	return false;
+}
+
+/*
  * Every checksum of an output frame, recomputed from its bytes alone: IPv4
  * header, TCP/UDP with the pseudo-header (a UDP checksum of 0 means none),
  * ICMP, and the IPv4 header an ICMP error quotes. Not the quoted TCP/UDP
@@ -198,6 +258,8 @@ bool bad_csums(const struct pkt *p, char *why, size_t n)
 	__u32 hlen, l4len;
 	__u16 v;
 
+	if (p->len >= ETH_HLEN && (p->b[12] << 8 | p->b[13]) == ETH_P_IPV6)
+		return bad_csums6(p, why, n);
 	if (bad_ip_csum(p, why, n))
 		return true;
 	if (p->len < ETH_HLEN + sizeof(*ip) ||

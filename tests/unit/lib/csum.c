@@ -41,6 +41,18 @@ __u32 pseudo_sum(const struct iphdr *ip, __u8 proto, __u16 l4_len)
 	return csum_add(0, ph, sizeof(ph));
 }
 
+__u32 pseudo6_sum(const __u8 *saddr, const __u8 *daddr, __u8 proto, __u32 l4_len)
+{
+	__u8 ph[40] = {};
+
+	memcpy(ph, saddr, 16);
+	memcpy(ph + 16, daddr, 16);
+	ph[34] = l4_len >> 8;
+	ph[35] = l4_len & 0xff;
+	ph[39] = proto;
+	return csum_add(0, ph, sizeof(ph));
+}
+
 __u32 l4_csum_off(__u8 proto)
 {
 	return proto == IPPROTO_TCP ? offsetof(struct tcphdr, check) :

@@ -15,6 +15,8 @@ __u32 csum_add(__u32 sum, const void *data, __u32 len);
 __u16 csum_fold(__u32 sum);
 /* The TCP/UDP pseudo-header's sum. */
 __u32 pseudo_sum(const struct iphdr *ip, __u8 proto, __u16 l4_len);
+/* IPv6's (RFC 8200 8.1), of 16-byte addresses. */
+__u32 pseudo6_sum(const __u8 *saddr, const __u8 *daddr, __u8 proto, __u32 l4_len);
 /* Where the TCP/UDP checksum field is, from the L4 header; 0: none. */
 __u32 l4_csum_off(__u8 proto);
 

@@ -47,6 +47,13 @@ int write_config(struct env *env, bool configured)
 		/* the default --service-cidr; services to the host (no --bpf-services) */
 		cfg.svc_cidr[0] = be32_of(SVC_CIDR);
 		cfg.svc_mask[0] = htonl(0xfff00000);
+		/* dual-stack, NAT66 on; IPv6 service CIDR fd00:10:96::/112 */
+		cfg.flags |= BL_CFG_IPV6 | BL_CFG_MASQUERADE6;
+		be6_of(NODE_IP6, cfg.node_ip6);
+		be6_of("fd00:10:244:1::", cfg.pod_cidr6);
+		memset(cfg.pod_mask6, 0xff, 8);
+		be6_of("fd00:10:96::", cfg.svc_cidr6);
+		memset(cfg.svc_mask6, 0xff, 14);
 	}
 	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ?
 		       -errno : 0;
@@ -64,6 +71,17 @@ int update_config(struct env *env, __u32 flags, __u16 lo, __u16 hi)
 	cfg.nat_port_max = hi;
 	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ?
 		       -errno : 0;
+}
+
+int update_config6(struct env *env, __u32 set, __u32 clear)
+{
+	struct bl_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.flags = (cfg.flags | set) & ~clear;
+	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
 int fwd_gen_bump(struct env *env)
@@ -117,6 +135,35 @@ int del_endpoint(struct env *env, const char *ip)
 
 	endpoint_key(&key, ip);
 	return bpf_map_delete_elem(env->endpoints_fd, &key) ? -errno : 0;
+}
+
+int add_endpoint6(struct env *env, const char *ip, __u32 ifindex, __u32 id,
+		  const __u8 *pod_mac, const __u8 *host_mac)
+{
+	struct bl_endpoint ep = { .ifindex = ifindex, .id = id };
+	struct bl_endpoint6_key key;
+
+	be6_of(ip, key.ip);
+	memcpy(ep.pod_mac, pod_mac, ETH_ALEN);
+	memcpy(ep.host_mac, host_mac, ETH_ALEN);
+	return bpf_map_update_elem(env->endpoints6_fd, &key, &ep, BPF_ANY) ? -errno : 0;
+}
+
+int del_endpoint6(struct env *env, const char *ip)
+{
+	struct bl_endpoint6_key key;
+
+	be6_of(ip, key.ip);
+	return bpf_map_delete_elem(env->endpoints6_fd, &key) ? -errno : 0;
+}
+
+static int add_nomasq6(struct env *env, const char *net, __u32 len)
+{
+	struct bl_prefix6_key k = { .prefixlen = len };
+	__u32 one = 1;
+
+	be6_of(net, k.ip);
+	return bpf_map_update_elem(env->nomasq6_fd, &k, &one, BPF_ANY) ? -errno : 0;
 }
 
 static int add_nomasq(struct env *env, const char *net, __u32 len)
@@ -173,6 +220,8 @@ static int load(struct env *env, __u32 nat_max, char *why, size_t n)
 		return err;
 	}
 	err = nat_max ? bpf_map__set_max_entries(env->skel->maps.nat, nat_max) : 0;
+	if (!err && nat_max)
+		err = bpf_map__set_max_entries(env->skel->maps.nat6, nat_max);
 	if (err) {
 		snprintf(why, n, "sizing the NAT table: %s", strerror(-err));
 		return err;
@@ -201,6 +250,13 @@ static int load(struct env *env, __u32 nat_max, char *why, size_t n)
 	env->svc_aff_fd = bpf_map__fd(env->skel->maps.svc_affinity);
 	map = bpf_object__find_map_by_name(env->skel->obj, "frags");
 	env->frags_fd = map ? bpf_map__fd(map) : -1;
+	env->endpoints6_fd = bpf_map__fd(env->skel->maps.endpoints6);
+	env->nomasq6_fd = bpf_map__fd(env->skel->maps.nomasq6);
+	env->nat6_fd = bpf_map__fd(env->skel->maps.nat6);
+	env->frags6_fd = bpf_map__fd(env->skel->maps.frags6);
+	env->svc_fe6_fd = bpf_map__fd(env->skel->maps.svc_frontends6);
+	env->svc_be6_fd = bpf_map__fd(env->skel->maps.svc_backends6);
+	env->svc_aff6_fd = bpf_map__fd(env->skel->maps.svc_affinity6);
 	return 0;
 }
 
@@ -222,6 +278,11 @@ int env_open(struct env *env, __u32 nat_max, char *why, size_t n)
 	err = add_nomasq(env, "10.244.0.0", 16);
 	if (!err)
 		err = add_nomasq(env, "192.0.2.0", 24);
+	/* and --cluster-cidr fd00:10:244::/48 --no-masquerade 2001:db8:9::/64 */
+	if (!err)
+		err = add_nomasq6(env, "fd00:10:244::", 48);
+	if (!err)
+		err = add_nomasq6(env, "2001:db8:9::", 64);
 	if (err) {
 		snprintf(why, n, "filling nomasq: %s", strerror(-err));
 		return err;
@@ -236,6 +297,16 @@ int env_open(struct env *env, __u32 nat_max, char *why, size_t n)
 	if (!err)
 		err = add_endpoint(env, POD_C_IP, POD_A_IFINDEX, 0x2c3d4e5f, pod_a_mac,
 				   host_a_mac);
+	/* the same pods' IPv6 addresses (dual-stack) */
+	if (!err)
+		err = add_endpoint6(env, POD_A_IP6, POD_A_IFINDEX, 0x1a2b3c4d, pod_a_mac,
+				    host_a_mac);
+	if (!err)
+		err = add_endpoint6(env, POD_B_IP6, POD_B_IFINDEX, 0x5e6f7081, pod_b_mac,
+				    host_b_mac);
+	if (!err)
+		err = add_endpoint6(env, POD_C_IP6, POD_A_IFINDEX, 0x2c3d4e5f, pod_a_mac,
+				    host_a_mac);
 	if (err) {
 		snprintf(why, n, "filling endpoints: %s", strerror(-err));
 		return err;

@@ -27,6 +27,9 @@ struct env {
 	int frags_fd; /* -1 if the datapath has none */
 	int nomasq_fd;
 	int svc_fe_fd, svc_be_fd, svc_aff_fd; /* services */
+	/* IPv6 */
+	int endpoints6_fd, nomasq6_fd, nat6_fd, frags6_fd;
+	int svc_fe6_fd, svc_be6_fd, svc_aff6_fd;
 	int ncpus;
 	const char *fib_skip; /* why the FIB cases cannot run, or NULL */
 	bool nonlinear_checked;
@@ -52,6 +55,12 @@ int read_nat_range(struct env *env, __u16 *lo, __u16 *hi);
 int add_endpoint(struct env *env, const char *ip, __u32 ifindex, __u32 id,
 		 const __u8 *pod_mac, const __u8 *host_mac);
 int del_endpoint(struct env *env, const char *ip);
+/* The same for an IPv6 address (endpoints6). */
+int add_endpoint6(struct env *env, const char *ip, __u32 ifindex, __u32 id,
+		  const __u8 *pod_mac, const __u8 *host_mac);
+int del_endpoint6(struct env *env, const char *ip);
+/* The node's IPv6 config flags (BL_CFG_IPV6 and BL_CFG_MASQUERADE6 as set). */
+int update_config6(struct env *env, __u32 set, __u32 clear);
 
 /* Every counter, summed over the CPUs. */
 int read_counters(struct env *env, struct bl_counter_val *sum);

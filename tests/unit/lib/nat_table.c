@@ -39,6 +39,10 @@ int nat_clear(struct env *env)
 
 	if (!err && env->frags_fd >= 0)
 		err = map_clear(env->frags_fd);
+	if (!err)
+		err = map_clear(env->nat6_fd);
+	if (!err)
+		err = map_clear(env->frags6_fd);
 	return err;
 }
 

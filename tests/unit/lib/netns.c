@@ -16,7 +16,12 @@
 #include <sys/socket.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
+#include <linux/ipv6.h>
+#include <linux/ipv6_route.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
 #include <linux/route.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 
 #include "netns.h"
@@ -45,7 +50,116 @@ int lo_forwarding(bool on)
 {
 	/* /proc/sys/net is the namespace of the opener: ours, private. */
 	return write_sysctl("/proc/sys/net/ipv4/conf/lo/forwarding",
-			    on ? "1" : "0");
+			    on ? "1" : "0") ?:
+	       write_sysctl("/proc/sys/net/ipv6/conf/lo/forwarding", on ? "1" : "0");
+}
+
+/*
+ * A permanent IPv6 neighbour on lo with neigh_mac, or its removal: one
+ * netlink message (no ioctl does it), answered with an ack. IPv6 keys
+ * neighbours by their address even on lo, so each destination the FIB
+ * cases route gets one.
+ */
+static int neigh6(const char *addr, bool add)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ndmsg nd;
+		char attrs[64];
+	} req = {};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct rtattr *rta;
+	char buf[512];
+	int fd, ret = 0;
+	ssize_t got;
+
+	req.nh.nlmsg_type = add ? RTM_NEWNEIGH : RTM_DELNEIGH;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	req.nd.ndm_family = AF_INET6;
+	req.nd.ndm_ifindex = 1; /* lo */
+	req.nd.ndm_state = NUD_PERMANENT;
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.nd));
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+	rta->rta_type = NDA_DST;
+	rta->rta_len = RTA_LENGTH(16);
+	be6_of(addr, RTA_DATA(rta));
+	req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
+	rta->rta_type = NDA_LLADDR;
+	rta->rta_len = RTA_LENGTH(ETH_ALEN);
+	memcpy(RTA_DATA(rta), neigh_mac, ETH_ALEN);
+	req.nh.nlmsg_len += RTA_ALIGN(rta->rta_len);
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		ret = -errno;
+	else if ((got = recv(fd, buf, sizeof(buf), 0)) < (ssize_t)NLMSG_LENGTH(sizeof(int)))
+		ret = got < 0 ? -errno : -EIO;
+	else if (((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+		ret = ((struct nlmsgerr *)NLMSG_DATA(buf))->error;
+	close(fd);
+	return ret;
+}
+
+int lo_neighbours6(bool add)
+{
+	static const char *const dsts[] = { SRV_IP6, REMOTE_POD_IP6, NOMASQ_IP6 };
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(dsts) / sizeof(dsts[0]) && !err; i++)
+		err = neigh6(dsts[i], add);
+	return err;
+}
+
+/*
+ * The IPv6 half of setup_fib(): 2001:db8:7::/64 (the internet),
+ * fd00:10:244:2::/64 (the other node's pods) and 2001:db8:9::/64 (a
+ * no-masquerade prefix) routed out of lo, the node's IPv6 address on lo,
+ * neighbours for the destinations; UNROUTED_*_IP6 stay unrouted.
+ */
+static const char *setup_fib6(void)
+{
+	static const char *const routed[] = { "2001:db8:7::", "fd00:10:244:2::",
+					      "2001:db8:9::" };
+	static char why[160];
+	struct in6_rtmsg rt;
+	struct in6_ifreq ifr6 = {};
+	size_t i;
+	int fd, err;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return "socket(AF_INET6) failed (IPv6 disabled?)";
+	for (i = 0; i < sizeof(routed) / sizeof(routed[0]); i++) {
+		memset(&rt, 0, sizeof(rt));
+		be6_of(routed[i], rt.rtmsg_dst.s6_addr);
+		rt.rtmsg_dst_len = 64;
+		rt.rtmsg_metric = 1;
+		rt.rtmsg_flags = RTF_UP;
+		rt.rtmsg_ifindex = 1;
+		if (ioctl(fd, SIOCADDRT, &rt) < 0)
+			goto err;
+	}
+	be6_of(NODE_IP6, ifr6.ifr6_addr.s6_addr);
+	ifr6.ifr6_prefixlen = 128;
+	ifr6.ifr6_ifindex = 1;
+	if (ioctl(fd, SIOCSIFADDR, &ifr6) < 0)
+		goto err;
+	close(fd);
+	err = lo_neighbours6(true);
+	if (err) {
+		snprintf(why, sizeof(why), "cannot add IPv6 neighbours on lo: %s",
+			 strerror(-err));
+		return why;
+	}
+	return NULL;
+err:
+	snprintf(why, sizeof(why), "cannot set up IPv6 routes on lo: %s", strerror(errno));
+	close(fd);
+	return why;
 }
 
 static void set_sin(struct sockaddr *sa, const char *ip)
@@ -148,7 +262,7 @@ const char *setup_fib(void)
 			 strerror(-err));
 		return why;
 	}
-	return NULL;
+	return setup_fib6();
 err:
 	snprintf(why, sizeof(why), "cannot set up lo and its route: %s",
 		 strerror(errno));

@@ -16,6 +16,8 @@ int netns_private(void);
 const char *setup_fib(void);
 /* The neighbour every lookup out of lo answers with (neigh_mac); -errno. */
 int lo_neighbour(bool add);
+/* The IPv6 neighbours of SRV_IP6, REMOTE_POD_IP6 and NOMASQ_IP6 (neigh_mac). */
+int lo_neighbours6(bool add);
 /* Forwarding on lo, which bpf_fib_lookup() requires; -errno. */
 int lo_forwarding(bool on);
 

@@ -43,6 +43,25 @@
 #define KEPT_ID 61007 /* an ICMP echo id inside the range */
 
 /*
+ * IPv6, the same node dual-stack (documentation and ULA prefixes only):
+ * pod CIDR fd00:10:244:1::/64 in cluster fd00:10:244::/48, the node's
+ * address on the uplink, the pods' second family, the same neighbours.
+ */
+#define NODE_IP6 "2001:db8:100::2"
+#define ROUTER_IP6 "2001:db8:100::1" /* sends the ICMPv6 errors */
+#define POD_A_IP6 "fd00:10:244:1::2"
+#define POD_B_IP6 "fd00:10:244:1::3"
+#define POD_C_IP6 "fd00:10:244:1::4" /* pod A's second address */
+#define REMOTE_POD_IP6 "fd00:10:244:2::5"
+#define UNROUTED_POD_IP6 "fd00:10:244:3::5"
+#define SRV_IP6 "2001:db8:7::7" /* the internet: routed out of lo */
+#define NOMASQ_IP6 "2001:db8:9::9" /* in a --no-masquerade prefix */
+#define UNROUTED_EXT_IP6 "2001:db8:dead::1"
+#define GW_IP6 "fe80::1"
+#define POD_A_LL6 "fe80::858:aff:fef4:102" /* pod A's link-local (EUI-64) */
+#define SVC_IP6 "fd00:10:96::a"
+
+/*
  * test_run hands the program an skb on the namespace's loopback device unless
  * the context names another one, so the sending pod's host veth is lo.
  */

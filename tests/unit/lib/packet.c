@@ -28,6 +28,14 @@ __u32 be32_of(const char *s)
 	return a.s_addr;
 }
 
+void be6_of(const char *s, __u8 *out)
+{
+	if (inet_pton(AF_INET6, s, out) != 1) {
+		fprintf(stderr, "test bug: bad IPv6 address %s\n", s);
+		abort();
+	}
+}
+
 static const __u8 payload[] = "bridgeless golden";
 
 static __u32 put_eth(__u8 *b, const struct pkt_spec *s, __u16 proto)
@@ -42,6 +50,69 @@ static __u32 put_eth(__u8 *b, const struct pkt_spec *s, __u16 proto)
 }
 
 static void build_ipv4(struct pkt *p, const struct pkt_spec *s);
+static void build_ipv6(struct pkt *p, const struct pkt_spec *s);
+
+/*
+ * The pseudo-header's sum for an upper-layer header of len bytes: of the
+ * IPv4 header ip, or where ip6 is set (the IPv6 header's start) of IPv6.
+ */
+static __u32 l4_pseudo(const struct iphdr *ip, const __u8 *ip6, __u8 proto, __u32 len)
+{
+	return ip6 ? pseudo6_sum(ip6 + 8, ip6 + 24, proto, len) : pseudo_sum(ip, proto, len);
+}
+
+/* What an ICMPv6 error quotes: the whole packet, or quote_l4 bytes of its L4 part. */
+static __u32 put_quote6(__u8 *b, const struct pkt_spec *q)
+{
+	struct pkt inner;
+	__u32 len;
+
+	memset(&inner, 0, sizeof(inner));
+	build_ipv6(&inner, q);
+	len = inner.len - ETH_HLEN;
+	if (q->quote_l4 && 40u + q->quote_l4 < len)
+		len = 40 + q->quote_l4;
+	memcpy(b, inner.b + ETH_HLEN, len);
+	return len;
+}
+
+/* An ICMPv6 neighbour discovery or MLD message (spec nd_type). */
+static __u32 put_nd(__u8 *b, const struct pkt_spec *s)
+{
+	__u32 len = 8;
+
+	memset(b, 0, 8);
+	b[0] = s->nd_type;
+	switch (s->nd_type) {
+	case 135: /* NS: reserved, target */
+	case 136: /* NA: flags, reserved, target */
+		b[4] = s->nd_type == 136 ? s->nd_flags : 0;
+		be6_of(s->nd_target, b + 8);
+		len = 24;
+		break;
+	case 134: /* RA: hop limit, flags, lifetime; reachable, retrans */
+		b[4] = 64;
+		b[6] = 0x07;
+		b[7] = 0x08;
+		memset(b + 8, 0, 8);
+		len = 16;
+		break;
+	case 143: /* MLDv2 report: one record, CHANGE_TO_EXCLUDE ff02::1:ff00:2 */
+		b[7] = 1;
+		memset(b + 8, 0, 20);
+		b[8] = 4;
+		be6_of("ff02::1:ff00:2", b + 12);
+		return 28;
+	}
+	if (s->nd_lladdr) {
+		/* source link-layer address; target's (2) in an advertisement */
+		b[len] = s->nd_type == 136 ? 2 : 1;
+		b[len + 1] = 1;
+		memcpy(b + len + 2, s->nd_lladdr, ETH_ALEN);
+		len += 8;
+	}
+	return len;
+}
 
 /* What an ICMP error quotes: the IPv4 header and 8 bytes of its payload. */
 static __u32 put_quote(__u8 *b, const struct pkt_spec *q)
@@ -58,7 +129,8 @@ static __u32 put_quote(__u8 *b, const struct pkt_spec *q)
 	return len;
 }
 
-static __u32 put_l4(__u8 *b, const struct iphdr *ip, const struct pkt_spec *s)
+static __u32 put_l4(__u8 *b, const struct iphdr *ip, const __u8 *ip6,
+		    const struct pkt_spec *s)
 {
 	__u8 proto = s->l4;
 	__u32 len;
@@ -75,7 +147,7 @@ static __u32 put_l4(__u8 *b, const struct iphdr *ip, const struct pkt_spec *s)
 		memcpy(udp + 1, payload, sizeof(payload));
 		if (s->udp_nocsum)
 			return len;
-		udp->check = csum_fold(pseudo_sum(ip, proto, len) +
+		udp->check = csum_fold(l4_pseudo(ip, ip6, proto, len) +
 				       csum_add(0, b, len));
 		if (!udp->check)
 			udp->check = 0xffff;
@@ -94,8 +166,33 @@ static __u32 put_l4(__u8 *b, const struct iphdr *ip, const struct pkt_spec *s)
 		tcp->doff = 5;
 		b[13] = s->tcp_flags ? s->tcp_flags : 0x02;
 		tcp->window = htons(64240);
-		tcp->check = csum_fold(pseudo_sum(ip, proto, len) +
+		tcp->check = csum_fold(l4_pseudo(ip, ip6, proto, len) +
 				       csum_add(0, b, len));
+		return len;
+	}
+	case IPPROTO_ICMPV6: {
+		__u32 mtu = htonl(s->err_mtu6);
+
+		memset(b, 0, 8);
+		if (s->nd_type) {
+			len = put_nd(b, s);
+		} else if (s->quote) {
+			b[0] = s->err_type;
+			b[1] = s->err_code;
+			memcpy(b + 4, &mtu, 4);
+			len = 8 + put_quote6(b + 8, s->quote);
+		} else {
+			__u16 id = htons(s->echo_id ? s->echo_id : 0x4242), seq = htons(1);
+
+			b[0] = s->echo_reply ? 129 : 128;
+			memcpy(b + 4, &id, 2);
+			memcpy(b + 6, &seq, 2);
+			memcpy(b + 8, payload, sizeof(payload));
+			len = 8 + sizeof(payload);
+		}
+		b[2] = b[3] = 0;
+		memcpy(b + 2, &(__u16){ csum_fold(l4_pseudo(ip, ip6, proto, len) +
+						  csum_add(0, b, len)) }, 2);
 		return len;
 	}
 	case IPPROTO_ICMP: {
@@ -127,7 +224,7 @@ static __u32 csum_field_off(__u8 proto)
 {
 	return proto == IPPROTO_TCP ? offsetof(struct tcphdr, check) :
 	       proto == IPPROTO_UDP ? offsetof(struct udphdr, check) :
-				      offsetof(struct icmphdr, checksum);
+				      offsetof(struct icmphdr, checksum); /* ICMPv6's too */
 }
 
 static void build_ipv4(struct pkt *p, const struct pkt_spec *s)
@@ -155,7 +252,7 @@ static void build_ipv4(struct pkt *p, const struct pkt_spec *s)
 	 */
 	if (hlen < sizeof(*ip))
 		hlen = sizeof(*ip);
-	l4len = put_l4((__u8 *)ip + hlen, ip, s);
+	l4len = put_l4((__u8 *)ip + hlen, ip, NULL, s);
 	if (s->l4_csum_as) {
 		struct pkt other;
 		__u32 co = off + hlen + csum_field_off(s->l4);
@@ -198,9 +295,75 @@ static void build_arp(struct pkt *p, const struct pkt_spec *s)
 	p->len = off + sizeof(*arp);
 }
 
+/* An extension header: 8 bytes, PadN. *next is where its type goes. */
+static __u32 put_ext(__u8 *b, __u8 **next)
+{
+	memset(b, 0, 8);
+	b[2] = 1; /* PadN */
+	b[3] = 4;
+	*next = b;
+	return 8;
+}
+
+/*
+ * An IPv6 packet: header, extension headers (ext_hbh, ext_dst, frag6), the
+ * upper-layer header with its checksum over the pseudo-header.
+ */
+static void build_ipv6_full(struct pkt *p, const struct pkt_spec *s)
+{
+	__u32 off = put_eth(p->b, s, ETH_P_IPV6), cur = off + 40, l4len, i;
+	__u8 *ip6 = p->b + off, *next = ip6 + 6;
+
+	memset(ip6, 0, 40);
+	ip6[0] = (s->version ? s->version : 6) << 4;
+	ip6[7] = s->ttl;
+	be6_of(s->saddr, ip6 + 8);
+	be6_of(s->daddr, ip6 + 24);
+	for (i = 0; i < s->ext_hbh; i++) {
+		*next = 0;
+		cur += put_ext(p->b + cur, &next);
+	}
+	for (i = 0; i < s->ext_dst; i++) {
+		*next = 60;
+		cur += put_ext(p->b + cur, &next);
+	}
+	if (s->frag6) {
+		__u16 fo = htons(s->frag6_off << 3 | (s->frag6_more ? 1 : 0));
+		__u32 id = htonl(s->frag6_id);
+		__u8 *f = p->b + cur;
+
+		*next = 44;
+		memset(f, 0, 8);
+		memcpy(f + 2, &fo, 2);
+		memcpy(f + 4, &id, 4);
+		next = f;
+		cur += 8;
+	}
+	*next = s->l4;
+	l4len = put_l4(p->b + cur, NULL, ip6, s);
+	if (s->l4_csum_as) {
+		struct pkt other;
+		__u32 co = cur + csum_field_off(s->l4), oo;
+
+		memset(&other, 0, sizeof(other));
+		build_ipv6(&other, s->l4_csum_as);
+		oo = ETH_HLEN + 40 + 8 * (s->l4_csum_as->ext_hbh + s->l4_csum_as->ext_dst +
+					   (s->l4_csum_as->frag6 ? 1 : 0));
+		memcpy(p->b + co, other.b + oo + csum_field_off(s->l4), 2);
+	}
+	ip6[4] = (cur - off - 40 + l4len) >> 8;
+	ip6[5] = (cur - off - 40 + l4len) & 0xff;
+	p->len = cur + l4len;
+}
+
 /* A bare IPv6 header (next header "none"): only the ethertype matters. */
 static void build_ipv6(struct pkt *p, const struct pkt_spec *s)
 {
+	if (s->saddr) {
+		build_ipv6_full(p, s);
+		return;
+	}
+	{
 	static const __u8 ip6[40] = {
 		0x60, 0, 0, 0, 0, 0, 59, 64,
 		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
@@ -210,6 +373,7 @@ static void build_ipv6(struct pkt *p, const struct pkt_spec *s)
 
 	memcpy(p->b + off, ip6, sizeof(ip6));
 	p->len = off + sizeof(ip6);
+	}
 }
 
 int build(struct pkt *p, const struct pkt_spec *s, char *why, size_t n)
@@ -264,6 +428,13 @@ __u16 egress_port(const struct pkt *p)
 {
 	const struct iphdr *ip = (const struct iphdr *)(p->b + ETH_HLEN);
 	const __u8 *l4 = p->b + ETH_HLEN + ip->ihl * 4;
+
+	if (p->b[12] == 0x86 && p->b[13] == 0xdd) {
+		l4 = p->b + ETH_HLEN + 40; /* no extension headers in these */
+		if (p->b[ETH_HLEN + 6] == IPPROTO_ICMPV6)
+			return l4[4] << 8 | l4[5];
+		return l4[0] << 8 | l4[1];
+	}
 
 	if (ip->protocol == IPPROTO_ICMP)
 		return l4[4] << 8 | l4[5];

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h> /* IPPROTO_ICMPV6 */
 #include <linux/types.h>
 
 #define PKT_MAX 512
@@ -25,7 +26,7 @@ enum pkt_kind {
 	PK_NONE, /* as an expected frame: the input, unchanged */
 	PK_IPV4,
 	PK_ARP,
-	PK_IPV6,
+	PK_IPV6, /* without saddr: a bare header, next header "none" */
 };
 
 /*
@@ -37,9 +38,9 @@ struct pkt_spec {
 	enum pkt_kind kind;
 	const __u8 *dmac, *smac;
 	__u16 eth_proto;
-	const char *saddr, *daddr; /* IPv4 addresses, or ARP spa/tpa */
-	__u8 ttl;
-	__u8 l4; /* IPPROTO_UDP, IPPROTO_TCP or IPPROTO_ICMP */
+	const char *saddr, *daddr; /* IPv4 (IPv6) addresses, or ARP spa/tpa */
+	__u8 ttl; /* IPv6: the hop limit */
+	__u8 l4; /* IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP or (IPv6) IPPROTO_ICMPV6 */
 	__u8 ihl;
 	__u8 version;
 	__u16 ip_id;
@@ -66,7 +67,33 @@ struct pkt_spec {
 	 */
 	const struct pkt_spec *l4_csum_as;
 	__u16 want_l4_csum; /* nonzero: the L4 checksum the frame must get */
+	/*
+	 * IPv6: extension headers before the upper-layer one, in this order:
+	 * ext_hbh hop-by-hop and ext_dst destination options headers (8 bytes
+	 * of padding each), then a fragment header where frag6 is set.
+	 */
+	__u8 ext_hbh, ext_dst;
+	bool frag6;
+	__u16 frag6_off; /* in 8-byte units; nonzero: a later fragment */
+	bool frag6_more;
+	__u32 frag6_id;
+	/*
+	 * IPv6 neighbour discovery and MLD (l4 IPPROTO_ICMPV6): nd_type 133
+	 * (router solicitation), 135 (neighbour solicitation for nd_target),
+	 * 136 (advertisement of nd_target, nd_flags its first byte), 134
+	 * (router advertisement) or 143 (MLDv2 report); nd_lladdr, if set,
+	 * the source or target link-layer address option.
+	 */
+	__u8 nd_type;
+	const char *nd_target;
+	__u8 nd_flags;
+	const __u8 *nd_lladdr;
+	/* IPv6 errors: the 32-bit MTU (Packet Too Big) instead of err_mtu */
+	__u32 err_mtu6;
 };
+
+/* An IPv6 address; a bad one is a bug of the test. */
+void be6_of(const char *s, __u8 *out);
 
 /* An IPv4 address in network byte order; a bad one is a bug of the test. */
 __u32 be32_of(const char *s);

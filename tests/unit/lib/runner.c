@@ -150,7 +150,7 @@ enum case_result run_case(struct env *env, const struct tcase *tc, char *why,
 	fd = prog_fd(env, tc->prog);
 	err = bpf_prog_test_run_opts(fd, &opts);
 	if (err && errno == EINVAL && tc->short_ip) {
-		snprintf(why, n, "this kernel's BPF_PROG_TEST_RUN refuses an IPv4 frame of %u bytes (shorter than eth + IPv4 header) with EINVAL",
+		snprintf(why, n, "this kernel's BPF_PROG_TEST_RUN refuses an IP frame of %u bytes (shorter than eth + IP header) with EINVAL",
 			 in.len);
 		ret = CASE_SKIP;
 		goto out;

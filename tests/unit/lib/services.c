@@ -35,6 +35,45 @@ int svc_add(struct env *env, const char *ip, __u16 port, __u8 proto, __u32 id,
 	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+int svc_add6(struct env *env, const char *ip, __u16 port, __u8 proto, __u32 id,
+	     __u16 rev, __u32 flags, __u32 affinity_s, const struct test_backend *be,
+	     unsigned int n)
+{
+	struct bl_svc6_key k = { .port = port, .proto = proto };
+	struct bl_svc s = { .id = id, .rev = rev, .count = n, .affinity_s = affinity_s,
+			    .flags = flags };
+	struct bl_config cfg;
+	__u32 zero = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct bl_svc_backend_key bk = { .id = id, .rev = rev, .slot = i };
+		struct bl_svc6_backend b = { .port = be[i].port };
+
+		be6_of(be[i].ip, b.addr);
+		if (bpf_map_update_elem(env->svc_be6_fd, &bk, &b, BPF_ANY))
+			return -errno;
+	}
+	be6_of(ip, k.addr);
+	if (bpf_map_update_elem(env->svc_fe6_fd, &k, &s, BPF_ANY) ||
+	    bpf_map_lookup_elem(env->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.flags |= BL_CFG_SERVICES;
+	return bpf_map_update_elem(env->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int endpoint6_flags(struct env *env, const char *ip, __u16 *flags)
+{
+	struct bl_endpoint6_key k;
+	struct bl_endpoint ep;
+
+	be6_of(ip, k.ip);
+	if (bpf_map_lookup_elem(env->endpoints6_fd, &k, &ep))
+		return -errno;
+	*flags = ep.flags;
+	return 0;
+}
+
 static int clear(int fd, size_t key_size)
 {
 	__u8 k[64], next[64];
@@ -58,6 +97,25 @@ int svc_reset(struct env *env)
 		err = clear(env->svc_be_fd, sizeof(struct bl_svc_backend_key));
 	if (!err)
 		err = clear(env->svc_aff_fd, sizeof(struct bl_svc_affinity_key));
+	if (!err)
+		err = clear(env->svc_fe6_fd, sizeof(struct bl_svc6_key));
+	if (!err)
+		err = clear(env->svc_be6_fd, sizeof(struct bl_svc_backend_key));
+	if (!err)
+		err = clear(env->svc_aff6_fd, sizeof(struct bl_svc6_affinity_key));
+	if (!err) {
+		struct bl_endpoint6_key k6, *prev6 = NULL;
+
+		while (!err && bpf_map_get_next_key(env->endpoints6_fd, prev6, &k6) == 0) {
+			if (bpf_map_lookup_elem(env->endpoints6_fd, &k6, &ep) == 0 &&
+			    ep.flags) {
+				ep.flags = 0;
+				if (bpf_map_update_elem(env->endpoints6_fd, &k6, &ep, BPF_EXIST))
+					err = -errno;
+			}
+			prev6 = &k6;
+		}
+	}
 	while (!err && bpf_map_get_next_key(env->endpoints_fd, prev, &k) == 0) {
 		if (bpf_map_lookup_elem(env->endpoints_fd, &k, &ep) == 0 && ep.flags) {
 			ep.flags = 0;

@@ -20,6 +20,12 @@ struct test_backend {
 int svc_add(struct env *env, const char *ip, __u16 port, __u8 proto, __u32 id,
 	    __u16 rev, __u32 flags, __u32 affinity_s, const struct test_backend *be,
 	    unsigned int n);
+/* The same for an IPv6 frontend and backends (svc_frontends6, svc_backends6). */
+int svc_add6(struct env *env, const char *ip, __u16 port, __u8 proto, __u32 id,
+	     __u16 rev, __u32 flags, __u32 affinity_s, const struct test_backend *be,
+	     unsigned int n);
+/* The BL_EP_* flags of the IPv6 endpoint of ip. */
+int endpoint6_flags(struct env *env, const char *ip, __u16 *flags);
 /* Every case starts without services and with endpoints unmarked. */
 int svc_reset(struct env *env);
 /* The BL_EP_* flags of the endpoint of ip. */

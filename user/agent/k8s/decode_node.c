@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * A Node: its name, its IPv4 pod CIDRs (spec.podCIDRs, else spec.podCIDR)
- * and its first IPv4 InternalIP (status.addresses), what the routes to
- * the other nodes' pods need. IPv6 CIDRs are skipped (not routed yet); a
+ * A Node: its name, its pod CIDRs of each family (spec.podCIDRs, else
+ * spec.podCIDR) and its first InternalIP of each family
+ * (status.addresses), what the routes to the other nodes' pods need. A
  * CIDR that does not parse makes the object malformed.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "agent/k8s/objects.h"
 #include "lib/log.h"
 #include "node/peer_routes.h"
@@ -16,12 +17,18 @@
 static int add_cidr(struct peer *p, const char *field, json_t *v)
 {
 	const char *s = json_string_value(v);
+	struct prefix c6;
 	struct cidr c;
 
 	if (!s)
 		return errorf_raw(-EINVAL, "%s: want a string", field);
-	if (strchr(s, ':')) /* IPv6: not routed yet */
+	if (strchr(s, ':')) {
+		if (prefix_parse(s, &c6) || c6.family != AF_INET6)
+			return errorf_raw(-EINVAL, "%s \"%s\": not an IPv6 prefix", field, s);
+		if (p->n_cidrs6 < PEER_CIDRS_MAX)
+			p->cidrs6[p->n_cidrs6++] = c6;
 		return 0;
+	}
 	if (cidr_parse(s, &c))
 		return errorf_raw(-EINVAL, "%s \"%s\": not an IPv4 prefix", field, s);
 	if (p->n_cidrs < PEER_CIDRS_MAX)
@@ -50,6 +57,7 @@ static int node_cidrs(json_t *spec, struct peer *p)
 static void node_ip(json_t *node, struct peer *p)
 {
 	json_t *addrs = json_object_get(json_object_get(node, "status"), "addresses"), *a;
+	struct ipaddr ia;
 	const char *s;
 	size_t i;
 
@@ -58,9 +66,14 @@ static void node_ip(json_t *node, struct peer *p)
 		if (!s || strcmp(s, "InternalIP"))
 			continue;
 		s = json_string_value(json_object_get(a, "address"));
-		if (s && !strchr(s, ':') && ip_parse(s, &p->ip) == 0)
-			return;
-		p->ip = 0;
+		if (!s || ipaddr_parse(s, &ia))
+			continue;
+		if (ia.family == AF_INET6 && !p->has_ip6) {
+			memcpy(p->ip6, ia.a, 16);
+			p->has_ip6 = 1;
+		} else if (ia.family == AF_INET && !p->ip) {
+			memcpy(&p->ip, ia.a, 4);
+		}
 	}
 }
 
