@@ -146,8 +146,9 @@ wait_log "$LOG" 'services: 3 services in BPF: 1 frontends added, 1 changed, 1 re
 	fail fits_after_removals "$(tail -2 "$LOG")"
 got="$(entries svc_frontends) $(entries svc_backends)"
 check fits_after_removals "frontends, backend slots: $got" [ "$got" = "3 6" ]
-seen=$(for i in $(seq 16); do ask tcp 10.96.0.16 80 | awk '{ print $1 }'; done | sort -u | tr '\n' ' ')
-check four_backends "16 connections reached: $seen" [ "$seen" = "be2 be3 be4 be5 " ]
+# random choice: 48 connections miss one of four backends once in 250,000 runs
+seen=$(for i in $(seq 48); do ask tcp 10.96.0.16 80 | awk '{ print $1 }'; done | sort -u | tr '\n' ' ')
+check four_backends "48 connections reached: $seen" [ "$seen" = "be2 be3 be4 be5 " ]
 
 # the same four pods on 8081: fits in the end, not while both sets are there
 with_backends svc-00000 8081 10.244.1.2 10.244.1.3 10.244.1.4 10.244.1.5 <"$TMPD/t3.json" \
