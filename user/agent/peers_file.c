@@ -61,8 +61,8 @@ static void parse_node(json_t *node, const char *path, struct peer *p)
 int peers_load(const char *path, struct peers *out)
 {
 	json_error_t jerr;
-	json_t *root, *items, *node;
-	size_t i;
+	json_t *root;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	root = json_load_file(path, 0, &jerr);
@@ -75,28 +75,35 @@ int peers_load(const char *path, struct peers *out)
 		return errorf_raw(-EINVAL, "peers file %s: line %d: %s", path,
 				  jerr.line, jerr.text);
 	}
+	err = peers_from_json(root, path, out);
+	json_decref(root);
+	return err;
+}
+
+int peers_from_json(json_t *root, const char *path, struct peers *out)
+{
+	json_t *items, *node;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
 	items = json_is_array(root) ? root : json_object_get(root, "items");
 	if (!json_is_array(items) && json_is_object(json_object_get(root, "spec")))
 		items = NULL; /* a single Node object */
 	else if (!json_is_array(items)) {
-		json_decref(root);
 		return errorf_raw(-EINVAL,
 				  "peers file %s: want a NodeList ({\"items\": [...]}) or an array of Node objects",
 				  path);
 	}
 	out->n = items ? json_array_size(items) : 1;
 	out->v = calloc(out->n ?: 1, sizeof(*out->v));
-	if (!out->v) {
-		json_decref(root);
+	if (!out->v)
 		return errorf(-ENOMEM, "peers file %s", path);
-	}
 	if (!items) {
 		parse_node(root, path, &out->v[0]);
 	} else {
 		json_array_foreach(items, i, node)
 			parse_node(node, path, &out->v[i]);
 	}
-	json_decref(root);
 	return 0;
 }
 

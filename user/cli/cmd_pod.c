@@ -3,9 +3,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "cli/cli.h"
 #include "lib/log.h"
+#include "netlink/netns.h"
 #include "node/pod.h"
 
 enum { POD_NETNS = 1, POD_IP, POD_IFNAME };
@@ -24,21 +26,29 @@ static int pod_add_cmd(const struct ctx *c, const struct cli_call *call)
 	const union opt_value *ip = cli_opt(call, POD_IP);
 	const union opt_value *ifname = cli_opt(call, POD_IFNAME);
 	struct pod_add_req req = {};
+	char s[16], path[PATH_MAX];
 	struct pod_rec p;
 	int lock, err;
-	char s[16];
 
 	if (!netns)
 		return errorf_raw(-EINVAL, "pod add: --netns is required");
 	req.name = call->operands[0];
-	req.netns = netns->str;
 	req.ip = ip ? ip->ip : 0;
+	req.ip_given = !!ip;
 	req.ifname = ifname ? ifname->str : NULL;
+	/* Before the lock: a netns path that would block must not hold up the node. */
+	req.nsfd = netns_open(netns->str, path, sizeof(path));
+	if (req.nsfd < 0)
+		return error_prefix(req.nsfd, "pod add %s", req.name);
+	req.netns = path;
 	lock = state_lock(c);
-	if (lock < 0)
+	if (lock < 0) {
+		close(req.nsfd);
 		return error_prefix(lock, "pod add %s", req.name);
+	}
 	err = pod_add(c, &req, &p);
 	state_unlock(lock);
+	close(req.nsfd);
 	if (err)
 		return error_prefix(err, "pod add %s", req.name);
 	printf("pod %s: %s on %s (host %s)\n", p.name, ip_str(p.ip, s), p.ifname,

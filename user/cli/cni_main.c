@@ -142,7 +142,7 @@ out:
 				error_message()[0] ? error_message() : strerror(-err),
 				NULL);
 log:
-	cni_log_call(&r, r.log_file, err, outcome[0] ? outcome : NULL,
+	cni_log_call(&r, r.log_file, err, outcome[0] ? outcome : r.note[0] ? r.note : NULL,
 		     usec_since(&t0));
 	json_decref(res);
 	json_decref(r.conf);

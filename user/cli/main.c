@@ -61,7 +61,11 @@ int main(int argc, char **argv)
 	log_setup_libbpf();
 	err = cli_run(&c, commands, argc - optind, argv + optind);
 	if (err) {
-		fprintf(stderr, "bridgeless: %s\n", error_message());
+		char line[ERR_MSG_MAX * 4];
+
+		/* One line, whatever the names in it hold. */
+		str_escape(line, sizeof(line), error_message());
+		fprintf(stderr, "bridgeless: %s\n", line);
 		return 1;
 	}
 	return 0;

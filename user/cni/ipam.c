@@ -107,11 +107,24 @@ static int pump(pid_t pid, int in_fd, const char *in, size_t in_len, int out_fd,
 			}
 		}
 		if (pfd[1].revents) {
-			if (*out_len + 1 >= cap && cap < IPAM_OUT_MAX) {
+			if (*out_len + 1 >= cap && cap >= IPAM_OUT_MAX) {
+				/* Not a result: stop it rather than cut it off (SIGPIPE). */
+				kill(pid, SIGKILL);
+				free(buf);
+				if (in_fd >= 0)
+					close(in_fd);
+				return -EFBIG;
+			}
+			if (*out_len + 1 >= cap) {
 				char *b = realloc(buf, cap * 2);
 
-				if (!b)
-					break;
+				if (!b) {
+					kill(pid, SIGKILL);
+					free(buf);
+					if (in_fd >= 0)
+						close(in_fd);
+					return -ENOMEM;
+				}
 				buf = b;
 				cap *= 2;
 			}
@@ -231,8 +244,13 @@ static int collect(const char *path, pid_t pid, int in_fd, int out_fd,
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
 	if (err == -ETIMEDOUT)
-		return errorf_raw(err, "%s did not finish in %d s", path,
+		return errorf_raw(err, "%s did not finish in %d s; killed it", path,
 				  IPAM_TIMEOUT_MS / 1000);
+	if (err == -EFBIG)
+		return errorf_raw(err, "%s printed more than %d KiB; killed it", path,
+				  IPAM_OUT_MAX >> 10);
+	if (err)
+		return errorf(err, "%s", path);
 	return err;
 }
 
@@ -330,7 +348,7 @@ static char *downgraded_conf(const struct cni_req *r, const char *path)
 }
 
 /* The plugin failed: pass its CNI error on, code and all. */
-static int plugin_error(const struct cni_req *r, const char *cmd, const char *out,
+int cni_plugin_error(const struct cni_req *r, const char *cmd, const char *out,
 			size_t out_len, int status)
 {
 	json_t *e = json_loadb(out, out_len, 0, NULL);
@@ -433,7 +451,7 @@ static int call_result(struct cni_ipam_call *c, json_t **result)
 		} else {
 			json_decref(res);
 		}
-		err = plugin_error(r, c->cmd, out, out_len, status);
+		err = cni_plugin_error(r, c->cmd, out, out_len, status);
 		goto out;
 	}
 	if (result && out_len) {
@@ -538,21 +556,24 @@ void cni_ipam_cancel(struct cni_ipam_call *c)
 
 int cni_ipam_addr(json_t *result, struct ipam_addr *out)
 {
-	char addr[INET_ADDRSTRLEN + 4];
-	const char *a, *slash;
-	json_t *ip, *dns;
+	json_t *ips = json_object_get(result, "ips"), *ip, *dns;
+	const char *a;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	json_array_foreach(json_object_get(result, "ips"), i, ip) {
+	if (ips && !json_is_array(ips))
+		return cni_errorf(CNI_ERR_IPAM, -EINVAL, "IPAM result: \"ips\" is not a list");
+	json_array_foreach(ips, i, ip) {
 		a = json_string_value(json_object_get(ip, "address"));
-		if (!a || strchr(a, ':') || !(slash = strchr(a, '/')) ||
-		    (size_t)(slash - a) >= sizeof(addr))
-			continue;
-		snprintf(addr, sizeof(addr), "%.*s", (int)(slash - a), a);
-		if (ip_parse(addr, &out->ip))
-			continue;
-		out->prefix_len = atoi(slash + 1);
+		if (!a)
+			return cni_errorf(CNI_ERR_IPAM, -EINVAL,
+					  "IPAM result: ips[%zu] has no \"address\" string", i);
+		if (strchr(a, ':'))
+			continue; /* IPv6: not ours yet */
+		/* An address the pod is given must be exactly an address. */
+		if (ip_prefix_parse(a, &out->ip, &out->prefix_len))
+			return cni_errorf(CNI_ERR_IPAM, -EINVAL,
+					  "IPAM result: address \"%s\" is not a.b.c.d/len", a);
 		dns = json_object_get(result, "dns");
 		out->dns = json_is_object(dns) ? json_incref(dns) : NULL;
 		return 0;

@@ -1,42 +1,48 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/fs.h"
 #include "lib/jsonfile.h"
 #include "lib/log.h"
 
 int json_file_save(json_t *j, const char *path)
 {
-	char tmp[PATH_MAX + 32];
-	const char *slash = strrchr(path, '/');
-	int err = 0;
+	char *s;
+	int err;
 
 	if (!j)
 		return errorf(-ENOMEM, "write %s", path);
-	/* Not "<path>.tmp": a 253-character pod name leaves no room in NAME_MAX. */
-	snprintf(tmp, sizeof(tmp), "%.*s/.tmp.%d", slash ? (int)(slash - path) : 1,
-		 slash ? path : ".", getpid());
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS))
-		err = errorf(-EIO, "write %s", tmp);
-	else if (rename(tmp, path))
-		err = errorf(-errno, "rename %s to %s", tmp, path);
-	if (err)
-		unlink(tmp);
+	s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(j);
+	if (!s)
+		return errorf(-ENOMEM, "write %s", path);
+	err = file_replace(path, s, strlen(s), 0600);
+	free(s);
 	return err;
 }
 
 int json_file_load(const char *path, json_t **out)
 {
 	json_error_t jerr;
+	int fd;
 
-	*out = json_load_file(path, 0, &jerr);
+	*out = NULL;
+	fd = open_nofollow(path, O_RDONLY, 0);
+	if (fd == -ENOENT)
+		return -ENOENT;
+	if (fd == -ELOOP)
+		return errorf_raw(-EINVAL, "%s: is a symbolic link; refusing to follow it",
+				  path);
+	if (fd < 0)
+		return errorf(fd, "open %s", path);
+	*out = json_loadfd(fd, 0, &jerr);
+	close(fd);
 	if (*out)
 		return 0;
-	if (access(path, F_OK))
-		return -ENOENT;
 	return errorf_raw(-EINVAL, "%s: line %d: %s", path, jerr.line, jerr.text);
 }
 

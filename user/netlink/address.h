@@ -12,6 +12,9 @@ int addr_first_ipv4(struct nl *nl, int ifindex, uint32_t *ip);
 /* The interface that has address ip; -EADDRNOTAVAIL if none. */
 int addr_find_ifindex(struct nl *nl, uint32_t ip, int *ifindex);
 
+/* Calls fn for every IPv4 address of every link; fn's error ends the walk. */
+int addr_foreach(struct nl *nl, int (*fn)(int ifindex, uint32_t ip, int prefix_len,
+					  void *data), void *data);
 /* 1 if ifindex has ip/prefix_len, 0 if not. */
 int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,20 +35,26 @@ static void pool_range(const struct cidr *pool, uint32_t *first, uint32_t *last)
 static int try_reserve(const struct ctx *c, uint32_t ip, const char *owner)
 {
 	char path[PATH_MAX];
+	size_t len = strlen(owner);
+	ssize_t n;
 	int fd, err = 0;
 
 	ip_path(c, ip, path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* O_EXCL: atomic, and never through a symlink planted there. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == EEXIST ? -EEXIST : errorf(-errno, "create %s", path);
-	if (write(fd, owner, strlen(owner)) != (ssize_t)strlen(owner)) {
-		err = errorf(-EIO, "write %s", path);
+	n = write(fd, owner, len);
+	if (n != (ssize_t)len)
+		err = errorf(n < 0 ? -errno : -EIO, "write %s", path);
+	if (close(fd) && !err)
+		err = errorf(-errno, "write %s", path);
+	if (err)
 		unlink(path);
-	}
-	close(fd);
 	return err;
 }
 
+/* The owner's name in buf ("" if none or unreadable). */
 static void owner_of(const struct ctx *c, uint32_t ip, char *buf, size_t len)
 {
 	char path[PATH_MAX];
@@ -55,7 +62,7 @@ static void owner_of(const struct ctx *c, uint32_t ip, char *buf, size_t len)
 	int fd;
 
 	ip_path(c, ip, path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_nofollow(path, O_RDONLY, 0);
 	if (fd >= 0) {
 		n = read(fd, buf, len - 1);
 		close(fd);
@@ -63,49 +70,55 @@ static void owner_of(const struct ctx *c, uint32_t ip, char *buf, size_t len)
 	buf[n > 0 ? n : 0] = 0;
 }
 
+/* Where the last allocation ended: a hint, a damaged file only resets it. */
 static uint32_t last_get(const struct ctx *c)
 {
 	char path[PATH_MAX], buf[16] = "";
 	uint32_t ip = 0;
-	FILE *f;
+	ssize_t n = -1;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/ipam/last", c->state_dir);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			buf[strcspn(buf, "\n")] = 0;
-		fclose(f);
+	fd = open_nofollow(path, O_RDONLY, 0);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
 	}
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
 	return ip_parse(buf, &ip) ? 0 : ntohl(ip);
 }
 
 static void last_set(const struct ctx *c, uint32_t ip)
 {
-	char path[PATH_MAX], s[16];
-	FILE *f;
+	char path[PATH_MAX], s[20], ips[16];
+	int fd, len;
 
+	/* Rewritten in place: half a hint is no hint, no temporary file needed. */
 	snprintf(path, sizeof(path), "%s/ipam/last", c->state_dir);
-	f = fopen(path, "we");
-	if (f) {
-		fprintf(f, "%s\n", ip_str(ip, s));
-		fclose(f);
-	}
+	fd = open_nofollow(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return;
+	len = snprintf(s, sizeof(s), "%s\n", ip_str(ip, ips));
+	if (write(fd, s, len) != len)
+		pr_debug("%s: short write", path);
+	close(fd);
 }
 
-int ipam_reserve(const struct ctx *c, const struct cidr *pool, uint32_t want,
-		 const char *owner, uint32_t *ip)
+int ipam_reserve(const struct ctx *c, const struct cidr *pool, int given,
+		 uint32_t want, const char *owner, uint32_t *ip)
 {
 	char dir[PATH_MAX], s[16], cs[20], who[POD_NAME_MAX + 1];
 	uint32_t first, last, start, h, n, count;
 	int err;
 
 	snprintf(dir, sizeof(dir), "%s/ipam", c->state_dir);
-	err = mkdir_p(dir, 0700);
+	err = mkdir_state(dir);
 	if (err)
 		return err;
 	pool_range(pool, &first, &last);
 
-	if (want) {
+	if (given) {
 		h = ntohl(want);
 		if (!cidr_contains(pool, want) || h < first || h > last)
 			return errorf_raw(-EINVAL, "address %s is not usable in pod CIDR %s",
@@ -114,7 +127,7 @@ int ipam_reserve(const struct ctx *c, const struct cidr *pool, uint32_t want,
 		if (err == -EEXIST) {
 			owner_of(c, want, who, sizeof(who));
 			return errorf_raw(-EADDRINUSE, "address %s already in use by %s",
-					  ip_str(want, s), who[0] ? who : "another pod");
+					  ip_str(want, s), pod_name_valid(who) ? who : "another pod");
 		}
 		if (!err)
 			*ip = want;
@@ -140,12 +153,68 @@ int ipam_reserve(const struct ctx *c, const struct cidr *pool, uint32_t want,
 			  cidr_str(pool, cs), count);
 }
 
-int ipam_release(const struct ctx *c, uint32_t ip)
+int ipam_release(const struct ctx *c, uint32_t ip, const char *owner)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], who[POD_NAME_MAX + 1];
 
+	/* Not another pod's: the address may have been handed on since. */
+	owner_of(c, ip, who, sizeof(who));
+	if (owner && strcmp(who, owner))
+		return 0;
 	ip_path(c, ip, path);
 	if (unlink(path) && errno != ENOENT)
 		return errorf(-errno, "release %s", path);
 	return 0;
+}
+
+int ipam_foreach(const struct ctx *c,
+		 int (*fn)(uint32_t ip, const char *owner, void *data), void *data)
+{
+	char dir[PATH_MAX], who[POD_NAME_MAX + 1];
+	struct dirent *de;
+	uint32_t ip;
+	int err = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/ipam", c->state_dir);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : errorf(-errno, "open %s", dir);
+	while (!err && (de = readdir(d))) {
+		if (ip_parse(de->d_name, &ip))
+			continue;
+		owner_of(c, ip, who, sizeof(who));
+		err = fn(ip, who, data);
+	}
+	closedir(d);
+	return err;
+}
+
+struct release_of {
+	const struct ctx *c;
+	const char *owner;
+	int n, err;
+};
+
+static int release_if_owner(uint32_t ip, const char *owner, void *data)
+{
+	struct release_of *r = data;
+	int err;
+
+	if (strcmp(owner, r->owner))
+		return 0;
+	err = ipam_release(r->c, ip, r->owner);
+	if (err && !r->err)
+		r->err = err;
+	if (!err)
+		r->n++;
+	return 0;
+}
+
+int ipam_release_all(const struct ctx *c, const char *owner)
+{
+	struct release_of r = { c, owner, 0, 0 };
+	int err = ipam_foreach(c, release_if_owner, &r);
+
+	return err ?: r.err ?: r.n;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "lib/fs.h"
 #include "lib/jsonfile.h"
 #include "lib/log.h"
 #include "node/state.h"
@@ -13,13 +14,12 @@ static void node_path(const struct ctx *c, char *buf)
 	snprintf(buf, PATH_MAX, "%s/node.json", c->state_dir);
 }
 
-int node_save(const struct ctx *c, const struct node_rec *n)
+json_t *node_rec_to_json(const struct node_rec *n)
 {
-	char path[PATH_MAX], a[32], b[32], ip[16];
+	char a[32], b[32], ip[16];
 	json_t *j, *nm = json_array();
 	int i;
 
-	node_path(c, path);
 	for (i = 0; i < n->n_nomasq; i++)
 		json_array_append_new(nm, json_string(cidr_str(&n->nomasq[i], a)));
 	j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:b, s:b, s:i, s:i, s:I, s:o, s:s, s:b}",
@@ -34,7 +34,83 @@ int node_save(const struct ctx *c, const struct node_rec *n)
 		      "reserved_ports_changed", n->reserved_ports_changed);
 	if (j && n->uplink_clsact_made)
 		json_object_set_new(j, "uplink_clsact_made", json_true());
-	return json_file_save(j, path);
+	return j;
+}
+
+static int int_member(json_t *j, const char *key, json_int_t min, json_int_t max,
+		      json_int_t *out)
+{
+	json_t *v = json_object_get(j, key);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
+		return -EINVAL;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int node_rec_from_json(json_t *j, struct node_rec *n)
+{
+	json_int_t ifindex, mode, lo, hi, max;
+	json_t *nm, *v;
+	const char *s;
+	size_t i;
+
+	memset(n, 0, sizeof(*n));
+	if (!json_is_object(j))
+		return -EINVAL;
+	s = json_str(j, "uplink");
+	if (!ifname_valid(s))
+		return -EINVAL;
+	snprintf(n->uplink, sizeof(n->uplink), "%s", s);
+	if (!json_object_get(j, "uplink_ifindex") ||
+	    int_member(j, "uplink_ifindex", 1, INT32_MAX, &ifindex) ||
+	    int_member(j, "attach_mode", 0, 2, &mode) ||
+	    int_member(j, "nat_port_min", 0, 65535, &lo) ||
+	    int_member(j, "nat_port_max", lo, 65535, &hi) ||
+	    int_member(j, "nat_max", 0, UINT32_MAX, &max))
+		return -EINVAL;
+	/* Both or neither (records before --nat-ports have none: the defaults). */
+	if ((lo || hi) && (lo < 1 || hi < lo))
+		return -EINVAL;
+	n->uplink_ifindex = ifindex;
+	n->attach_mode = mode;
+	n->nat_port_min = lo;
+	n->nat_port_max = hi;
+	n->nat_max = max;
+	n->uplink_clsact_made = json_is_true(json_object_get(j, "uplink_clsact_made"));
+	n->ip_forward_changed = json_is_true(json_object_get(j, "ip_forward_changed"));
+	n->masquerade = json_is_true(json_object_get(j, "masquerade"));
+	s = json_str(j, "reserved_ports_prev");
+	if (strlen(s) >= sizeof(n->reserved_ports_prev))
+		return -EINVAL;
+	snprintf(n->reserved_ports_prev, sizeof(n->reserved_ports_prev), "%s", s);
+	n->reserved_ports_changed = json_is_true(json_object_get(j, "reserved_ports_changed"));
+	nm = json_object_get(j, "no_masquerade");
+	if (nm && !json_is_array(nm))
+		return -EINVAL;
+	json_array_foreach(nm, i, v) {
+		if (n->n_nomasq == BL_MAX_NOMASQ ||
+		    cidr_parse(json_string_value(v) ?: "", &n->nomasq[n->n_nomasq]))
+			return -EINVAL;
+		n->n_nomasq++;
+	}
+	if (cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
+	    cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) ||
+	    ip_parse(json_str(j, "node_ip"), &n->node_ip))
+		return -EINVAL;
+	return 0;
+}
+
+int node_save(const struct ctx *c, const struct node_rec *n)
+{
+	char path[PATH_MAX];
+
+	node_path(c, path);
+	return json_file_save(node_rec_to_json(n), path);
 }
 
 int node_load(const struct ctx *c, struct node_rec *n)
@@ -47,35 +123,11 @@ int node_load(const struct ctx *c, struct node_rec *n)
 	err = json_file_load(path, &j);
 	if (err)
 		return err;
-	memset(n, 0, sizeof(*n));
-	snprintf(n->uplink, sizeof(n->uplink), "%s", json_str(j, "uplink"));
-	n->uplink_ifindex = json_integer_value(json_object_get(j, "uplink_ifindex"));
-	n->attach_mode = json_integer_value(json_object_get(j, "attach_mode"));
-	n->uplink_clsact_made = json_is_true(json_object_get(j, "uplink_clsact_made"));
-	n->ip_forward_changed = json_is_true(json_object_get(j, "ip_forward_changed"));
-	n->masquerade = json_is_true(json_object_get(j, "masquerade"));
-	n->nat_port_min = json_integer_value(json_object_get(j, "nat_port_min"));
-	n->nat_port_max = json_integer_value(json_object_get(j, "nat_port_max"));
-	n->nat_max = json_integer_value(json_object_get(j, "nat_max"));
-	snprintf(n->reserved_ports_prev, sizeof(n->reserved_ports_prev), "%s",
-		 json_str(j, "reserved_ports_prev"));
-	n->reserved_ports_changed = json_is_true(json_object_get(j, "reserved_ports_changed"));
-	{
-		json_t *nm = json_object_get(j, "no_masquerade"), *v;
-		size_t i;
-
-		json_array_foreach(nm, i, v) {
-			if (n->n_nomasq < BL_MAX_NOMASQ &&
-			    cidr_parse(json_string_value(v) ?: "", &n->nomasq[n->n_nomasq]) == 0)
-				n->n_nomasq++;
-		}
-	}
-	if (cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
-	    cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) ||
-	    ip_parse(json_str(j, "node_ip"), &n->node_ip))
-		err = errorf_raw(-EINVAL, "%s: bad node record", path);
+	err = node_rec_from_json(j, n);
 	json_decref(j);
-	return err;
+	if (err)
+		return errorf_raw(-EINVAL, "%s: bad node record", path);
+	return 0;
 }
 
 int node_remove(const struct ctx *c)
@@ -83,8 +135,5 @@ int node_remove(const struct ctx *c)
 	char path[PATH_MAX];
 
 	node_path(c, path);
-	if (unlink(path) && errno != ENOENT)
-		return errorf(-errno, "remove %s", path);
-	return 0;
+	return file_remove(path);
 }
-

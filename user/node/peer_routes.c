@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <linux/rtnetlink.h>
 #include "lib/log.h"
+#include "netlink/address.h"
 #include "netlink/route.h"
 #include "node/peer_routes.h"
 
@@ -37,13 +38,6 @@ const struct peer *peers_find_self(const struct peers *p, const char *name,
 }
 
 
-struct want {
-	struct cidr cidr;
-	uint32_t gw;
-	const char *node;
-	int found; /* a route of ours to it exists already */
-};
-
 struct route_set {
 	struct route_spec *v;
 	size_t n, cap;
@@ -66,12 +60,28 @@ static int collect_route(const struct route_spec *r, void *data)
 	return 0;
 }
 
-static int overlaps(const struct cidr *a, const struct cidr *b)
-{
-	const struct cidr *wide = a->len <= b->len ? a : b;
-	const struct cidr *narrow = wide == a ? b : a;
+struct cidr_set {
+	struct cidr *v;
+	size_t n, cap;
+};
 
-	return cidr_contains(wide, narrow->net);
+static int collect_net(int ifindex, uint32_t ip, int prefix_len, void *data)
+{
+	struct cidr_set *s = data;
+
+	if (prefix_len < 0 || prefix_len > 32)
+		return 0;
+	if (s->n == s->cap) {
+		struct cidr *nv;
+
+		s->cap = s->cap ? s->cap * 2 : 16;
+		nv = realloc(s->v, s->cap * sizeof(*nv));
+		if (!nv)
+			return errorf(-ENOMEM, "addresses");
+		s->v = nv;
+	}
+	cidr_from(&s->v[s->n++], ip, prefix_len);
+	return 0;
 }
 
 static int is_self(const struct peer *p, const struct peers_self *self)
@@ -97,9 +107,9 @@ static int is_self(const struct peer *p, const struct peers_self *self)
 			pr_warn(__VA_ARGS__);          \
 	} while (0)
 
-/* The routes we want: other peers' pod CIDRs via their InternalIP. */
-static size_t build_wants(const struct peers *p, const struct peers_self *self,
-			  int quiet, struct want *w, size_t max)
+size_t peers_wanted(const struct peers *p, const struct peers_self *self,
+		    const struct cidr *connected, size_t n_connected, int quiet,
+		    struct peer_route *w, size_t max)
 {
 	char a[20], b[20], ip[16];
 	size_t n = 0, i, k;
@@ -120,29 +130,77 @@ static size_t build_wants(const struct peers *p, const struct peers_self *self,
 		for (j = 0; j < pe->n_cidrs && n < max; j++) {
 			const struct cidr *c = &pe->cidrs[j];
 
-			if (overlaps(c, &self->pod_cidr)) {
+			/* A route outside the cluster could take the node's own traffic. */
+			if (!cidr_inside(c, &self->cluster_cidr)) {
+				say(quiet, "peers: node %s: podCIDR %s is outside the cluster CIDR %s; not routed",
+				    pe->name, cidr_str(c, a), cidr_str(&self->cluster_cidr, b));
+				continue;
+			}
+			if (cidr_overlaps(c, &self->pod_cidr)) {
 				say(quiet, "peers: node %s: podCIDR %s overlaps our pod CIDR %s; not routed",
 				    pe->name, cidr_str(c, a), cidr_str(&self->pod_cidr, b));
 				continue;
 			}
+			for (k = 0; k < n_connected; k++)
+				if (cidr_overlaps(c, &connected[k]))
+					break;
+			if (k < n_connected) {
+				say(quiet, "peers: node %s: podCIDR %s overlaps %s, a network of this node; not routed",
+				    pe->name, cidr_str(c, a), cidr_str(&connected[k], b));
+				continue;
+			}
 			for (k = 0; k < n; k++)
-				if (overlaps(&w[k].cidr, c))
+				if (cidr_overlaps(&w[k].dst, c))
 					break;
 			if (k < n) {
 				say(quiet, "peers: node %s: podCIDR %s overlaps node %s's %s; not routed",
 				    pe->name, cidr_str(c, a), w[k].node,
-				    cidr_str(&w[k].cidr, b));
+				    cidr_str(&w[k].dst, b));
 				continue;
 			}
-			if (!quiet && !overlaps(c, &self->cluster_cidr))
-				pr_warn("peers: node %s: podCIDR %s is outside the cluster CIDR %s: pod traffic to it will be SNATed",
-					pe->name, cidr_str(c, a),
-					cidr_str(&self->cluster_cidr, b));
 			if (!quiet)
 				pr_debug("peers: node %s: %s via %s", pe->name,
 					 cidr_str(c, a), ip_str(pe->ip, ip));
-			w[n++] = (struct want){ *c, pe->ip, pe->name, 0 };
+			w[n++] = (struct peer_route){ *c, pe->ip, pe->name };
 		}
+	}
+	return n;
+}
+
+size_t peers_route_actions(const struct route_spec *cur, size_t n_cur,
+			   const struct peer_route *want, size_t n_want, int oif,
+			   struct route_action *out)
+{
+	size_t n = 0, i, k;
+
+	/* Stale first: a CIDR that moved to another node is re-added below. */
+	for (i = 0; i < n_cur; i++) {
+		for (k = 0; k < n_want; k++)
+			if (want[k].dst.net == cur[i].dst && want[k].dst.len == cur[i].dst_len)
+				break;
+		if (k < n_want)
+			continue; /* kept, or replaced below */
+		out[n] = (struct route_action){ ROUTE_DEL, cur[i], NULL };
+		out[n++].r.protocol = RTPROT_BRIDGELESS;
+	}
+	for (k = 0; k < n_want; k++) {
+		struct route_spec r = { .dst = want[k].dst.net, .dst_len = want[k].dst.len,
+					.gateway = want[k].gw, .oif = oif,
+					.scope = RT_SCOPE_UNIVERSE,
+					.protocol = RTPROT_BRIDGELESS };
+		int ours = 0, same = 0;
+
+		for (i = 0; i < n_cur; i++) {
+			if (cur[i].dst != r.dst || cur[i].dst_len != r.dst_len)
+				continue;
+			ours = 1;
+			if (cur[i].gateway == r.gateway && cur[i].oif == oif)
+				same = 1;
+		}
+		if (same)
+			continue;
+		out[n++] = (struct route_action){ ours ? ROUTE_REPLACE : ROUTE_ADD, r,
+						  want[k].node };
 	}
 	return n;
 }
@@ -160,79 +218,61 @@ int peers_sync_routes(const struct peers *p, const struct peers_self *self,
 		      int quiet, struct route_sync_stats *st)
 {
 	struct route_set cur = {};
-	struct want *w = NULL;
+	struct cidr_set nets = {};
+	struct peer_route *w = NULL;
+	struct route_action *acts = NULL;
 	struct nl nl = {};
-	size_t nw = 0, max, i, k;
+	size_t nw = 0, max, na, i;
 	char name[64];
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	max = p ? p->n * PEER_CIDRS_MAX : 0;
-	if (max) {
-		w = calloc(max, sizeof(*w));
-		if (!w)
-			return errorf(-ENOMEM, "peers");
-		nw = build_wants(p, self, quiet, w, max);
-	}
 	err = nl_open(&nl);
 	if (!err)
 		err = route_foreach(&nl, RTPROT_BRIDGELESS, collect_route, &cur);
+	if (!err)
+		err = addr_foreach(&nl, collect_net, &nets);
 	if (err)
 		goto out;
-
-	/* Stale first: a CIDR that moved to another node is re-added below. */
-	for (i = 0; i < cur.n; i++) {
-		struct route_spec *r = &cur.v[i];
-
-		for (k = 0; k < nw; k++)
-			if (w[k].cidr.net == r->dst && w[k].cidr.len == r->dst_len)
-				break;
-		if (k < nw && w[k].gw == r->gateway && r->oif == self->uplink_ifindex) {
-			w[k].found = 1;
-			continue;
-		}
-		if (k < nw)
-			continue; /* same destination, new gateway: replaced below */
-		route_name(r, name, sizeof(name));
-		r->protocol = RTPROT_BRIDGELESS;
-		err = route_del(&nl, r);
-		if (err && err != -ESRCH) {
-			pr_warn("peers: remove route %s: %s", name, error_message());
-			st->failed++;
-		} else {
-			pr_info("peers: removed route %s (no such peer any more)", name);
-			st->removed++;
-		}
+	max = p ? p->n * PEER_CIDRS_MAX : 0;
+	w = calloc(max + 1, sizeof(*w));
+	acts = calloc(cur.n + max + 1, sizeof(*acts));
+	if (!w || !acts) {
+		err = errorf(-ENOMEM, "peers");
+		goto out;
 	}
-	for (k = 0; k < nw; k++) {
-		struct route_spec r = { .dst = w[k].cidr.net, .dst_len = w[k].cidr.len,
-					.gateway = w[k].gw, .oif = self->uplink_ifindex,
-					.scope = RT_SCOPE_UNIVERSE,
-					.protocol = RTPROT_BRIDGELESS };
-		int ours = 0;
+	nw = peers_wanted(p, self, nets.v, nets.n, quiet, w, max);
+	na = peers_route_actions(cur.v, cur.n, w, nw, self->uplink_ifindex, acts);
+	for (i = 0; i < na; i++) {
+		struct route_action *a = &acts[i];
 
-		if (w[k].found)
+		route_name(&a->r, name, sizeof(name));
+		if (a->op == ROUTE_DEL) {
+			err = route_del(&nl, &a->r);
+			if (err && err != -ESRCH) {
+				pr_warn("peers: remove route %s: %s", name, error_message());
+				st->failed++;
+			} else {
+				pr_info("peers: removed route %s (no such peer any more)", name);
+				st->removed++;
+			}
 			continue;
-		for (i = 0; i < cur.n; i++)
-			if (cur.v[i].dst == r.dst && cur.v[i].dst_len == r.dst_len)
-				ours = 1;
-		route_name(&r, name, sizeof(name));
-		err = ours ? route_replace(&nl, &r) : route_add(&nl, &r);
+		}
+		err = a->op == ROUTE_REPLACE ? route_replace(&nl, &a->r) : route_add(&nl, &a->r);
 		if (err == -EEXIST) {
 			say(quiet, "peers: node %s: a route to %s exists and is not ours; left alone",
-			    w[k].node, name);
+			    a->node, name);
 			st->failed++;
 		} else if (err) {
-			say(quiet, "peers: node %s: route %s: %s", w[k].node, name,
+			say(quiet, "peers: node %s: route %s: %s", a->node, name,
 			    error_message());
 			st->failed++;
+		} else if (a->op == ROUTE_REPLACE) {
+			pr_info("peers: replaced route %s (node %s)", name, a->node);
+			st->replaced++;
 		} else {
-			pr_info("peers: %s route %s (node %s)", ours ? "replaced" : "added",
-				name, w[k].node);
-			if (ours)
-				st->replaced++;
-			else
-				st->added++;
+			pr_info("peers: added route %s (node %s)", name, a->node);
+			st->added++;
 		}
 	}
 	err = 0;
@@ -240,6 +280,8 @@ int peers_sync_routes(const struct peers *p, const struct peers_self *self,
 out:
 	nl_close(&nl);
 	free(cur.v);
+	free(nets.v);
 	free(w);
+	free(acts);
 	return err;
 }

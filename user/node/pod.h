@@ -20,8 +20,15 @@ struct pod_routes {
 
 struct pod_add_req {
 	const char *name;
+	/*
+	 * The pod's network namespace, opened by the caller with netns_open()
+	 * before it took the state lock (so nothing blocks under the lock),
+	 * and the path it resolved to. The caller closes nsfd.
+	 */
+	int nsfd;
 	const char *netns;
-	uint32_t ip; /* 0: allocate from the pod CIDR */
+	uint32_t ip; /* where ip_given */
+	int ip_given; /* else allocate from the pod CIDR */
 	const char *ifname; /* NULL: eth0 */
 	/*
 	 * Where set, called for the address (0: allocate) once the pod's
@@ -40,10 +47,18 @@ struct pod_add_req {
 /*
  * All or nothing: on failure everything made so far (veth, routes, tc
  * attachment, map entry, address reservation, record) is removed again.
- * The caller holds the state lock.
+ * Killed mid-way, it leaves its record of intent ("adding", written before
+ * anything else), from which pod del, the agent or a retried pod add
+ * remove the rest. The caller holds the state lock.
  */
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *out);
-/* Idempotent: a pod that does not exist is not an error. Caller holds the lock. */
+/*
+ * Idempotent: a pod that does not exist is not an error (an invalid name
+ * is). Also takes what an interrupted pod add left, and a pod whose record
+ * does not parse (moved to quarantine first): what follows from the name
+ * goes (host veth, its endpoint and link pins, the name's reservations).
+ * Caller holds the lock.
+ */
 int pod_del(const struct ctx *c, const char *name);
 /*
  * The same, calling unplugged(arg) once the pod is out of the datapath (no
@@ -77,7 +92,5 @@ void pod_endpoint(const struct pod_rec *p, struct bl_endpoint_key *key,
  */
 int pod_slot_alloc(const struct ctx *c, const char *name, uint32_t *slot);
 void pod_slot_clear(const struct ctx *c, uint32_t slot);
-/* The host end's name for a pod: "bl" + FNV-1a of the name. */
-uint32_t pod_id(const char *name);
 
 #endif

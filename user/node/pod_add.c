@@ -12,7 +12,6 @@
 #include "lib/log.h"
 #include "netlink/address.h"
 #include "netlink/link.h"
-#include "netlink/netns.h"
 #include "netlink/route.h"
 #include "node/ipam.h"
 #include "node/pod.h"
@@ -85,26 +84,14 @@ static int add_pod_routes(struct nl *pnl, const struct pod_rec *p, int oif,
 	return 0;
 }
 
-/*
- * Everything that needs no address first (veth, both sides up, the pod's
- * routes, the programs), then the address: req->get_ip, where set, waits
- * for it here, so an IPAM plugin started before pod_add() runs meanwhile.
- */
-static int add_steps(const struct ctx *c, const struct pod_add_req *req,
-		     const struct node_rec *node, struct pinned *pins,
-		     struct nl *hnl, struct nl *pnl, int nsfd, struct pod_rec *p,
-		     int *made)
+/* What must hold before anything is made; refused here, nothing was. */
+static int precheck(const struct node_rec *node, struct nl *hnl, struct nl *pnl,
+		    struct pod_rec *p, struct link_info *uplink)
 {
-	struct bl_endpoint_key key;
-	struct bl_endpoint ep;
-	struct veth_spec veth;
-	struct link_info li, uplink;
-	struct route_spec host_route;
-	uint32_t want = req->ip;
-	char ip[16];
-	int err, pod_ifindex = 0;
+	struct link_info li;
+	int err;
 
-	err = link_get(hnl, NULL, node->uplink_ifindex, &uplink);
+	err = link_get(hnl, NULL, node->uplink_ifindex, uplink);
 	if (err)
 		return error_prefix(err, "uplink %s", node->uplink);
 	if (link_get(pnl, p->ifname, 0, &li) == 0)
@@ -114,6 +101,28 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		return errorf_raw(-EEXIST, "host interface %s already exists",
 				  p->host_ifname);
 	error_clear();
+	return 0;
+}
+
+/*
+ * Everything that needs no address first (veth, both sides up, the pod's
+ * routes, the programs), then the address: req->get_ip, where set, waits
+ * for it here, so an IPAM plugin started before pod_add() runs meanwhile.
+ */
+static int add_steps(const struct ctx *c, const struct pod_add_req *req,
+		     const struct node_rec *node, const struct link_info *uplink,
+		     struct pinned *pins, struct nl *hnl, struct nl *pnl,
+		     struct pod_rec *p, int *made)
+{
+	struct bl_endpoint_key key;
+	struct bl_endpoint ep;
+	struct veth_spec veth;
+	struct link_info li;
+	struct route_spec host_route;
+	uint32_t want = req->ip;
+	int given = req->ip_given;
+	char ip[16];
+	int err, pod_ifindex = 0;
 
 	if ((err = random_mac(p->mac)) || (err = random_mac(p->host_mac)))
 		return err;
@@ -121,16 +130,16 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 				   .host_mac = p->host_mac,
 				   .peer_name = p->ifname,
 				   .peer_mac = p->mac,
-				   .peer_netns_fd = nsfd,
-				   .mtu = uplink.mtu };
+				   .peer_netns_fd = req->nsfd,
+				   .mtu = uplink->mtu };
 	err = link_add_veth(hnl, &veth);
 	if (err)
 		return error_prefix(err, "create veth %s", p->host_ifname);
+	made[1] = 1;
 	err = link_get(hnl, p->host_ifname, 0, &li);
 	if (err)
 		return err;
 	p->host_ifindex = li.ifindex;
-	made[1] = 1;
 
 	err = configure_pod_side(pnl, p, &pod_ifindex);
 	if (err)
@@ -148,8 +157,9 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		err = req->get_ip(req->get_ip_arg, &want);
 		if (err)
 			return err;
+		given = 1;
 	}
-	err = ipam_reserve(c, &node->pod_cidr, want, p->name, &p->ip);
+	err = ipam_reserve(c, &node->pod_cidr, given, want, p->name, &p->ip);
 	if (err)
 		return err;
 	made[0] = 1;
@@ -176,18 +186,46 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		return errorf(-errno, "insert endpoint");
 	made[3] = 1;
 
+	/* The commit: from here on the pod exists. */
+	p->adding = 0;
 	return pod_save(c, p);
+}
+
+/* A record of the same name: an add that died mid-way goes, anything else stays. */
+static int existing(const struct ctx *c, const char *name)
+{
+	struct pod_rec old;
+	int err;
+
+	err = pod_load(c, name, &old);
+	if (err == -ENOENT) {
+		error_clear();
+		return 0;
+	}
+	if (err == -EINVAL)
+		return errorf_raw(-EEXIST,
+				  "pod %s already exists, but its record does not load (%s); `bridgeless pod del %s` removes it",
+				  name, error_message(), name);
+	if (err)
+		return err;
+	if (!old.adding)
+		return errorf_raw(-EEXIST, "pod %s already exists", name);
+	/* We hold the lock: the pod add that wrote it is gone. */
+	pr_info("pod %s: an earlier pod add did not finish; removing what it left",
+		name);
+	err = pod_del(c, name);
+	return err ? error_prefix(err, "pod %s: an earlier pod add did not finish", name) : 0;
 }
 
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *p)
 {
-	/* What exists so far: address, veth, attachment, endpoint. */
-	int made[4] = { 0, 0, 0, 0 };
-	struct pod_rec old;
+	/* What exists so far: address, veth, attachment, endpoint, record. */
+	int made[5] = { 0, 0, 0, 0, 0 };
 	struct pinned pins = PINNED_INIT;
 	struct nl hnl = {}, pnl = {};
+	struct link_info uplink;
 	struct node_rec node;
-	int err, nsfd;
+	int err;
 
 	memset(p, 0, sizeof(*p));
 	if (!pod_name_valid(req->name))
@@ -195,12 +233,16 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 				  "invalid pod name \"%s\": use 1-%d letters, digits, '-', '_' or '.'",
 				  req->name, POD_NAME_MAX);
 	snprintf(p->name, sizeof(p->name), "%s", req->name);
+	if (req->ifname && !ifname_valid(req->ifname))
+		return errorf_raw(-EINVAL,
+				  "invalid interface name \"%s\": 1-15 characters, no '/', ':', blanks or control characters, not . or ..",
+				  req->ifname);
 	snprintf(p->ifname, sizeof(p->ifname), "%s", req->ifname ? req->ifname : "eth0");
-	if (req->ifname && (!*req->ifname || strlen(req->ifname) >= IF_NAMESIZE ||
-			    strpbrk(req->ifname, "/: \t\n")))
-		return errorf_raw(-EINVAL, "invalid interface name \"%s\"", req->ifname);
+	if (snprintf(p->netns, sizeof(p->netns), "%s", req->netns) >= (int)sizeof(p->netns))
+		return errorf_raw(-ENAMETOOLONG, "netns path is over %zu bytes",
+				  sizeof(p->netns) - 1);
 	p->id = pod_id(p->name);
-	snprintf(p->host_ifname, sizeof(p->host_ifname), BL_IFNAME_PREFIX "%08x", p->id);
+	pod_host_ifname(p->name, p->host_ifname);
 
 	err = node_load(c, &node);
 	if (err == -ENOENT)
@@ -210,40 +252,55 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 	err = pinned_open(c, &pins);
 	if (err)
 		return err;
-	if (pod_load(c, p->name, &old) != -ENOENT) {
-		pinned_close(&pins);
-		return errorf_raw(-EEXIST, "pod %s already exists", req->name);
-	}
-	nsfd = netns_open(req->netns, p->netns, sizeof(p->netns));
-	if (nsfd < 0) {
-		pinned_close(&pins);
-		return nsfd;
-	}
-	err = nl_open(&hnl);
+	err = existing(c, p->name);
 	if (!err)
-		err = nl_open_in_netns(&pnl, nsfd);
+		err = nl_open(&hnl);
 	if (!err)
-		err = add_steps(c, req, &node, &pins, &hnl, &pnl, nsfd, p, made);
+		err = nl_open_in_netns(&pnl, req->nsfd);
+	if (!err)
+		err = precheck(&node, &hnl, &pnl, p, &uplink);
+	/*
+	 * The record of intent, before anything is made: killed from here on,
+	 * pod del (or the agent, or the next pod add of the name) finds what
+	 * follows from it and removes it.
+	 */
+	if (!err) {
+		p->adding = 1;
+		err = pod_save(c, p);
+		made[4] = !err;
+	}
+	if (!err)
+		err = add_steps(c, req, &node, &uplink, &pins, &hnl, &pnl, p, made);
 
 	if (err) {
 		/* Roll back, the endpoint first; the veth takes its routes with it. */
 		struct bl_endpoint_key key;
+		char saved[ERR_MSG_MAX];
 
+		snprintf(saved, sizeof(saved), "%s", error_message());
 		memcpy(key.ip, &p->ip, 4);
 
 		if (made[3])
 			bpf_map_delete_elem(pins.endpoints, &key);
 		if (made[2])
 			pod_detach(c, p);
+		if (made[1] && !p->host_ifindex) {
+			struct link_info li;
+
+			if (link_get(&hnl, p->host_ifname, 0, &li) == 0)
+				p->host_ifindex = li.ifindex;
+		}
 		if (made[1] && link_del(&hnl, p->host_ifindex))
 			pr_warn("pod add %s: rollback: could not delete %s", p->name,
 				p->host_ifname);
 		if (made[0])
-			ipam_release(c, p->ip);
+			ipam_release(c, p->ip, p->name);
+		if (made[4])
+			pod_remove(c, p->name);
+		errorf_raw(err, "%s", saved);
 	}
 	nl_close(&pnl);
 	nl_close(&hnl);
-	close(nsfd);
 	pinned_close(&pins);
 	return err;
 }

@@ -32,29 +32,119 @@ int pod_name_valid(const char *name)
 	return 1;
 }
 
+uint32_t pod_id(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h;
+}
+
+void pod_host_ifname(const char *name, char *buf)
+{
+	snprintf(buf, IF_NAMESIZE, BL_IFNAME_PREFIX "%08x", pod_id(name));
+}
+
 static void pod_path(const struct ctx *c, const char *name, char *buf)
 {
 	snprintf(buf, PATH_MAX, "%s/pods/%s", c->state_dir, name);
 }
 
+json_t *pod_rec_to_json(const struct pod_rec *p)
+{
+	char ip[16], m1[18], m2[18];
+	json_t *j;
+
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}", "name",
+		      p->name, "ip", ip_str(p->ip, ip), "netns", p->netns, "ifname",
+		      p->ifname, "host_ifname", p->host_ifname, "host_ifindex",
+		      p->host_ifindex, "mac", mac_str(p->mac, m1), "host_mac",
+		      mac_str(p->host_mac, m2), "id", (json_int_t)p->id, "slot",
+		      (json_int_t)p->slot);
+	if (j && p->adding)
+		json_object_set_new(j, "state", json_string("adding"));
+	return j;
+}
+
+static int int_member(json_t *j, const char *key, json_int_t min, json_int_t max,
+		      json_int_t *out)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!v) {
+		*out = 0;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
+		return -EINVAL;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int str_member(json_t *j, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!json_is_string(v) || json_string_length(v) >= len ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return -EINVAL;
+	memcpy(buf, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+int pod_rec_from_json(json_t *j, const char *name, struct pod_rec *p)
+{
+	json_int_t ifindex, id, slot;
+	char want[IF_NAMESIZE];
+	const char *state;
+
+	memset(p, 0, sizeof(*p));
+	if (!json_is_object(j))
+		return -EINVAL;
+	if (str_member(j, "name", p->name, sizeof(p->name)) || strcmp(p->name, name) ||
+	    str_member(j, "netns", p->netns, sizeof(p->netns)) ||
+	    str_member(j, "ifname", p->ifname, sizeof(p->ifname)) ||
+	    !ifname_valid(p->ifname) ||
+	    str_member(j, "host_ifname", p->host_ifname, sizeof(p->host_ifname)))
+		return -EINVAL;
+	/* The host end's name follows from the pod's: pod del finds it by it. */
+	pod_host_ifname(name, want);
+	if (strcmp(p->host_ifname, want))
+		return -EINVAL;
+	if (int_member(j, "host_ifindex", 0, INT32_MAX, &ifindex) ||
+	    int_member(j, "id", 0, UINT32_MAX, &id) ||
+	    int_member(j, "slot", 0, INT64_MAX, &slot))
+		return -EINVAL;
+	p->host_ifindex = ifindex;
+	p->id = id;
+	/* records written before per-pod counters have none: 0 */
+	p->slot = slot < BL_MAX_EP_SLOTS ? slot : 0;
+	state = json_string_value(json_object_get(j, "state"));
+	if (json_object_get(j, "state") && (!state || strcmp(state, "adding")))
+		return -EINVAL;
+	p->adding = !!state;
+	if (ip_parse(json_str(j, "ip"), &p->ip) || mac_parse(json_str(j, "mac"), p->mac) ||
+	    mac_parse(json_str(j, "host_mac"), p->host_mac))
+		return -EINVAL;
+	/* Only an unfinished add may lack what pod add gives a pod. */
+	if (!p->adding && (!p->ip || !p->host_ifindex || p->id != pod_id(name)))
+		return -EINVAL;
+	return 0;
+}
+
 int pod_save(const struct ctx *c, const struct pod_rec *p)
 {
-	char path[PATH_MAX], dir[PATH_MAX], ip[16], m1[18], m2[18];
+	char path[PATH_MAX], dir[PATH_MAX];
 	int err;
 
 	snprintf(dir, sizeof(dir), "%s/pods", c->state_dir);
-	err = mkdir_p(dir, 0700);
+	err = mkdir_state(dir);
 	if (err)
 		return err;
 	pod_path(c, p->name, path);
-	return json_file_save(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}",
-				   "name", p->name, "ip", ip_str(p->ip, ip),
-				   "netns", p->netns, "ifname", p->ifname,
-				   "host_ifname", p->host_ifname, "host_ifindex",
-				   p->host_ifindex, "mac", mac_str(p->mac, m1),
-				   "host_mac", mac_str(p->host_mac, m2), "id",
-				   (json_int_t)p->id, "slot", (json_int_t)p->slot),
-			 path);
+	return json_file_save(pod_rec_to_json(p), path);
 }
 
 int pod_load(const struct ctx *c, const char *name, struct pod_rec *p)
@@ -69,23 +159,11 @@ int pod_load(const struct ctx *c, const char *name, struct pod_rec *p)
 	err = json_file_load(path, &j);
 	if (err)
 		return err;
-	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", json_str(j, "name"));
-	snprintf(p->netns, sizeof(p->netns), "%s", json_str(j, "netns"));
-	snprintf(p->ifname, sizeof(p->ifname), "%s", json_str(j, "ifname"));
-	snprintf(p->host_ifname, sizeof(p->host_ifname), "%s",
-		 json_str(j, "host_ifname"));
-	p->host_ifindex = json_integer_value(json_object_get(j, "host_ifindex"));
-	p->id = json_integer_value(json_object_get(j, "id"));
-	/* records written before per-pod counters have none: 0 */
-	p->slot = json_integer_value(json_object_get(j, "slot"));
-	if (p->slot >= BL_MAX_EP_SLOTS)
-		p->slot = 0;
-	if (ip_parse(json_str(j, "ip"), &p->ip) || mac_parse(json_str(j, "mac"), p->mac) ||
-	    mac_parse(json_str(j, "host_mac"), p->host_mac))
-		err = errorf_raw(-EINVAL, "%s: bad pod record", path);
+	err = pod_rec_from_json(j, name, p);
 	json_decref(j);
-	return err;
+	if (err)
+		return errorf_raw(-EINVAL, "%s: bad pod record", path);
+	return 0;
 }
 
 int pod_remove(const struct ctx *c, const char *name)
@@ -93,8 +171,27 @@ int pod_remove(const struct ctx *c, const char *name)
 	char path[PATH_MAX];
 
 	pod_path(c, name, path);
-	if (unlink(path) && errno != ENOENT)
-		return errorf(-errno, "remove %s", path);
+	return file_remove(path);
+}
+
+int state_quarantine(const struct ctx *c, const char *kind, const char *name,
+		     const char *why)
+{
+	char dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX + 256];
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/quarantine", c->state_dir);
+	err = mkdir_state(dir);
+	snprintf(dir, sizeof(dir), "%s/quarantine/%s", c->state_dir, kind);
+	if (!err)
+		err = mkdir_state(dir);
+	snprintf(from, sizeof(from), "%s/%s/%s", c->state_dir, kind, name);
+	snprintf(to, sizeof(to), "%s/%s", dir, name);
+	if (!err && rename(from, to))
+		err = errorf(-errno, "move %s to %s", from, to);
+	if (err)
+		return error_prefix(err, "quarantine %s", from);
+	pr_warn("%s: %s; moved it to %s, out of the way", from, why, to);
 	return 0;
 }
 
@@ -103,8 +200,8 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int pod_foreach(const struct ctx *c,
-		int (*fn)(const struct pod_rec *p, void *data), void *data)
+static int foreach(const struct ctx *c, int all,
+		   int (*fn)(const struct pod_rec *p, void *data), void *data)
 {
 	char dir[PATH_MAX], **names = NULL;
 	size_t n = 0, cap = 0, i;
@@ -121,26 +218,70 @@ int pod_foreach(const struct ctx *c,
 		if (!pod_name_valid(de->d_name))
 			continue;
 		if (n == cap) {
+			char **nn;
+
 			cap = cap ? cap * 2 : 64;
-			names = realloc(names, cap * sizeof(*names));
-			if (!names) {
-				closedir(d);
-				return -ENOMEM;
+			nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				err = errorf(-ENOMEM, "list %s", dir);
+				break;
 			}
+			names = nn;
 		}
 		names[n] = strdup(de->d_name);
 		if (names[n])
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	/* qsort(NULL, 0, ...) is undefined: pods/ may be empty. */
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	p = malloc(sizeof(*p));
 	for (i = 0; i < n; i++) {
-		if (!err && p && pod_load(c, names[i], p) == 0)
+		if (!err && p && pod_load(c, names[i], p) == 0 && (all || !p->adding))
 			err = fn(p, data);
 		free(names[i]);
 	}
+	error_clear();
 	free(p);
 	free(names);
 	return err;
+}
+
+int pod_foreach(const struct ctx *c,
+		int (*fn)(const struct pod_rec *p, void *data), void *data)
+{
+	return foreach(c, 0, fn, data);
+}
+
+int pod_foreach_all(const struct ctx *c,
+		    int (*fn)(const struct pod_rec *p, void *data), void *data)
+{
+	return foreach(c, 1, fn, data);
+}
+
+int pod_quarantine_bad(const struct ctx *c)
+{
+	char dir[PATH_MAX];
+	struct pod_rec p;
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/pods", c->state_dir);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (!pod_name_valid(de->d_name) || pod_load(c, de->d_name, &p) != -EINVAL)
+			continue;
+		if (state_quarantine(c, "pods", de->d_name, error_message()) == 0)
+			n++;
+		else
+			pr_warn("%s", error_message());
+		error_clear();
+	}
+	closedir(d);
+	error_clear();
+	return n;
 }
