@@ -4,7 +4,8 @@
 # a pod whose netns was deleted, a pod whose host veth was deleted by hand
 # (both removed, address released), a pod the CNI plugin added whose netns
 # was deleted (removed as CNI DEL does, host-local's reservation released),
-# a stray bl* veth (deleted; other names left alone), a tcx link unpinned, a tcx link detached, the uplink's link
+# a stray bl* veth (deleted; other names left alone), a pod record that does
+# not parse (quarantined), a tcx link unpinned, a tcx link detached, the uplink's link
 # unpinned (all re-attached), an endpoint entry deleted (restored), an entry
 # with no pod (removed), a pod's host route deleted (restored). Also NAT GC
 # in the agent with its own timeouts, and the fill-level warning.
@@ -135,17 +136,19 @@ check stray_veth_removed "${why#; }" [ -z "$why" ]
 ndx ip link del blother 2>/dev/null
 ndx ip link del bl12345678 2>/dev/null
 
-# a pod record that does not load may own a veth: strays are left alone then
+# a pod record that does not parse goes to quarantine, said once, and the
+# strays it may have owned are collected like any others
 echo '{ "name": "broken"' >"$STATE/pods/broken"
 ndx ip link add bl0badf00d type veth peer name stray2-peer
-sleep 1.5
+wait_for 10 no_link bl0badf00d
+sleep 1
 why=""
-no_link bl0badf00d && why="$why; bl0badf00d deleted although a record did not load"
-grep -q "warn: reconcile: 1 pod records under $STATE/pods do not load; not removing" "$LOG" ||
-	why="$why; not logged"
-rm -f "$STATE/pods/broken"
-wait_for 10 no_link bl0badf00d || why="$why; bl0badf00d not deleted once the record was gone"
-check unreadable_record_keeps_strays "${why#; }" [ -z "$why" ]
+no_link bl0badf00d || why="$why; bl0badf00d not deleted"
+[ -e "$STATE/pods/broken" ] && why="$why; record still in pods/"
+[ -e "$STATE/quarantine/pods/broken" ] || why="$why; not in $STATE/quarantine/pods"
+n=$(grep -c "warn: $STATE/pods/broken: .*line .*; moved it to $STATE/quarantine/pods/broken, out of the way" "$LOG")
+[ "$n" = 1 ] || why="$why; said $n times: $(grep broken "$LOG" | tail -2)"
+check bad_record_quarantined "${why#; }" [ -z "$why" ]
 
 # attached POD: from_pod and to_pod of the pinned programs on its host veth,
 # and traffic flows

@@ -132,7 +132,7 @@ static int already(const struct cni_req *r)
 
 /*
  * Under the lock: an ADD of this attachment that was killed mid-way (its
- * pod record says "adding", or only its CNI record is there) is undone as
+ * pod record is unfinished, or only its CNI record is there) is undone as
  * DEL would, address and all, so that the runtime's retry succeeds; then
  * the CNI record is written, before pod_add() writes the pod's, so that
  * whatever a kill leaves from here on says how to release the address.
@@ -144,7 +144,7 @@ static int add_prepare(struct cni_req *r)
 	int err, have_rec;
 
 	err = pod_load(&r->ctx, r->pod_name, &old);
-	if (err == 0 && !old.adding)
+	if (err == 0 && old.state == POD_READY)
 		return already(r);
 	if (err && err != -ENOENT)
 		return cni_error_code(CNI_ERR_DATAPATH,
@@ -276,7 +276,7 @@ int cni_add(struct cni_req *r, json_t **result)
 		err = cni_error_code(CNI_ERR_ENV, error_prefix(fd, "CNI_NETNS"));
 		goto cancel;
 	}
-	if (pod_load(&r->ctx, r->pod_name, &old) == 0 && !old.adding) {
+	if (pod_load(&r->ctx, r->pod_name, &old) == 0 && old.state == POD_READY) {
 		close(fd);
 		err = already(r);
 		goto cancel;

@@ -31,6 +31,8 @@ static int ours(struct cni_req *r)
 
 	err = cni_rec_load(&r->ctx, r->pod_name, &rec);
 	if (err == -ENOENT) {
+		/* An ADD killed as it wrote the record leaves its temporary file. */
+		cni_rec_remove(&r->ctx, r->pod_name);
 		error_clear();
 		return 0;
 	}
@@ -53,22 +55,23 @@ static int ours(struct cni_req *r)
 
 /*
  * DEL's part under the state lock: the pod goes, the IPAM plugin (started)
- * gets its stdin once the pod is out of the datapath, then the record
- * goes (recorded: only after the plugin released the address, see
- * cni_del_recorded). On failure the plugin is cancelled.
+ * gets its stdin once the pod is out of the datapath. The record stays
+ * until the plugin released the address: killed before, whoever comes
+ * next (the runtime's DEL, the agent, an ADD) finds it and releases it.
+ * *mine: the pod and record were this attachment's. On failure the plugin
+ * is cancelled.
  */
-static int del_pod(struct cni_req *r, struct cni_ipam_call *ipam, int remove_rec)
+static int del_pod(struct cni_req *r, struct cni_ipam_call *ipam, int *mine)
 {
 	char saved[ERR_MSG_MAX];
 	int err;
 
 	err = ours(r);
+	*mine = err > 0;
 	if (err == 0)
 		return 0;
 	if (err > 0)
 		err = pod_del_unplugged(&r->ctx, r->pod_name, del_feed_ipam, ipam);
-	if (!err && remove_rec)
-		err = cni_rec_remove(&r->ctx, r->pod_name);
 	if (!err)
 		return 0;
 	snprintf(saved, sizeof(saved), "%s", error_message());
@@ -89,11 +92,30 @@ static int del_pod(struct cni_req *r, struct cni_ipam_call *ipam, int remove_rec
  * An IPAM plugin that is not installed (an ADD refused for it, or removed
  * since) releases nothing: the rest is still done and DEL succeeds.
  */
+/*
+ * The record, under the lock again: the address is released now. (Unless
+ * an ADD of the name came in between: the record is its own then.)
+ */
+static int rec_done(struct cni_req *r)
+{
+	struct pod_rec p;
+	int lock, err = 0;
+
+	lock = state_lock(&r->ctx);
+	if (lock < 0)
+		return cni_error_code(CNI_ERR_DATAPATH, lock);
+	if (pod_load(&r->ctx, r->pod_name, &p) == -ENOENT)
+		err = cni_rec_remove(&r->ctx, r->pod_name);
+	error_clear();
+	state_unlock(lock);
+	return err ? cni_error_code(CNI_ERR_DATAPATH, err) : 0;
+}
+
 int cni_del(struct cni_req *r)
 {
 	struct cni_ipam_call ipam;
 	char path[PATH_MAX];
-	int lock, err;
+	int lock, err, mine = 0;
 
 	cni_ipam_start(r, "DEL", &ipam);
 	/* Nothing of ours can exist without the state dir; do not create it. */
@@ -103,7 +125,7 @@ int cni_del(struct cni_req *r)
 			cni_ipam_cancel(&ipam);
 			return cni_error_code(CNI_ERR_DATAPATH, lock);
 		}
-		err = del_pod(r, &ipam, 1);
+		err = del_pod(r, &ipam, &mine);
 		state_unlock(lock);
 		if (err)
 			return err;
@@ -112,10 +134,11 @@ int cni_del(struct cni_req *r)
 		snprintf(r->note, sizeof(r->note),
 			 "(ipam %s not found in CNI_PATH: no address released)", r->ipam_type);
 		error_clear();
-		return 0;
+		return mine ? rec_done(r) : 0;
 	}
 	/* Always: the address may be held even where our part never was made. */
-	return cni_ipam_finish(&ipam, NULL);
+	err = cni_ipam_finish(&ipam, NULL);
+	return err || !mine ? err : rec_done(r);
 }
 
 int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
@@ -123,7 +146,7 @@ int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
 	struct cni_req d = { .command = "DEL" };
 	struct cni_ipam_call ipam;
 	struct cni_rec rec;
-	int err;
+	int err, mine;
 
 	err = cni_rec_load(c, pod, &rec);
 	if (err == -ENOENT)
@@ -155,7 +178,7 @@ int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
 	d.ctx = *c;
 	snprintf(d.pod_name, sizeof(d.pod_name), "%s", pod);
 	cni_ipam_start(&d, "DEL", &ipam);
-	err = del_pod(&d, &ipam, 0);
+	err = del_pod(&d, &ipam, &mine);
 	if (!err)
 		err = cni_ipam_finish(&ipam, NULL);
 	/* Last: killed before, the record is there to do it all again. */

@@ -10,10 +10,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -196,33 +196,66 @@ static void env_free(struct cni_call_env *e)
  */
 static int spawn(const char *path, char **envp, pid_t *pid, int *in_fd, int *out_fd)
 {
-	posix_spawn_file_actions_t fa;
-	int in_p[2], out_p[2], err;
+	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, st_p[2] = { -1, -1 }, err = 0;
 	char *argv[] = { (char *)path, NULL };
+	pid_t parent = getpid();
+	sigset_t none;
+	ssize_t n;
 
-	if (pipe2(in_p, O_CLOEXEC))
-		return errorf(-errno, "pipe");
-	if (pipe2(out_p, O_CLOEXEC)) {
+	if (pipe2(in_p, O_CLOEXEC) || pipe2(out_p, O_CLOEXEC) || pipe2(st_p, O_CLOEXEC)) {
 		err = errorf(-errno, "pipe");
-		close(in_p[0]);
-		close(in_p[1]);
-		return err;
+		goto fail;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
-	err = -posix_spawn(pid, path, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
+	sigemptyset(&none);
+	*pid = fork();
+	if (*pid < 0) {
+		err = errorf(-errno, "fork");
+		goto fail;
+	}
+	if (*pid == 0) {
+		/*
+		 * Dies with us: killed after it got its stdin, the plugin would
+		 * go on and reserve an address after whoever cleans up for us
+		 * (DEL, the agent) looked. Only async-signal-safe calls here.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
+		sigprocmask(SIG_SETMASK, &none, NULL); /* the agent blocks some */
+		if (dup2(in_p[0], 0) < 0 || dup2(out_p[1], 1) < 0)
+			_exit(127);
+		execve(path, argv, envp);
+		err = errno;
+		n = write(st_p[1], &err, sizeof(err));
+		_exit(n == sizeof(err) ? 127 : 126);
+	}
+	close(st_p[1]);
+	st_p[1] = -1;
+	/* The status pipe closes on exec, or brings exec's errno. */
+	while ((n = read(st_p[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	if (n == sizeof(err)) {
+		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		err = errorf(-err, "exec %s", path);
+		goto fail;
+	}
+	err = 0;
+	close(st_p[0]);
 	close(in_p[0]);
 	close(out_p[1]);
-	if (err) {
-		close(in_p[1]);
-		close(out_p[0]);
-		return errorf(err, "exec %s", path);
-	}
 	*in_fd = in_p[1];
 	*out_fd = out_p[0];
 	return 0;
+fail:
+	for (n = 0; n < 2; n++) {
+		if (in_p[n] >= 0)
+			close(in_p[n]);
+		if (out_p[n] >= 0)
+			close(out_p[n]);
+		if (st_p[n] >= 0)
+			close(st_p[n]);
+	}
+	return err;
 }
 
 /*

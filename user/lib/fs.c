@@ -115,12 +115,10 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int file_replace(const char *path, const void *data, size_t len, int mode)
+int file_create_temp(const char *tmp, const void *data, size_t len, int mode)
 {
-	char tmp[PATH_MAX + 32];
 	int fd, err;
 
-	file_temp_path(path, tmp, sizeof(tmp));
 	/* One a crash left behind; we hold the lock, so it is nobody's now. */
 	if (unlink(tmp) && errno != ENOENT)
 		return errorf(-errno, "remove %s", tmp);
@@ -134,6 +132,18 @@ int file_replace(const char *path, const void *data, size_t len, int mode)
 		unlink(tmp);
 		return errorf(err, "write %s", tmp);
 	}
+	return 0;
+}
+
+int file_replace(const char *path, const void *data, size_t len, int mode)
+{
+	char tmp[PATH_MAX + 32];
+	int err;
+
+	file_temp_path(path, tmp, sizeof(tmp));
+	err = file_create_temp(tmp, data, len, mode);
+	if (err)
+		return err;
 	if (rename(tmp, path)) {
 		err = errorf(-errno, "rename %s to %s", tmp, path);
 		unlink(tmp);

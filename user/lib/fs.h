@@ -39,6 +39,12 @@ int file_replace(const char *path, const void *data, size_t len, int mode);
  * removes path removes it too (file_remove), and the agent collects any.
  */
 void file_temp_path(const char *path, char *buf, size_t len);
+/*
+ * Make the temporary file tmp (file_temp_path) with data: a stale one
+ * removed first, then created O_EXCL and written whole, or removed again.
+ * For a file that appears by rename() or link() (the caller holds the lock).
+ */
+int file_create_temp(const char *tmp, const void *data, size_t len, int mode);
 /* unlink path and its temporary file; a missing one is not an error. */
 int file_remove(const char *path);
 /* 1 if name is a temporary file of file_replace(). */

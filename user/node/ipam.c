@@ -31,27 +31,43 @@ static void pool_range(const struct cidr *pool, uint32_t *first, uint32_t *last)
 	}
 }
 
-/* 0: reserved; -EEXIST: taken; other -errno: failure. */
-static int try_reserve(const struct ctx *c, uint32_t ip, const char *owner)
+/*
+ * The owner's name in a temporary file, which try_reserve() links to the
+ * addresses: a reservation appears whole, owner and all, or not at all
+ * (a kill between creating and writing it would leave an empty one).
+ */
+static void owner_temp_path(const struct ctx *c, char *tmp, size_t len)
 {
 	char path[PATH_MAX];
-	size_t len = strlen(owner);
-	ssize_t n;
-	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/ipam/owner", c->state_dir);
+	file_temp_path(path, tmp, len);
+}
+
+static int owner_file(const struct ctx *c, const char *owner, char *tmp, size_t len)
+{
+	owner_temp_path(c, tmp, len);
+	return file_create_temp(tmp, owner, strlen(owner), 0600);
+}
+
+void ipam_remove_temp(const struct ctx *c)
+{
+	char tmp[PATH_MAX + 32];
+
+	owner_temp_path(c, tmp, sizeof(tmp));
+	unlink(tmp);
+}
+
+/* 0: reserved; -EEXIST: taken; other -errno: failure. */
+static int try_reserve(const struct ctx *c, uint32_t ip, const char *tmp)
+{
+	char path[PATH_MAX];
 
 	ip_path(c, ip, path);
-	/* O_EXCL: atomic, and never through a symlink planted there. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? -EEXIST : errorf(-errno, "create %s", path);
-	n = write(fd, owner, len);
-	if (n != (ssize_t)len)
-		err = errorf(n < 0 ? -errno : -EIO, "write %s", path);
-	if (close(fd) && !err)
-		err = errorf(-errno, "write %s", path);
-	if (err)
-		unlink(path);
-	return err;
+	/* link(): atomic, never over an existing file or through a symlink. */
+	if (link(tmp, path) == 0)
+		return 0;
+	return errno == EEXIST ? -EEXIST : errorf(-errno, "create %s", path);
 }
 
 /* The owner's name in buf ("" if none or unreadable). */
@@ -105,30 +121,19 @@ static void last_set(const struct ctx *c, uint32_t ip)
 	close(fd);
 }
 
-int ipam_reserve(const struct ctx *c, const struct cidr *pool, int given,
-		 uint32_t want, const char *owner, uint32_t *ip)
+/* -EADDRINUSE (quietly): the address given is taken. */
+static int reserve(const struct ctx *c, const struct cidr *pool, int given,
+		   uint32_t want, const char *tmp, uint32_t *ip)
 {
-	char dir[PATH_MAX], s[16], cs[20], who[POD_NAME_MAX + 1];
 	uint32_t first, last, start, h, n, count;
+	char cs[20];
 	int err;
 
-	snprintf(dir, sizeof(dir), "%s/ipam", c->state_dir);
-	err = mkdir_state(dir);
-	if (err)
-		return err;
 	pool_range(pool, &first, &last);
-
 	if (given) {
-		h = ntohl(want);
-		if (!cidr_contains(pool, want) || h < first || h > last)
-			return errorf_raw(-EINVAL, "address %s is not usable in pod CIDR %s",
-					  ip_str(want, s), cidr_str(pool, cs));
-		err = try_reserve(c, want, owner);
-		if (err == -EEXIST) {
-			owner_of(c, want, who, sizeof(who));
-			return errorf_raw(-EADDRINUSE, "address %s already in use by %s",
-					  ip_str(want, s), pod_name_valid(who) ? who : "another pod");
-		}
+		err = try_reserve(c, want, tmp);
+		if (err == -EEXIST)
+			return -EADDRINUSE;
 		if (!err)
 			*ip = want;
 		return err;
@@ -140,7 +145,7 @@ int ipam_reserve(const struct ctx *c, const struct cidr *pool, int given,
 		start = first - 1;
 	for (n = 1; n <= count; n++) {
 		h = first + (start - first + n) % count;
-		err = try_reserve(c, htonl(h), owner);
+		err = try_reserve(c, htonl(h), tmp);
 		if (err == -EEXIST)
 			continue;
 		if (err)
@@ -151,6 +156,35 @@ int ipam_reserve(const struct ctx *c, const struct cidr *pool, int given,
 	}
 	return errorf_raw(-ENOSPC, "pod CIDR %s exhausted: all %u addresses in use",
 			  cidr_str(pool, cs), count);
+}
+
+int ipam_reserve(const struct ctx *c, const struct cidr *pool, int given,
+		 uint32_t want, const char *owner, uint32_t *ip)
+{
+	char dir[PATH_MAX], s[16], cs[20], who[POD_NAME_MAX + 1], tmp[PATH_MAX + 32];
+	uint32_t first, last, h;
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/ipam", c->state_dir);
+	err = mkdir_state(dir);
+	if (err)
+		return err;
+	pool_range(pool, &first, &last);
+	h = ntohl(want);
+	if (given && (!cidr_contains(pool, want) || h < first || h > last))
+		return errorf_raw(-EINVAL, "address %s is not usable in pod CIDR %s",
+				  ip_str(want, s), cidr_str(pool, cs));
+	err = owner_file(c, owner, tmp, sizeof(tmp));
+	if (err)
+		return err;
+	err = reserve(c, pool, given, want, tmp, ip);
+	unlink(tmp);
+	if (err == -EADDRINUSE) {
+		owner_of(c, want, who, sizeof(who));
+		return errorf_raw(-EADDRINUSE, "address %s already in use by %s",
+				  ip_str(want, s), pod_name_valid(who) ? who : "another pod");
+	}
+	return err;
 }
 
 int ipam_release(const struct ctx *c, uint32_t ip, const char *owner)

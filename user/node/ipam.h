@@ -19,6 +19,8 @@ int ipam_reserve(const struct ctx *c, const struct cidr *pool, int given,
 		 uint32_t want, const char *owner, uint32_t *ip);
 /* Release ip if owner (NULL: anybody) holds it; not held is no error. */
 int ipam_release(const struct ctx *c, uint32_t ip, const char *owner);
+/* The file a reservation killed mid-way leaves (the caller holds the lock). */
+void ipam_remove_temp(const struct ctx *c);
 /* Every reservation owner holds: how many were released, or -errno. */
 int ipam_release_all(const struct ctx *c, const char *owner);
 /* Calls fn for each reservation with its owner's name ("" if unreadable). */

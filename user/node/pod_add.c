@@ -187,7 +187,7 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	made[3] = 1;
 
 	/* The commit: from here on the pod exists. */
-	p->adding = 0;
+	p->state = POD_READY;
 	return pod_save(c, p);
 }
 
@@ -208,13 +208,14 @@ static int existing(const struct ctx *c, const char *name)
 				  name, error_message(), name);
 	if (err)
 		return err;
-	if (!old.adding)
+	if (old.state == POD_READY)
 		return errorf_raw(-EEXIST, "pod %s already exists", name);
-	/* We hold the lock: the pod add that wrote it is gone. */
-	pr_info("pod %s: an earlier pod add did not finish; removing what it left",
-		name);
+	/* We hold the lock: the command that wrote it is gone. */
+	pr_info("pod %s: an earlier pod %s did not finish; removing what it left", name,
+		old.state == POD_ADDING ? "add" : "del");
 	err = pod_del(c, name);
-	return err ? error_prefix(err, "pod %s: an earlier pod add did not finish", name) : 0;
+	return err ? error_prefix(err, "pod %s: an earlier pod %s did not finish", name,
+				  old.state == POD_ADDING ? "add" : "del") : 0;
 }
 
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *p)
@@ -265,7 +266,7 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 	 * follows from it and removes it.
 	 */
 	if (!err) {
-		p->adding = 1;
+		p->state = POD_ADDING;
 		err = pod_save(c, p);
 		made[4] = !err;
 	}

@@ -105,6 +105,7 @@ int pod_del_unplugged(const struct ctx *c, const char *name,
 	if (err == -ENOENT) {
 		/* A pod add killed before its record's rename leaves the temporary file. */
 		pod_remove(c, name);
+		ipam_remove_temp(c);
 		pr_info("pod %s: not found, nothing to delete", name);
 		return 0;
 	}
@@ -115,12 +116,22 @@ int pod_del_unplugged(const struct ctx *c, const char *name,
 		memset(&p, 0, sizeof(p));
 		snprintf(p.name, sizeof(p.name), "%s", name);
 		pod_host_ifname(name, p.host_ifname);
-		p.adding = 1;
+		p.state = POD_ADDING;
 	} else if (err) {
 		return err;
 	}
 	error_clear();
-	partial = p.adding;
+	partial = p.state == POD_ADDING;
+	if (p.state == POD_READY) {
+		/*
+		 * Killed from here on, the record says to finish the delete
+		 * (the agent would put a half-deleted pod back together else).
+		 */
+		p.state = POD_DELETING;
+		if (pod_save(c, &p))
+			pr_warn("pod %s: %s; deleting it all the same", name, error_message());
+		error_clear();
+	}
 
 	err = nl_open(&nl);
 	if (err)
@@ -156,6 +167,7 @@ int pod_del_unplugged(const struct ctx *c, const char *name,
 	err = partial ? ipam_release_all(c, name) : ipam_release(c, p.ip, name);
 	if (err < 0)
 		return err;
+	ipam_remove_temp(c);
 	if (partial)
 		pr_info("pod %s: removed what an unfinished pod add left", name);
 	return pod_remove(c, name);

@@ -62,8 +62,9 @@ json_t *pod_rec_to_json(const struct pod_rec *p)
 		      p->host_ifindex, "mac", mac_str(p->mac, m1), "host_mac",
 		      mac_str(p->host_mac, m2), "id", (json_int_t)p->id, "slot",
 		      (json_int_t)p->slot);
-	if (j && p->adding)
-		json_object_set_new(j, "state", json_string("adding"));
+	if (j && p->state != POD_READY)
+		json_object_set_new(j, "state", json_string(p->state == POD_ADDING ? "adding" :
+										  "deleting"));
 	return j;
 }
 
@@ -122,14 +123,19 @@ int pod_rec_from_json(json_t *j, const char *name, struct pod_rec *p)
 	/* records written before per-pod counters have none: 0 */
 	p->slot = slot < BL_MAX_EP_SLOTS ? slot : 0;
 	state = json_string_value(json_object_get(j, "state"));
-	if (json_object_get(j, "state") && (!state || strcmp(state, "adding")))
-		return -EINVAL;
-	p->adding = !!state;
+	if (json_object_get(j, "state")) {
+		if (state && !strcmp(state, "adding"))
+			p->state = POD_ADDING;
+		else if (state && !strcmp(state, "deleting"))
+			p->state = POD_DELETING;
+		else
+			return -EINVAL;
+	}
 	if (ip_parse(json_str(j, "ip"), &p->ip) || mac_parse(json_str(j, "mac"), p->mac) ||
 	    mac_parse(json_str(j, "host_mac"), p->host_mac))
 		return -EINVAL;
 	/* Only an unfinished add may lack what pod add gives a pod. */
-	if (!p->adding && (!p->ip || !p->host_ifindex || p->id != pod_id(name)))
+	if (p->state != POD_ADDING && (!p->ip || !p->host_ifindex || p->id != pod_id(name)))
 		return -EINVAL;
 	return 0;
 }
@@ -238,7 +244,7 @@ static int foreach(const struct ctx *c, int all,
 		qsort(names, n, sizeof(*names), cmp_names);
 	p = malloc(sizeof(*p));
 	for (i = 0; i < n; i++) {
-		if (!err && p && pod_load(c, names[i], p) == 0 && (all || !p->adding))
+		if (!err && p && pod_load(c, names[i], p) == 0 && (all || p->state == POD_READY))
 			err = fn(p, data);
 		free(names[i]);
 	}

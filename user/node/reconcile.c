@@ -117,7 +117,7 @@ static void remove_pod(struct walk *w, const struct pod_rec *p, const char *why)
 		return;
 	}
 	w->st->pods_removed++;
-	if (p->adding)
+	if (p->state == POD_ADDING)
 		pr_warn("reconcile: pod %s: %s; removed what it made", p->name, why);
 	else
 		pr_warn("reconcile: pod %s: %s; removed the pod and released %s", p->name,
@@ -175,9 +175,10 @@ static int check_pod(const struct pod_rec *p, void *data)
 	char why[PATH_MAX + 64];
 	int in, out;
 
-	if (p->adding) {
-		/* We hold the lock: the pod add that wrote it was killed. */
-		remove_pod(w, p, "pod add did not finish");
+	if (p->state != POD_READY) {
+		/* We hold the lock: the command that wrote it was killed. */
+		remove_pod(w, p, p->state == POD_ADDING ? "pod add did not finish" :
+							  "pod del did not finish");
 		return 0;
 	}
 	if (netns_gone(p->netns)) {
@@ -423,7 +424,7 @@ static int collect_reservation(uint32_t ip, const char *owner, void *data)
 		err = pod_load(s->w->c, owner, &p);
 		error_clear();
 		/* Its owner's (or one we cannot judge): kept. */
-		if (err != -ENOENT && (err || p.adding || p.ip == ip))
+		if (err != -ENOENT && (err || p.state != POD_READY || p.ip == ip))
 			return 0;
 	}
 	if (s->n == s->cap) {

@@ -3,7 +3,8 @@
  * What the node agent remembers between commands, in the state directory:
  *   node.json        the node's configuration (also in the pinned config map)
  *   pods/NAME        one record per pod (JSON); "state": "adding" while pod
- *                    add is under way (its record of intent, see pod_add())
+ *                    add is under way (its record of intent, see pod_add()),
+ *                    "deleting" once pod del has begun
  *   ipam/IP          one file per reserved address, holding the pod name
  *   lock             flock()ed around every change; holds the holder's pid
  *                    and command line
@@ -55,11 +56,12 @@ struct pod_rec {
 	uint32_t id;
 	uint32_t slot; /* ep_stats slot, 1..BL_MAX_EP_SLOTS-1; 0: none */
 	/*
-	 * pod add has not finished: what the record says may exist, nothing
-	 * more (no address yet, say). Seen by someone holding the state lock,
-	 * it is what a pod add killed mid-way left: pod del finishes it.
+	 * POD_ADDING: pod add has not finished, what the record says may
+	 * exist, nothing more (no address yet, say). POD_DELETING: pod del
+	 * has begun. Seen by someone holding the state lock, either is what a
+	 * command killed mid-way left: pod del (or the agent) finishes it.
 	 */
-	int adding;
+	enum pod_state { POD_READY = 0, POD_ADDING, POD_DELETING } state;
 };
 
 /*
@@ -97,7 +99,7 @@ int pod_rec_from_json(json_t *j, const char *name, struct pod_rec *p);
 /* Calls fn for each finished pod's record, in name order. */
 int pod_foreach(const struct ctx *c,
 		int (*fn)(const struct pod_rec *p, void *data), void *data);
-/* The same, unfinished ones (adding) included. */
+/* The same, unfinished ones (adding, deleting) included. */
 int pod_foreach_all(const struct ctx *c,
 		    int (*fn)(const struct pod_rec *p, void *data), void *data);
 /*
