@@ -218,9 +218,17 @@ static int detach_dir(int ifindex, const char *link_pin, int egress, int clsact_
 			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
 			    .priority = BL_TC_PRIORITY);
-	int err;
+	int err, fd;
 
-	/* Unpinning the last reference to a tcx link detaches it. */
+	/*
+	 * Detached explicitly, not by dropping the last reference: another
+	 * process (the agent, link_keep.h) may hold the link too.
+	 */
+	fd = bpf_obj_get(link_pin);
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
 	if (unlink(link_pin) && errno != ENOENT)
 		return errorf(-errno, "unpin %s", link_pin);
 	/* tc: our filter, where there is one. */

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
+#include "datapath/link_keep.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "netlink/link.h"
@@ -23,6 +24,7 @@
 struct alive {
 	char (*ifnames)[IF_NAMESIZE];
 	uint32_t *ips;
+	int *ifindex;
 	size_t n, cap;
 };
 
@@ -41,6 +43,7 @@ static int alive_add(struct alive *a, const struct pod_rec *p)
 		size_t cap = a->cap ? a->cap * 2 : 64;
 		char(*names)[IF_NAMESIZE] = realloc(a->ifnames, cap * sizeof(*names));
 		uint32_t *ips;
+		int *ifx;
 
 		if (!names)
 			return -ENOMEM;
@@ -49,9 +52,14 @@ static int alive_add(struct alive *a, const struct pod_rec *p)
 		if (!ips)
 			return -ENOMEM;
 		a->ips = ips;
+		ifx = realloc(a->ifindex, cap * sizeof(*ifx));
+		if (!ifx)
+			return -ENOMEM;
+		a->ifindex = ifx;
 		a->cap = cap;
 	}
 	snprintf(a->ifnames[a->n], IF_NAMESIZE, "%s", p->host_ifname);
+	a->ifindex[a->n] = p->host_ifindex;
 	a->ips[a->n++] = p->ip;
 	return 0;
 }
@@ -485,6 +493,30 @@ static void temp_removed(const char *path)
 	pr_info("reconcile: removed %s (a writer was killed before its rename)", path);
 }
 
+/*
+ * Hold every link of the node from now on (link_keep.h): the uplink's and
+ * each live pod's two, so that removing their pins detaches nothing.
+ */
+static void keep_links(struct walk *w, const struct node_rec *n)
+{
+	struct kept_link *l = calloc(2 * w->alive.n + 1, sizeof(*l));
+	char (*egress)[IF_NAMESIZE + 8] = calloc(w->alive.n + 1, sizeof(*egress));
+	size_t i, k = 0;
+
+	if (!l || !egress)
+		goto out;
+	l[k++] = (struct kept_link){ "uplink", n->uplink_ifindex, 0 };
+	for (i = 0; i < w->alive.n; i++) {
+		snprintf(egress[i], sizeof(egress[i]), "%s-egress", w->alive.ifnames[i]);
+		l[k++] = (struct kept_link){ w->alive.ifnames[i], w->alive.ifindex[i], 0 };
+		l[k++] = (struct kept_link){ egress[i], w->alive.ifindex[i], 1 };
+	}
+	link_keep(w->c, l, k);
+out:
+	free(l);
+	free(egress);
+}
+
 /* node init with the record's own settings, then the pass goes on. */
 static int reinit(struct walk *w, struct pinned *pins, struct node_rec *n)
 {
@@ -518,8 +550,13 @@ int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stat
 
 	memset(st, 0, sizeof(*st));
 	err = node_load(c, &n);
-	if (err)
+	if (err) {
+		/* Reset (or never made): nothing of it is ours to hold. */
+		link_keep(c, NULL, 0);
 		return err;
+	}
+	/* Pins removed since the last pass, of links we held: pinned again first. */
+	st->repaired += link_keep_repin(c);
 	/* Records that do not parse go aside, so that the rest can be judged. */
 	pod_quarantine_bad(c);
 	err = pinned_open(c, &pins);
@@ -565,10 +602,12 @@ int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stat
 	remove_stray_endpoints(&w);
 	remove_stray_pins(&w);
 	release_stray_reservations(&w);
+	keep_links(&w, &n);
 out:
 	nl_close(&nl);
 	pinned_close(&pins);
 	free(w.alive.ifnames);
 	free(w.alive.ips);
+	free(w.alive.ifindex);
 	return err;
 }
