@@ -60,6 +60,16 @@ bad init_cidr_bad_octet node init --uplink uplink --pod-cidr 10.244.1.300/24
 bad init_cluster_cidr_garbage node init --uplink uplink --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/x
 bad init_node_ip_garbage node init --uplink uplink --pod-cidr 10.244.1.0/24 --node-ip 1.2.3
 bad init_missing_uplink node init --pod-cidr 10.244.1.0/24
+# numbers and prefixes: plain digits only (strtoul took signs, blanks and wrapped negatives)
+bad init_nat_max_negative node init --uplink uplink --pod-cidr 10.244.1.0/24 --nat-max -18446744073709551600
+bad init_nat_ports_blanks node init --uplink uplink --pod-cidr 10.244.1.0/24 --nat-ports " +1- 2"
+bad init_cidr_plus_len node init --uplink uplink --pod-cidr 10.0.0.0/+8
+bad init_cidr_tab_len node init --uplink uplink --pod-cidr $'0.0.0.0/\t0'
+bad init_cidr_zero_padded node init --uplink uplink --pod-cidr 10.244.1.0/024
+bad monitor_duration_inf monitor --duration inf
+bad monitor_duration_huge monitor --duration 1e300
+bad metrics_port_plus metrics serve --listen 127.0.0.1:+80
+bad metrics_port_zero metrics serve --listen 127.0.0.1:0
 if [ -d "$PIN" ] && [ -n "$(ls -A "$PIN")" ]; then
 	fail init_failures_leave_no_pins "pin dir has: $(ls -A "$PIN" | tr '\n' ' ')"
 else
@@ -88,6 +98,27 @@ bad name_slash pod add a/b --netns "$NS_X"
 bad name_dotdot pod add .. --netns "$NS_X"
 bad name_traversal pod add ../../x --netns "$NS_X"
 bad ifname_too_long pod add p1 --netns "$NS_X" --ifname abcdefghijklmnopq
+bad ifname_dot pod add p1 --netns "$NS_X" --ifname .
+bad ifname_dotdot pod add p1 --netns "$NS_X" --ifname ..
+bad ifname_control_char pod add p1 --netns "$NS_X" --ifname $'et\x01h0'
+bad ifname_newline pod add p1 --netns "$NS_X" --ifname $'eth0\nbridgeless: forged'
+bad ip_zero pod add p1 --netns "$NS_X" --ip 0.0.0.0
+bad del_traversal pod del ../../etc/passwd
+bad del_empty pod del ""
+# a netns path over PATH_MAX - 1 bytes: refused, not cut to another path
+long=/run/netns/$(printf 'n%.0s' $(seq 4100))
+bad netns_path_too_long pod add p1 --netns "$long"
+# a long reason keeps its cause (the error buffer cut it before)
+comp=$(printf 'm%.0s' $(seq 250))
+err=$(bl pod add p1 --netns "/run/netns/$(printf "$comp/%.0s" $(seq 12))x" 2>&1 >/dev/null)
+check long_error_keeps_cause "stderr: ...${err: -100}" \
+	bash -c '[[ $1 == "bridgeless: pod add p1: netns /run/netns/mmm"*": No such file or directory" ]]' _ "$err"
+# a FIFO as netns: refused at once, before the state lock (it blocked every pod add)
+mkfifo "$TMPD/fifo"
+t0=$(date +%s%N)
+bad netns_fifo pod add p1 --netns "$TMPD/fifo"
+check netns_fifo_fast "took $((($(date +%s%N) - t0) / 1000000)) ms" \
+	[ $((($(date +%s%N) - t0) / 1000000)) -lt 5000 ]
 # fails late, after the veth pair exists: the pod netns already has an eth0
 ip -n "$NS_X" link add eth0 type veth peer name eth0peer || abort "own eth0 in netns x"
 bad ifname_taken_in_netns pod add p1 --netns "$NS_X"
