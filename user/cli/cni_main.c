@@ -120,6 +120,11 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 
+	/* Who waits for our state lock sees which call holds it. */
+	snprintf(outcome, sizeof(outcome), "CNI %s container %s interface %s", r.command,
+		 r.container_id ?: "-", r.ifname ?: "-");
+	state_lock_describe(outcome);
+	outcome[0] = 0;
 	if (!strcmp(r.command, "ADD")) {
 		err = cni_add(&r, &res);
 		if (!err) {

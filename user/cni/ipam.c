@@ -194,6 +194,32 @@ static void env_free(struct cni_call_env *e)
  * Start plugin path with its stdin and stdout on pipes (*in_fd, *out_fd);
  * it gets nothing on its stdin until collect().
  */
+/*
+ * The child of spawn()'s vfork(): it shares our memory until execve(), so
+ * only system calls here, and nothing of ours written (errno aside).
+ */
+static __attribute__((noinline)) void spawn_child(const char *path, char **argv,
+						   char **envp, pid_t parent,
+						   const int *in_p, const int *out_p,
+						   int st_fd, const sigset_t *none)
+{
+	int e;
+
+	/*
+	 * Dies with us: killed after it got its stdin, the plugin would go
+	 * on and reserve an address after whoever cleans up for us (DEL,
+	 * the agent) looked.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	sigprocmask(SIG_SETMASK, none, NULL); /* the agent blocks some */
+	if (dup2(in_p[0], 0) < 0 || dup2(out_p[1], 1) < 0)
+		_exit(127);
+	execve(path, argv, envp);
+	e = errno;
+	_exit(write(st_fd, &e, sizeof(e)) == sizeof(e) ? 127 : 126);
+}
+
 static int spawn(const char *path, char **envp, pid_t *pid, int *in_fd, int *out_fd)
 {
 	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, st_p[2] = { -1, -1 }, err = 0;
@@ -207,27 +233,14 @@ static int spawn(const char *path, char **envp, pid_t *pid, int *in_fd, int *out
 		goto fail;
 	}
 	sigemptyset(&none);
-	*pid = fork();
+	/* vfork(), as posix_spawn() does: no copy of our memory to make. */
+	*pid = vfork();
 	if (*pid < 0) {
-		err = errorf(-errno, "fork");
+		err = errorf(-errno, "vfork");
 		goto fail;
 	}
-	if (*pid == 0) {
-		/*
-		 * Dies with us: killed after it got its stdin, the plugin would
-		 * go on and reserve an address after whoever cleans up for us
-		 * (DEL, the agent) looked. Only async-signal-safe calls here.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(127);
-		sigprocmask(SIG_SETMASK, &none, NULL); /* the agent blocks some */
-		if (dup2(in_p[0], 0) < 0 || dup2(out_p[1], 1) < 0)
-			_exit(127);
-		execve(path, argv, envp);
-		err = errno;
-		n = write(st_p[1], &err, sizeof(err));
-		_exit(n == sizeof(err) ? 127 : 126);
-	}
+	if (*pid == 0)
+		spawn_child(path, argv, envp, parent, in_p, out_p, st_p[1], &none);
 	close(st_p[1]);
 	st_p[1] = -1;
 	/* The status pipe closes on exec, or brings exec's errno. */

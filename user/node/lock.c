@@ -19,6 +19,13 @@
 
 #define LOCK_TIMEOUT_DEFAULT 60.0
 
+static char holder_note[160];
+
+void state_lock_describe(const char *what)
+{
+	snprintf(holder_note, sizeof(holder_note), "%s", what);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -30,7 +37,7 @@ static double now_s(void)
 /* "pid 123 (bridgeless pod add web-1) since 2026-11-23T07:10:59Z" */
 static void write_holder(int fd)
 {
-	char cmd[256] = "", line[512], when[32];
+	char cmd[256] = "", line[512], when[64];
 	struct tm tm;
 	time_t t = time(NULL);
 	ssize_t n;
@@ -48,8 +55,11 @@ static void write_holder(int fd)
 			cmd[n - 1] = 0;
 	}
 	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "pid %d (%s) since %s\n", getpid(), cmd, when);
+	/* By hand: strftime() reads the time zone file, every lock. */
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	n = snprintf(line, sizeof(line), "pid %d (%s%s%s) since %s\n", getpid(), cmd,
+		     holder_note[0] ? ": " : "", holder_note, when);
 	/* A hint for the next waiter: failing to write it changes nothing. */
 	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, n, 0) < 0)
 		pr_debug("state lock: could not record the holder");

@@ -71,6 +71,8 @@ struct pod_rec {
  * every holder writes into the lock file).
  */
 int state_lock(const struct ctx *c);
+/* What the lock file says besides pid and command line ("CNI ADD container ..."). */
+void state_lock_describe(const char *what);
 /* The same with a limit of its own (seconds). */
 int state_lock_wait(const struct ctx *c, double timeout_s);
 void state_unlock(int fd);
