@@ -5,7 +5,8 @@
 # (both removed, address released), a pod the CNI plugin added whose netns
 # was deleted (removed as CNI DEL does, host-local's reservation released),
 # a stray bl* veth (deleted; other names left alone), a pod record that does
-# not parse (quarantined), a tcx link unpinned (pinned again: the agent
+# not parse (quarantined), a reservation without a pod and a temporary file
+# (collected), a tcx link unpinned (pinned again: the agent
 # holds the links), a tcx link detached (re-attached), the uplink's link
 # unpinned (pinned again) and detached (re-attached), an endpoint entry deleted (restored), an entry
 # with no pod (removed), a pod's host route deleted (restored). Also NAT GC
@@ -150,6 +151,18 @@ no_link bl0badf00d || why="$why; bl0badf00d not deleted"
 n=$(grep -c "warn: $STATE/pods/broken: .*line .*; moved it to $STATE/quarantine/pods/broken, out of the way" "$LOG")
 [ "$n" = 1 ] || why="$why; said $n times: $(grep broken "$LOG" | tail -2)"
 check bad_record_quarantined "${why#; }" [ -z "$why" ]
+
+# a reservation of a pod that does not exist, and a killed writer's temporary
+# file: both collected
+printf ghost >"$STATE/ipam/10.244.1.241"
+echo '{' >"$STATE/pods/.tmp.0123456789abcdef"
+collected() { [ ! -e "$STATE/ipam/10.244.1.241" ] && [ ! -e "$STATE/pods/.tmp.0123456789abcdef" ]; }
+if wait_for 10 collected &&
+	grep -q "warn: reconcile: address 10.244.1.241 was reserved for ghost, which has no pod with that address; released it" "$LOG"; then
+	pass stray_reservation_and_temp_collected
+else
+	fail stray_reservation_and_temp_collected "$(ls "$STATE/ipam" "$STATE/pods" -a | tr '\n' ' '); $(tail -2 "$LOG")"
+fi
 
 # attached POD: from_pod and to_pod of the pinned programs on its host veth,
 # and traffic flows

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "datapath/attach.h"
 #include "datapath/datapath.h"
 #include "datapath/link_keep.h"
 #include "lib/fs.h"
@@ -14,14 +13,14 @@
 
 struct held {
 	char name[32]; /* "blXXXXXXXX-egress", "uplink" */
-	int fd, ifindex, egress;
-	__u32 id, prog_id;
+	int fd, ifindex;
+	__u32 id;
 };
 
 static struct held *held;
 static size_t n_held;
 
-static int link_ids(int fd, __u32 *id, __u32 *prog_id)
+static int link_id(int fd, __u32 *id)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
@@ -29,7 +28,6 @@ static int link_ids(int fd, __u32 *id, __u32 *prog_id)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	*id = info.id;
-	*prog_id = info.prog_id;
 	return 0;
 }
 
@@ -48,7 +46,7 @@ void link_keep(const struct ctx *c, const struct kept_link *links, size_t n)
 	struct held *next = n ? calloc(n, sizeof(*next)) : NULL, *h;
 	char path[PATH_MAX];
 	size_t i, k = 0;
-	__u32 id = 0, prog_id = 0;
+	__u32 id = 0;
 	int fd;
 
 	if (n && !next)
@@ -59,7 +57,7 @@ void link_keep(const struct ctx *c, const struct kept_link *links, size_t n)
 		link_pin_path(c, links[i].name, path);
 		fd = bpf_obj_get(path);
 		h = find(links[i].name);
-		if (fd >= 0 && link_ids(fd, &id, &prog_id)) {
+		if (fd >= 0 && link_id(fd, &id)) {
 			close(fd);
 			fd = -1;
 		}
@@ -68,16 +66,14 @@ void link_keep(const struct ctx *c, const struct kept_link *links, size_t n)
 			if (fd >= 0)
 				close(fd);
 			next[k] = *h;
-			next[k].prog_id = fd >= 0 ? prog_id : h->prog_id;
 			h->fd = -1;
 		} else if (fd >= 0) {
-			next[k] = (struct held){ .fd = fd, .id = id, .prog_id = prog_id };
+			next[k] = (struct held){ .fd = fd, .id = id };
 		} else {
 			continue; /* tc mode, or not attached */
 		}
 		snprintf(next[k].name, sizeof(next[k].name), "%s", links[i].name);
 		next[k].ifindex = links[i].ifindex;
-		next[k].egress = links[i].egress;
 		k++;
 	}
 	for (i = 0; i < n_held; i++)
@@ -88,19 +84,19 @@ void link_keep(const struct ctx *c, const struct kept_link *links, size_t n)
 	n_held = k;
 }
 
-/* Its program still runs on its device: the link was not detached. */
+/*
+ * The link is still attached to its device. A tcx link's info holds its
+ * ifindex (0 once detached) first in the union, where this libbpf's UAPI
+ * header knows it as xdp.ifindex (tcx came with kernel 6.6).
+ */
 static int still_attached(const struct held *h)
 {
-	__u32 ids[16], id = 0, prog_id = 0;
-	int n, i;
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
 
-	if (link_ids(h->fd, &id, &prog_id))
+	if (bpf_obj_get_info_by_fd(h->fd, &info, &len))
 		return 0;
-	n = attach_prog_ids(h->ifindex, h->egress, ids, 16);
-	for (i = 0; i < n; i++)
-		if (ids[i] == prog_id)
-			return 1;
-	return 0;
+	return info.xdp.ifindex && (int)info.xdp.ifindex == h->ifindex;
 }
 
 int link_keep_repin(const struct ctx *c)

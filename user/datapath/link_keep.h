@@ -16,8 +16,7 @@
 
 struct kept_link {
 	const char *name; /* its pin under the pin dir's links folder */
-	int ifindex;
-	int egress;
+	int ifindex; /* the device it is attached to */
 };
 
 /*
@@ -27,8 +26,8 @@ struct kept_link {
  */
 void link_keep(const struct ctx *c, const struct kept_link *links, size_t n);
 /*
- * Pin again every held link whose pin is gone and whose program is still
- * attached; how many (each one a warning).
+ * Pin again every held link whose pin is gone and which is still attached
+ * to its device; how many (each one a warning).
  */
 int link_keep_repin(const struct ctx *c);
 

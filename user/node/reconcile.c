@@ -456,9 +456,10 @@ static int collect_reservation(uint32_t ip, const char *owner, void *data)
 }
 
 /*
- * Reservations no pod holds: what a pod add killed between reserving and
- * saving its record left (an empty file, if killed before it wrote the
- * owner), or an older version's leak. Collected after the walk.
+ * Reservations no pod holds: a record lost some other way than the ones
+ * we finish (a hand-removed record), or what an older version leaked (an
+ * empty file: reservations appear whole now, see ipam.c). Collected after
+ * the walk, which removed the unfinished pods with their reservations.
  */
 static void release_stray_reservations(struct walk *w)
 {
@@ -481,7 +482,7 @@ static void release_stray_reservations(struct walk *w)
 			pr_warn("reconcile: address %s was reserved for %s, which has no pod with that address; released it",
 				ip_str(s.ip[i], ip), s.owner[i]);
 		else
-			pr_warn("reconcile: address %s was reserved without an owner (a pod add killed as it reserved it); released it",
+			pr_warn("reconcile: address %s was reserved without an owner; released it",
 				ip_str(s.ip[i], ip));
 	}
 	free(s.ip);
@@ -505,11 +506,11 @@ static void keep_links(struct walk *w, const struct node_rec *n)
 
 	if (!l || !egress)
 		goto out;
-	l[k++] = (struct kept_link){ "uplink", n->uplink_ifindex, 0 };
+	l[k++] = (struct kept_link){ "uplink", n->uplink_ifindex };
 	for (i = 0; i < w->alive.n; i++) {
 		snprintf(egress[i], sizeof(egress[i]), "%s-egress", w->alive.ifnames[i]);
-		l[k++] = (struct kept_link){ w->alive.ifnames[i], w->alive.ifindex[i], 0 };
-		l[k++] = (struct kept_link){ egress[i], w->alive.ifindex[i], 1 };
+		l[k++] = (struct kept_link){ w->alive.ifnames[i], w->alive.ifindex[i] };
+		l[k++] = (struct kept_link){ egress[i], w->alive.ifindex[i] };
 	}
 	link_keep(w->c, l, k);
 out:
