@@ -60,7 +60,6 @@ int node_reset(const struct ctx *c, pod_del_hook *del_hook)
 	if (err && err != -ENOENT)
 		return err;
 	error_clear();
-	pod_quarantine_bad(c);
 	pod_foreach_all(c, del_pod, &r);
 	link_pin_path(c, "uplink", pin);
 	detach_ingress(have_node ? n.uplink_ifindex : 0, pin,

@@ -244,8 +244,14 @@ static int foreach(const struct ctx *c, int all,
 		qsort(names, n, sizeof(*names), cmp_names);
 	p = malloc(sizeof(*p));
 	for (i = 0; i < n; i++) {
-		if (!err && p && pod_load(c, names[i], p) == 0 && (all || p->state == POD_READY))
+		int e = err || !p ? 0 : pod_load(c, names[i], p);
+
+		if (!err && p && !e && (all || p->state == POD_READY))
 			err = fn(p, data);
+		/* all: the caller holds the lock; a record that does not parse goes aside. */
+		if (all && e == -EINVAL && state_quarantine(c, "pods", names[i], error_message()))
+			pr_warn("%s", error_message());
+		error_clear();
 		free(names[i]);
 	}
 	error_clear();
@@ -264,30 +270,4 @@ int pod_foreach_all(const struct ctx *c,
 		    int (*fn)(const struct pod_rec *p, void *data), void *data)
 {
 	return foreach(c, 1, fn, data);
-}
-
-int pod_quarantine_bad(const struct ctx *c)
-{
-	char dir[PATH_MAX];
-	struct pod_rec p;
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/pods", c->state_dir);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (!pod_name_valid(de->d_name) || pod_load(c, de->d_name, &p) != -EINVAL)
-			continue;
-		if (state_quarantine(c, "pods", de->d_name, error_message()) == 0)
-			n++;
-		else
-			pr_warn("%s", error_message());
-		error_clear();
-	}
-	closedir(d);
-	error_clear();
-	return n;
 }

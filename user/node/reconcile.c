@@ -558,8 +558,6 @@ int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stat
 	}
 	/* Pins removed since the last pass, of links we held: pinned again first. */
 	st->repaired += link_keep_repin(c);
-	/* Records that do not parse go aside, so that the rest can be judged. */
-	pod_quarantine_bad(c);
 	err = pinned_open(c, &pins);
 	if (err) {
 		pr_warn("reconcile: %s; initializing the node again", error_message());
@@ -579,6 +577,7 @@ int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stat
 		if (err)
 			goto out;
 	}
+	/* Records that do not parse go aside here, so that the rest can be judged. */
 	err = pod_foreach_all(c, check_pod, &w);
 	if (err)
 		goto out;

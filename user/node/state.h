@@ -101,7 +101,10 @@ int pod_rec_from_json(json_t *j, const char *name, struct pod_rec *p);
 /* Calls fn for each finished pod's record, in name order. */
 int pod_foreach(const struct ctx *c,
 		int (*fn)(const struct pod_rec *p, void *data), void *data);
-/* The same, unfinished ones (adding, deleting) included. */
+/*
+ * The same, unfinished ones (adding, deleting) included; records that do
+ * not parse are moved to quarantine (state_quarantine). Caller holds the lock.
+ */
 int pod_foreach_all(const struct ctx *c,
 		    int (*fn)(const struct pod_rec *p, void *data), void *data);
 /*
@@ -110,7 +113,5 @@ int pod_foreach_all(const struct ctx *c,
  */
 int state_quarantine(const struct ctx *c, const char *kind, const char *name,
 		     const char *why);
-/* Quarantine every pod record that does not parse; how many. Caller holds the lock. */
-int pod_quarantine_bad(const struct ctx *c);
 
 #endif
