@@ -243,18 +243,30 @@ static int foreach(const struct ctx *c, int all,
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_names);
 	p = malloc(sizeof(*p));
+	if (!p && n && !err)
+		err = errorf(-ENOMEM, "list %s", dir);
 	for (i = 0; i < n; i++) {
-		int e = err || !p ? 0 : pod_load(c, names[i], p);
+		int e = err ? 0 : pod_load(c, names[i], p);
 
-		if (!err && p && !e && (all || p->state == POD_READY))
+		if (!err && !e && (all || p->state == POD_READY))
 			err = fn(p, data);
-		/* all: the caller holds the lock; a record that does not parse goes aside. */
-		if (all && e == -EINVAL && state_quarantine(c, "pods", names[i], error_message()))
+		/*
+		 * A record that does not load is skipped (one removed since
+		 * readdir, or one that does not parse). all: the caller holds
+		 * the lock, so moving one aside races no writer; it goes to
+		 * quarantine, said once, so that it blocks neither pod del nor
+		 * the agent's cleanup.
+		 */
+		if (all && e == -EINVAL &&
+		    state_quarantine(c, "pods", names[i], error_message()))
 			pr_warn("%s", error_message());
-		error_clear();
+		if (e)
+			error_clear();
 		free(names[i]);
 	}
-	error_clear();
+	/* A failure of fn keeps its message for the caller; nothing else is one. */
+	if (!err)
+		error_clear();
 	free(p);
 	free(names);
 	return err;
