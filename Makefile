@@ -150,10 +150,10 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libbri
 fuzz-build: $(FUZZ_BINS)
 
 # make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="fuzz_cni ..."]: each target for
-# FUZZ_TIME seconds from the committed corpus; new inputs go to
-# $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/artifacts.
+# FUZZ_TIME seconds from the committed corpus, which it only reads (new
+# inputs go to a temporary dir); crashes to $(FUZZ_BUILD)/artifacts.
 fuzz: fuzz-build
-	BUILD=$(BUILD) tests/fuzz/run --time $(FUZZ_TIME) $(FUZZ_TARGETS)
+	BUILD=$(BUILD) tests/fuzz/fuzz.sh --time $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 deps:
 	tools/install-deps
