@@ -3,7 +3,7 @@
 # make test       install missing Debian packages, build, run every test
 # make demo       install missing Debian packages, build, run the sandboxed demo
 # make bench      benchmark against bare veth and the CNI bridge plugin; writes docs/BENCHMARKS.md
-# make install    install build/bridgeless and the CNI plugin (see README)
+# make install    install build/bridgeless and the CNI plugin (see docs/CNI.md)
 # make SANITIZE=1 the same with ASan + UBSan, into build/san (docs/ROBUSTNESS.md)
 # make fuzz       build the libFuzzer targets of tests/fuzz and run each FUZZ_TIME seconds
 
@@ -27,8 +27,8 @@ LDFLAGS  += $(SAN_FLAGS)
 # --as-needed: the CNI plugin links none of libmicrohttpd (metrics) from the
 # archive, so it does not depend on it at run time either.
 LDFLAGS  += -Wl,--as-needed
-LDLIBS   += -lbpf -lmnl -ljansson -lmicrohttpd -lpthread -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+LDLIBS   += -lbpf -lmnl -ljansson -lmicrohttpd -lcurl -lyaml -lpthread -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-I/usr/include/$(MULTIARCH) -Wall -Werror
 
 # A recipe that fails leaves no half-written target behind (a truncated
@@ -44,12 +44,12 @@ SKEL     := $(BUILD)/datapath.skel.h
 # folder ("node/pod.h"), so a file's dependencies show its layer.
 # Every object but the two mains goes into one (thin) archive, in which
 # files of the same name in two folders stay apart; each binary takes the
-# objects it uses.
+# objects it uses. A layer may have folders of its own (agent/k8s/).
 MAINS     := user/cli/main.c user/cli/cni_main.c
-USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*/*.c))
+USER_SRCS := $(filter-out $(MAINS),$(wildcard user/*/*.c user/*/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_LIB  := $(BUILD)/libbridgeless.a
-USER_HDRS := $(wildcard user/*/*.h) include/bridgeless.h $(SKEL)
+USER_HDRS := $(wildcard user/*/*.h user/*/*/*.h) include/bridgeless.h $(SKEL)
 
 # Quiet by default, as libbpf-bootstrap does; V=1 shows every command.
 ifeq ($(V),1)
@@ -108,15 +108,27 @@ $(BUILD)/bridgeless-cni: user/cli/cni_main.c $(USER_LIB) $(USER_HDRS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) user/cli/cni_main.c $(USER_LIB) -o $@ $(CNI_LDLIBS)
 
-$(BUILD)/test_datapath: tests/unit/test_datapath.c $(USER_LIB) $(USER_HDRS)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) tests/unit/test_datapath.c $(USER_LIB) -o $@ $(LDLIBS)
+# The unit tests' framework (tests/unit/lib) and one fixture file per feature
+# (tests/unit/fixtures): found by wildcard, so a new fixture file needs no
+# edit here. Linked as objects, not an archive: a fixture file's table is
+# reached through its ELF section only (tcase.h), never by a symbol.
+UNIT_SRCS := $(sort $(wildcard tests/unit/lib/*.c tests/unit/fixtures/*.c))
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
+UNIT_HDRS := $(wildcard tests/unit/lib/*.h tests/unit/fixtures/*.h) include/bridgeless.h $(SKEL)
 
-# BPF_PROG_TEST_RUN timer for tools/bpf-cost
-$(BUILD)/bpfcost: tools/bpfcost.c
-	$(call msg,BINARY,$@)
+$(BUILD)/unit/%.o: tests/unit/%.c $(UNIT_HDRS)
+	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@ -lbpf
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(BUILD)/test_datapath: tests/unit/test_datapath.c $(UNIT_OBJS) $(UNIT_HDRS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
+
+# BPF_PROG_TEST_RUN timer for tools/bpf-cost: the unit tests' fixtures, timed
+$(BUILD)/bpfcost: tools/bpfcost.c $(UNIT_OBJS) $(UNIT_HDRS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c): clang builds every user-space
 # source again with the fuzzer's coverage, ASan and UBSan, into one archive
@@ -180,6 +192,8 @@ CNI_CONF_DIR ?= /etc/cni/net.d
 install: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni
 	install -D -m 0755 $(BUILD)/bridgeless $(DESTDIR)$(PREFIX)/sbin/bridgeless
 	install -D -m 0755 $(BUILD)/bridgeless-cni $(DESTDIR)$(PREFIX)/sbin/bridgeless-cni
+	install -d $(DESTDIR)$(PREFIX)/share/doc/bridgeless
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/bridgeless/
 	@if [ -n "$(POD_CIDR)" ] || $(BUILD)/bridgeless node status --json 2>/dev/null | \
 		grep -q '"initialized": true'; then \
 		$(DESTDIR)$(PREFIX)/sbin/bridgeless cni install \

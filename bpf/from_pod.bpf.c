@@ -17,9 +17,10 @@
 #include "lib/deliver.h"
 #include "lib/fib.h"
 #include "lib/nat.h"
+#include "lib/svc.h"
 
 /* The trace switch every program reads (lib/maps.h); its one definition. */
-__u32 trace_rate SEC(".data.trace_cfg") = 0;
+__u32 trace_rate SEC(".data." BL_PIN(BL_MAP_TRACE_CFG)) = 0;
 
 /*
  * Leave the cluster with the node's address: route first, then translate.
@@ -27,7 +28,7 @@ __u32 trace_rate SEC(".data.trace_cfg") = 0;
  * packets are translated and sent without a FIB lookup; so are the replies
  * of a connection that came in from outside straight to the pod, untouched.
  */
-static __always_inline int snat_and_forward(struct __sk_buff *skb,
+static __noinline int snat_and_forward(struct __sk_buff *skb,
 					    const struct bl_config *cfg,
 					    struct iphdr *ip)
 {
@@ -35,7 +36,7 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 	struct snat_pkt p = {};
 	struct bl_nat_entry *e;
 	struct ethhdr *eth;
-	int kind, why;
+	int kind, ret;
 
 	if (ip->ttl <= 1)
 		return pass(skb, BL_PASS_TTL);
@@ -52,55 +53,52 @@ static __always_inline int snat_and_forward(struct __sk_buff *skb,
 		    !(p.t.tcp_flags & BL_TCP_SYN) &&
 		    (kind == SNAT_FLOW || (e->seen & BL_NAT_UNPAIRED))) {
 			entry_touch(e, p.t.tcp_flags, p.now);
-			why = BL_NAT_INBOUND_REPLY;
+			ret = BL_NAT_INBOUND_REPLY;
 			if (!(e->seen & BL_NAT_UNPAIRED)) {
-				why = BL_NAT_EGRESS;
+				ret = BL_NAT_EGRESS;
 				if (snat_rewrite(skb, cfg, &p, e))
 					return drop(skb, BL_DROP_NAT_UNSUPPORTED);
 			}
 			ip = ip_headers(skb, &eth);
 			if (!ip)
 				return drop(skb, BL_DROP_TRUNCATED);
-			return send_l2(skb, eth, ip, why, e->fwd_ifindex,
+			return send_l2(skb, eth, ip, ret, e->fwd_ifindex,
 				       e->fwd_dmac, e->fwd_smac);
 		}
 	}
 	/* Not forwardable (another local address, no route...): host stack. */
 	if (!fib_route(skb, ip, cfg->node_ip, &params))
 		return pass(skb, BL_PASS_FIB);
-	why = snat_egress(skb, cfg, &p, kind, &params);
-	if (why == BL_PASS_NAT_VIA_HOST)
-		return pass(skb, why);
-	if (why && why != BL_NAT_INBOUND_REPLY && why != BL_NAT_ICMP_ERROR_OUT)
-		return drop(skb, why);
+	ret = snat_egress(skb, cfg, &p, kind, &params);
+	if (ret < 0)
+		return drop(skb, -ret);
+	if (ret == BL_PASS_NAT_VIA_HOST)
+		return pass(skb, ret);
 	/* The checksum helpers moved the packet: find the headers again. */
 	ip = ip_headers(skb, &eth);
 	if (!ip)
 		return drop(skb, BL_DROP_TRUNCATED);
-	return fib_send(skb, eth, ip, &params, why ?: BL_NAT_EGRESS);
+	return fib_send(skb, eth, ip, &params, ret);
 }
 
 SEC("tc")
-int from_pod(struct __sk_buff *skb)
+int BL_PROG_FROM_POD(struct __sk_buff *skb)
 {
-	const struct bl_endpoint *src, *dst;
+	const struct bl_endpoint *dst;
+	struct bl_endpoint *src;
 	struct bl_endpoint_key key;
 	const struct bl_config *cfg;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 zero = 0;
+	int ret;
 
 	if (skb->protocol == bpf_htons(ETH_P_ARP))
 		return handle_arp_from_pod(skb);
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return drop(skb, BL_DROP_UNSUPPORTED_L3);
-	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
-		return drop(skb, BL_DROP_TRUNCATED);
-	ip = ip_headers(skb, &eth);
-	if (!ip)
-		return drop(skb, BL_DROP_TRUNCATED);
-	if (ip->version != 4 || ip->ihl < 5)
-		return drop(skb, BL_DROP_BAD_IP);
+	/* A pod sends IPv4 or ARP only: anything else is dropped, counted. */
+	ret = parse_ipv4(skb, &eth, &ip);
+	if (ret < 0)
+		return drop(skb, -ret);
 
 	__builtin_memcpy(key.ip, &ip->saddr, 4);
 	src = bpf_map_lookup_elem(&endpoints, &key);
@@ -114,6 +112,26 @@ int from_pod(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !cfg->node_ip)
 		return drop(skb, BL_DROP_NO_CONFIG);
+	if (in_service_cidr(cfg, ip->daddr))
+		return svc_from_pod(skb, cfg, src, ip);
+	/*
+	 * A pod that serves service flows or was handed translated ones by
+	 * the host: its replies are looked up (svc_tracked_tx). Everybody
+	 * else pays one test of a flag already loaded.
+	 */
+	if (src->flags & BL_EP_TX_TRACKED) {
+		ret = svc_tracked_tx(skb);
+		if (ret < 0)
+			return drop(skb, -ret);
+		if (ret == BL_PASS_NAT_VIA_HOST)
+			return pass(skb, ret);
+		if (ret != BL_NOT_MINE)
+			count(skb, ret);
+		/* whatever it did, the packet may have moved */
+		ip = ip_headers(skb, &eth);
+		if (!ip)
+			return drop(skb, BL_DROP_TRUNCATED);
+	}
 	/*
 	 * Every endpoint's address lies in the pod CIDR (pod add and the CNI
 	 * plugin refuse others), so only those destinations are looked up.

@@ -14,9 +14,10 @@
 #include "lib/maps.h"
 #include "lib/deliver.h"
 #include "lib/nat.h"
+#include "lib/svc.h"
 
 SEC("tc")
-int from_uplink(struct __sk_buff *skb)
+int BL_PROG_FROM_UPLINK(struct __sk_buff *skb)
 {
 	struct bl_endpoint_key key;
 	const struct bl_endpoint *ep;
@@ -25,16 +26,14 @@ int from_uplink(struct __sk_buff *skb)
 	struct iphdr *ip;
 	__be32 pod_ip;
 	__u32 zero = 0;
-	int rc;
+	int ret;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return TC_ACT_OK;
-	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
-		return TC_ACT_OK;
-	ip = ip_headers(skb, &eth);
-	if (!ip)
-		return TC_ACT_OK;
-	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl < 5)
+	/*
+	 * Not IPv4 or not well formed: the host's business, untouched. Here
+	 * the frame's own EtherType must say IPv4 too, not only
+	 * skb->protocol (the device's view of it).
+	 */
+	if (parse_ipv4(skb, &eth, &ip) < 0 || eth->h_proto != bpf_htons(ETH_P_IP))
 		return TC_ACT_OK;
 
 	/* An array entry always exists; before node init it is all zeroes. */
@@ -55,6 +54,24 @@ int from_uplink(struct __sk_buff *skb)
 	ep = bpf_map_lookup_elem(&endpoints, &key);
 	if (!ep)
 		return TC_ACT_OK;
+	/*
+	 * The client of service flows to other nodes' backends, or of what
+	 * netfilter translated here: replies take the service address, or go
+	 * through the host (svc_tracked_rx). Others pay one flag test.
+	 */
+	if (ep->flags & (BL_EP_RX_TRACKED | BL_EP_HOST_NAT)) {
+		ret = svc_tracked_rx(skb, ep->flags, 1);
+		if (ret < 0)
+			return drop(skb, -ret);
+		if (ret == BL_PASS_HOST_NAT)
+			return pass(skb, ret);
+		/* whatever it did, the packet may have moved */
+		ip = ip_headers(skb, &eth);
+		if (!ip)
+			return drop(skb, BL_DROP_TRUNCATED);
+		if (ret != BL_NOT_MINE)
+			return deliver_to_pod(skb, eth, ip, ep, ret);
+	}
 	if (cfg && cfg->node_ip && (cfg->flags & BL_CFG_MASQUERADE) &&
 	    !no_masquerade(ip->saddr)) {
 		nat_note_inbound(skb, ip, BL_NAT_INBOUND);
@@ -63,13 +80,19 @@ int from_uplink(struct __sk_buff *skb)
 	return deliver_to_pod(skb, eth, ip, ep, BL_FWD_FROM_UPLINK);
 
 node_ip:
-	rc = snat_ingress(skb, cfg, ip, &pod_ip);
-	if (!rc)
+	ret = snat_ingress(skb, cfg, ip, &pod_ip);
+	/*
+	 * The verdicts that deliver nothing, then the drops: in this order
+	 * the reply path compiles to the fewest instructions.
+	 */
+	switch (ret) {
+	case BL_NOT_MINE: /* to no NAT port: the node's own traffic */
 		return TC_ACT_OK;
-	if (rc == BL_NAT_REVERSE_MISS)
-		return pass(skb, rc);
-	if (rc != BL_NAT_INGRESS && rc != BL_NAT_ICMP_ERROR)
-		return drop(skb, rc);
+	case BL_NAT_REVERSE_MISS:
+		return pass(skb, ret);
+	}
+	if (ret < 0)
+		return drop(skb, -ret);
 
 	/* The packet was rewritten: find the headers again. */
 	ip = ip_headers(skb, &eth);
@@ -79,7 +102,7 @@ node_ip:
 	ep = bpf_map_lookup_elem(&endpoints, &key);
 	if (!ep)
 		return drop(skb, BL_DROP_NO_ENDPOINT);
-	return deliver_to_pod(skb, eth, ip, ep, rc);
+	return deliver_to_pod(skb, eth, ip, ep, ret);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

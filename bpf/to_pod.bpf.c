@@ -18,36 +18,53 @@
 #include <bpf/bpf_endian.h>
 #include "lib/maps.h"
 #include "lib/nat.h"
+#include "lib/svc.h"
 #include "lib/parse.h"
 
 SEC("tc")
-int to_pod(struct __sk_buff *skb)
+int BL_PROG_TO_POD(struct __sk_buff *skb)
 {
-	const struct bl_endpoint *ep;
+	struct bl_endpoint *ep;
 	struct bl_endpoint_key key;
 	const struct bl_config *cfg;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 zero = 0;
+	int ret;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return TC_ACT_OK;
-	if (pull_headers(skb, sizeof(*eth) + sizeof(*ip)))
-		return TC_ACT_OK;
-	ip = ip_headers(skb, &eth);
-	if (!ip || ip->version != 4 || ip->ihl < 5)
+	/* What is not well-formed IPv4 reaches the pod untouched. */
+	if (parse_ipv4(skb, &eth, &ip) < 0)
 		return TC_ACT_OK;
 	__builtin_memcpy(key.ip, &ip->daddr, 4);
 	ep = bpf_map_lookup_elem(&endpoints, &key);
-	if (ep && ep->ifindex == skb->ifindex)
-		count_rx(skb, ep->slot);
+	if (!ep || ep->ifindex != skb->ifindex)
+		return TC_ACT_OK;
+	count_rx(skb, ep->slot);
+	/* A backend the host serves (hostNetwork) answers a service flow. */
+	if (ep->flags & BL_EP_RX_TRACKED) {
+		ret = svc_tracked_rx(skb, ep->flags, 0);
+		if (ret >= 0 && ret != BL_NOT_MINE) {
+			count(skb, ret);
+			return TC_ACT_OK;
+		}
+		ip = ip_headers(skb, &eth);
+		if (!ip)
+			return TC_ACT_OK;
+	}
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg || !(cfg->flags & BL_CFG_MASQUERADE))
+	if (!cfg || ip->saddr == cfg->node_ip)
 		return TC_ACT_OK;
-	/* Replies to the node itself or to the cluster are never translated. */
-	if (ip->saddr == cfg->node_ip || no_masquerade(ip->saddr))
+	/*
+	 * From the cluster: the replies are never SNATed, but those of what
+	 * netfilter translated on the way in (kube-proxy's service DNAT)
+	 * must go back through it.
+	 */
+	if (no_masquerade(ip->saddr)) {
+		svc_note_host_nat(skb, ip, ep);
 		return TC_ACT_OK;
-	nat_note_inbound(skb, ip, BL_NAT_VIA_HOST);
+	}
+	if (cfg->flags & BL_CFG_MASQUERADE)
+		nat_note_inbound(skb, ip, BL_NAT_VIA_HOST);
 	return TC_ACT_OK;
 }
 

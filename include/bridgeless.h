@@ -38,6 +38,10 @@
 #define BL_MAP_EP_STATS ep_stats
 #define BL_MAP_EVENTS events
 #define BL_MAP_TRACE_CFG trace_cfg /* the data section of trace_rate, see the end */
+#define BL_MAP_SVC_FRONTENDS svc_frontends
+#define BL_MAP_SVC_BACKENDS svc_backends
+#define BL_MAP_SVC_AFFINITY svc_affinity
+#define BL_MAP_SVC_STATS svc_stats
 #define BL_PROG_FROM_POD from_pod
 #define BL_PROG_FROM_UPLINK from_uplink
 #define BL_PROG_TO_POD to_pod
@@ -59,9 +63,48 @@ struct bl_endpoint {
 	__u32 id; /* endpoint id, also the hash in the host ifname */
 	__u8 pod_mac[6]; /* MAC of eth0 inside the pod */
 	__u8 host_mac[6]; /* MAC of the host end; the pod's gateway MAC */
-	__u32 slot; /* index into ep_stats; 0: not counted */
+	union {
+		struct {
+			__u16 slot; /* index into ep_stats; 0: not counted */
+			/*
+			 * BL_EP_*, set by the datapath itself: which of the
+			 * pod's packets belong to flows whose state is kept
+			 * (and must be looked up) even where the path needs
+			 * none otherwise. Pod add inserts 0.
+			 */
+			__u16 flags;
+		};
+		/*
+		 * The two as one word, for setting flags with an atomic OR
+		 * (BPF has no 16-bit atomics): flags are its upper half on
+		 * the little-endian machines BPF runs on here.
+		 */
+		__u32 slot_flags;
+	};
 };
 _Static_assert(sizeof(struct bl_endpoint) == 24, "bl_endpoint layout");
+
+/*
+ * The pod sends replies of flows with state: it is the backend of service
+ * flows (its replies take the service's address), or the host stack
+ * delivered it connections netfilter translated (its replies go back
+ * through the host). from_pod looks its packets up in the NAT table before
+ * handing them to a local pod or routing them in the cluster.
+ */
+#define BL_EP_TX_TRACKED (1u << 0)
+/*
+ * The pod is the client of service flows to backends on other nodes: the
+ * replies come in on the uplink and take the service's address there.
+ */
+#define BL_EP_RX_TRACKED (1u << 1)
+/*
+ * The pod's traffic to a service address went to the host stack (no BPF
+ * service for it: kube-proxy's): replies coming in on the uplink are asked
+ * whether netfilter translated their flow here, and then go to the host.
+ */
+#define BL_EP_HOST_NAT (1u << 2)
+#define BL_EP_FLAGS_SHIFT 16 /* of the flags in slot_flags */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "slot_flags: flags are the upper half");
 
 /* config: one entry, written by `node init`, read on every packet */
 struct bl_config {
@@ -83,10 +126,23 @@ struct bl_config {
 	 * init`); NAT entries cached under another generation look up again.
 	 */
 	__u32 fwd_gen;
+	/*
+	 * Service CIDRs (--service-cidr, at most BL_MAX_SVC_CIDRS; a zero
+	 * mask ends the list): pod traffic to them is a service's, either
+	 * load-balanced here (svc_frontends) or handed to the host stack.
+	 */
+	__be32 svc_cidr[2];
+	__be32 svc_mask[2];
 };
-_Static_assert(sizeof(struct bl_config) == 44, "bl_config layout");
+_Static_assert(sizeof(struct bl_config) == 60, "bl_config layout");
+#define BL_MAX_SVC_CIDRS 2
 
 #define BL_CFG_MASQUERADE (1u << 0) /* SNAT pod traffic leaving the cluster */
+/*
+ * Services are load-balanced in BPF (the agent fills svc_frontends); a
+ * service address without a frontend still goes to the host stack.
+ */
+#define BL_CFG_SERVICES (1u << 1)
 
 /*
  * nomasq: destinations pod traffic reaches with its own source address
@@ -136,11 +192,31 @@ _Static_assert(sizeof(struct bl_nat_key) == 16, "bl_nat_key layout");
 /* Entries of inbound flows stand alone, with no ingress partner. */
 #define BL_NAT_UNPAIRED (BL_NAT_INBOUND | BL_NAT_VIA_HOST)
 
+/*
+ * Service flows live in the same table (DNAT is NAT too), as two entries:
+ * - SVC_FWD: egress entry keyed by the client's tuple, client -> service
+ *   address and port; addr/port: the backend chosen for the connection.
+ * - SVC_REPLY: keyed by the backend's reply tuple, backend -> client;
+ *   addr/port: the service address and port the client sees. An egress
+ *   entry where the backend is a pod of this node (from_pod finds it), an
+ *   ingress entry where the reply comes in on the uplink (SVC_REMOTE).
+ * - SVC_HAIRPIN: the client is its own backend. Its packets reach itself
+ *   from the service address (as source) and client port, so that the pod
+ *   sees neither its own address as a source nor its reply short-circuited:
+ *   the reply entry is keyed backend -> service address, client port.
+ * The forward entry carries its reply entry's HAIRPIN and REMOTE bits too,
+ * so that either half leads to the other.
+ */
+#define BL_NAT_SVC_FWD (1u << 0)
+#define BL_NAT_SVC_REPLY (1u << 1)
+#define BL_NAT_SVC_HAIRPIN (1u << 2)
+#define BL_NAT_SVC_REMOTE (1u << 3)
+
 struct bl_nat_entry {
 	__u8 addr[4]; /* egress: node IP; ingress: pod IP */
 	__u16 port; /* egress: node port; ingress: pod port (host order) */
 	__u8 seen; /* BL_NAT_SEEN_* */
-	__u8 pad;
+	__u8 svc; /* BL_NAT_SVC_*: an entry of a service flow */
 	__u64 created_ns; /* CLOCK_MONOTONIC (at tick resolution) */
 	__u64 last_seen_ns;
 	__u64 packets;
@@ -158,7 +234,7 @@ struct bl_nat_entry {
 	__u8 fwd_dmac[6]; /* the next hop's MAC */
 	__u16 fwd_mtu; /* MTU of fwd_ifindex (at most 65535) */
 	__u8 fwd_smac[6]; /* fwd_ifindex's own MAC */
-	__u16 fwd_pad;
+	__u16 svc_id; /* SVC_FWD entries: the service (svc_stats) */
 };
 _Static_assert(sizeof(struct bl_nat_entry) == 64, "bl_nat_entry layout");
 /*
@@ -167,6 +243,82 @@ _Static_assert(sizeof(struct bl_nat_entry) == 64, "bl_nat_entry layout");
  * change) reach an established flow within this time.
  */
 #define BL_NAT_FWD_MAX_AGE_NS 1000000000ull
+
+/*
+ * Services (BL_CFG_SERVICES): the agent's service table, load-balanced in
+ * from_pod. A frontend is a service address, port and protocol; its
+ * backends are (id, rev, 0..count-1) in svc_backends. The agent writes a
+ * changed set under a new revision, then the frontend (one atomic map
+ * update), then deletes the old revision: a packet sees the old set or the
+ * new one, never an empty or half-written one.
+ */
+struct bl_svc_key {
+	__u8 addr[4];
+	__u16 port; /* host byte order */
+	__u8 proto; /* IPPROTO_TCP, _UDP, _SCTP */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct bl_svc_key) == 8, "bl_svc_key layout");
+
+struct bl_svc {
+	__u32 id; /* 1..BL_MAX_SERVICES-1: backends' key, svc_stats index */
+	__u16 rev; /* revision of the backend set in use */
+	__u16 count; /* backends of that revision; 0: refuse (no endpoint) */
+	__u32 affinity_s; /* sessionAffinity ClientIP timeout; 0: none */
+	__u32 flags; /* BL_SVC_* */
+};
+_Static_assert(sizeof(struct bl_svc) == 16, "bl_svc layout");
+
+/* The backends are terminating ones: no ready endpoint is left. */
+#define BL_SVC_TERMINATING (1u << 0)
+/* internalTrafficPolicy: Local (only this node's endpoints are backends). */
+#define BL_SVC_LOCAL (1u << 1)
+/*
+ * No backend here, but endpoints elsewhere (Local policy): new connections
+ * are dropped, as kube-proxy does, instead of refused.
+ */
+#define BL_SVC_DROP (1u << 2)
+
+struct bl_svc_backend_key {
+	__u32 id;
+	__u16 rev;
+	__u16 slot;
+};
+_Static_assert(sizeof(struct bl_svc_backend_key) == 8, "bl_svc_backend_key layout");
+
+struct bl_svc_backend {
+	__u8 addr[4];
+	__u16 port; /* host byte order */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bl_svc_backend) == 8, "bl_svc_backend layout");
+
+/* svc_affinity: sessionAffinity ClientIP, the backend a client had last. */
+struct bl_svc_affinity_key {
+	__u8 client[4];
+	__u32 id;
+};
+struct bl_svc_affinity {
+	__u8 addr[4];
+	__u16 port;
+	__u16 slot; /* its slot in the backend set */
+	__u64 last_ns; /* nat_now() of the client's last new connection */
+};
+#define BL_SVC_AFFINITY_MAX 65536
+
+/* svc_stats: per CPU and service id, what each service did. */
+struct bl_svc_stats {
+	__u64 packets; /* translated towards a backend */
+	__u64 bytes;
+	__u64 flows; /* new connections */
+	__u64 refused; /* refused: no usable endpoint */
+};
+#define BL_SVC_MAX_DEFAULT 16384 /* frontends (and ids) */
+#define BL_SVC_BACKENDS_MAX_DEFAULT 131072 /* backend slots, all revisions */
+/*
+ * Hairpin flows (a pod that is its own backend) reach the pod from the
+ * service address; a connection to itself is not a local address's.
+ */
 
 /*
  * frags: the later fragments of a translated reply carry no ports; the first
@@ -228,7 +380,16 @@ struct bl_frag_entry {
 	X(NAT_ICMP_ERROR_OUT, 0, "nat: pod's ICMP error translated to outside") \
 	X(DROP_NAT_ICMP_NO_FLOW, 1, "nat: pod's ICMP error about no known flow") \
 	X(NAT_HALF_RESTORED, 0, "nat: mapping's evicted half put back")       \
-	X(NAT_STALE_REPLACED, 0, "nat: mapping whose port another flow took, replaced")
+	X(NAT_STALE_REPLACED, 0, "nat: mapping whose port another flow took, replaced") \
+	X(SVC_DNAT, 0, "svc: pod to service, sent to its backend")           \
+	X(SVC_NEW, 0, "svc: new connection, backend chosen")                 \
+	X(SVC_REPLY, 0, "svc: backend's reply, from the service address")     \
+	X(SVC_ICMP_ERROR, 0, "svc: ICMP error about a service flow translated") \
+	X(SVC_REFUSED, 1, "svc: refused, no usable endpoint (ICMP unreachable)") \
+	X(DROP_SVC_BACKEND, 1, "svc: backend slot missing (set changing)")   \
+	X(PASS_SVC_HOST, 0, "pass: service address without BPF frontend, to host") \
+	X(PASS_HOST_NAT, 0, "pass: reply of a flow netfilter translated, to host") \
+	X(DROP_SVC_NO_LOCAL, 1, "svc: internalTrafficPolicy Local, no endpoint on this node")
 
 #define BL_ENUM_ENTRY(name, is_drop, text) BL_##name,
 enum bl_counter { BL_COUNTERS(BL_ENUM_ENTRY) BL_COUNTER_MAX };

@@ -15,6 +15,16 @@
 #include "maps.h"
 #include "proto.h"
 
+/*
+ * What a helper that reaches a verdict returns: a negative drop reason
+ * (-BL_DROP_...) for a packet to drop, so that its caller has one check,
+ * `if (ret < 0) return drop(skb, -ret);`; otherwise the counter of the
+ * verdict reached (0 is one of them: BL_FWD_LOCAL), or BL_NOT_MINE for a
+ * packet that is none of the helper's business, a value no counter has.
+ */
+#define BL_NOT_MINE BL_COUNTER_SLOTS
+_Static_assert(BL_NOT_MINE >= BL_COUNTER_MAX, "BL_NOT_MINE is no counter");
+
 static __always_inline void count(struct __sk_buff *skb, enum bl_counter reason)
 {
 	__u32 key = reason;

@@ -88,7 +88,7 @@ static __always_inline int fib_send(struct __sk_buff *skb, struct ethhdr *eth,
  * fragmentation needed, forwarding disabled) goes to the host stack, which
  * answers with the right ICMP error instead of a silent drop.
  */
-static __always_inline int forward_by_fib(struct __sk_buff *skb,
+static __noinline __attribute__((unused)) int forward_by_fib(struct __sk_buff *skb,
 					  struct ethhdr *eth, struct iphdr *ip,
 					  enum bl_counter reason)
 {

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Finding a packet's Ethernet and IPv4 headers: pulled into the linear part
+ * when they are not there yet (never passed unread), found again after any
+ * helper that may move the packet.
+ */
 #ifndef BL_PARSE_H
 #define BL_PARSE_H
 
@@ -6,6 +11,17 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "bridgeless.h"
+
+/* The IPv4 header and its fields, as offsets into the frame. */
+#define IP_OFF (sizeof(struct ethhdr))
+#define IP_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
+#define IP_SADDR_OFF (IP_OFF + offsetof(struct iphdr, saddr))
+#define IP_DADDR_OFF (IP_OFF + offsetof(struct iphdr, daddr))
+/* frag_off: more fragments, and the fragment offset (host byte order) */
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
 
 /*
  * When a pull is needed at all, this much is pulled (Ethernet, IPv4 and TCP
@@ -52,6 +68,34 @@ static __always_inline struct iphdr *ip_headers(struct __sk_buff *skb,
 		return NULL;
 	*eth = data;
 	return ip;
+}
+
+/*
+ * The start of every program: an IPv4 packet's headers, pulled and checked
+ * (version 4, a header of at least 20 bytes). Returns 0 with *eth and *ip
+ * set, or a negative drop reason: -BL_DROP_UNSUPPORTED_L3 (not IPv4),
+ * -BL_DROP_TRUNCATED or -BL_DROP_BAD_IP. What such a packet gets is each
+ * program's own decision: a pod's is dropped, the host's passes untouched.
+ */
+static __always_inline int parse_ipv4(struct __sk_buff *skb,
+				      struct ethhdr **eth, struct iphdr **ip)
+{
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return -BL_DROP_UNSUPPORTED_L3;
+	if (pull_headers(skb, sizeof(struct ethhdr) + sizeof(struct iphdr)))
+		return -BL_DROP_TRUNCATED;
+	*ip = ip_headers(skb, eth);
+	if (!*ip)
+		return -BL_DROP_TRUNCATED;
+	if ((*ip)->version != 4 || (*ip)->ihl < 5)
+		return -BL_DROP_BAD_IP;
+	return 0;
+}
+
+/* 1 if ip is a later fragment of its datagram: it has no L4 header. */
+static __always_inline int ip_later_frag(const struct iphdr *ip)
+{
+	return !!(ip->frag_off & bpf_htons(IP_OFFSET));
 }
 
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Addresses, prefixes, MACs, interface and pod names, listen addresses,
- * numbers, CNI versions and every kind of option value: whatever a parser
+ * Addresses (IPv4, and IPv4 or IPv6 as the service table holds them),
+ * prefixes, MACs, interface and pod names, listen addresses, numbers, CNI
+ * versions and every kind of option value: whatever a parser
  * accepts prints back to exactly the text it was given (the parsers are
  * strict: no blanks, signs or leading zeros), or parses again to the same
  * value where there is no one way to print it.
@@ -30,6 +31,25 @@ static void check_ip(const char *s)
 	if (ip_parse(s, &ip))
 		return;
 	oracle(!strcmp(ip_str(ip, buf), s), "ip \"%s\" prints as %s", s, buf);
+}
+
+/* IPv4 as given; IPv6 in its one printed form, which parses to the same address. */
+static void check_ipaddr(const char *s)
+{
+	char buf[IPADDR_STRLEN], again[IPADDR_STRLEN];
+	struct ipaddr a, b;
+	uint32_t ip;
+
+	if (ipaddr_parse(s, &a)) {
+		oracle(ip_parse(s, &ip), "ip \"%s\" taken, ipaddr not", s);
+		return;
+	}
+	ipaddr_str(&a, buf);
+	oracle(ipaddr_parse(buf, &b) == 0 && !ipaddr_cmp(&a, &b),
+	       "ipaddr \"%s\" prints as %s, which reads otherwise", s, buf);
+	oracle(!strcmp(ipaddr_str(&b, again), buf), "ipaddr %s prints as %s", buf, again);
+	if (a.family == AF_INET)
+		oracle(!strcmp(buf, s), "IPv4 \"%s\" prints as %s", s, buf);
 }
 
 static void check_cidr(const char *s)
@@ -203,6 +223,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	s = fuzz_str(data, size);
 	check_ip(s);
+	check_ipaddr(s);
 	check_cidr(s);
 	check_mac(s);
 	check_ifname(s);

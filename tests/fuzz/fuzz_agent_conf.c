@@ -72,10 +72,20 @@ static char *print_opts(const struct agent_opts *o, size_t *len)
 		put(&buf, len, "masquerade", "%s", r->masquerade ? "on" : "off");
 	for (i = 0; i < r->n_nomasq; i++)
 		put(&buf, len, "no-masquerade", "%s", cidr_str(&r->nomasq[i], a));
+	for (i = 0; (r->given & NI_SVC_CIDR) && i < r->n_svc_cidr; i++)
+		put(&buf, len, "service-cidr", "%s", cidr_str(&r->svc_cidr[i], a));
+	if (r->given & NI_BPF_SERVICES)
+		put(&buf, len, "bpf-services", "%s", r->bpf_services ? "on" : "off");
 	if (o->node_name)
 		put(&buf, len, "node-name", "%s", o->node_name);
 	if (o->peers)
 		put(&buf, len, "peers", "%s", o->peers);
+	if (o->services)
+		put(&buf, len, "services", "%s", o->services);
+	if (o->kubeconfig)
+		put(&buf, len, "kubeconfig", "%s", o->kubeconfig);
+	put(&buf, len, "k8s", "%s", o->k8s == AGENT_K8S_ON ? "on" :
+				   o->k8s == AGENT_K8S_OFF ? "off" : "auto");
 	if (o->metrics_listen)
 		put(&buf, len, "metrics-listen", "%s", o->metrics_listen);
 	put(&buf, len, "reconcile-interval", "%.9f", o->reconcile_s);
@@ -118,7 +128,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		goto out;
 	}
 	oracle(o.reconcile_s >= 0.1 && o.nat_gc_s >= 0.1, "interval below its minimum");
-	if (!printable(o.node_name) || !printable(o.peers) || !printable(o.metrics_listen))
+	if (!printable(o.node_name) || !printable(o.peers) || !printable(o.metrics_listen) ||
+	    !printable(o.services) || !printable(o.kubeconfig))
 		goto out;
 	text = print_opts(&o, &len);
 	agent_opts_defaults(&o2);
@@ -136,9 +147,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		       o2.init.masquerade == o.init.masquerade &&
 		       o2.init.n_nomasq == o.init.n_nomasq &&
 		       !memcmp(o2.init.nomasq, o.init.nomasq,
-			       o.init.n_nomasq * sizeof(o.init.nomasq[0])),
+			       o.init.n_nomasq * sizeof(o.init.nomasq[0])) &&
+		       o2.init.n_svc_cidr == o.init.n_svc_cidr &&
+		       !memcmp(o2.init.svc_cidr, o.init.svc_cidr,
+			       o.init.n_svc_cidr * sizeof(o.init.svc_cidr[0])) &&
+		       o2.init.bpf_services == o.init.bpf_services,
 	       "node init options load otherwise:\n%s", text);
 	oracle(same_str(o2.node_name, o.node_name) && same_str(o2.peers, o.peers) &&
+		       same_str(o2.services, o.services) &&
+		       same_str(o2.kubeconfig, o.kubeconfig) && o2.k8s == o.k8s &&
 		       same_str(o2.metrics_listen, o.metrics_listen) &&
 		       close_enough(o2.reconcile_s, o.reconcile_s) &&
 		       close_enough(o2.nat_gc_s, o.nat_gc_s) &&

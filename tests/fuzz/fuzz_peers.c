@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The peers file (a NodeList, or an array of Nodes), and the routes the
- * agent makes of it for a node (the first bytes of the input pick its pod
+ * The Nodes, as the peers file or a LIST answer of the API gives them (a
+ * NodeList, an array of Nodes, one Node), through the agent's own path:
+ * the Node decoder, the store (a full list), and the routes the agent
+ * makes of them for a node (the first bytes of the input pick its pod
  * CIDR inside 10.0.0.0/8 and one connected network). Oracles: every route
  * wanted is inside the cluster CIDR and overlaps neither the pod CIDR, the
  * connected network nor another route; syncing an empty table installs
- * them, and a second sync over the result changes nothing.
+ * them, a second sync over the result changes nothing, and the same list
+ * taken again changes no peer.
  */
 #include <arpa/inet.h>
-#include "agent/peers_file.h"
+#include "agent/k8s/list_file.h"
+#include "node/peer_routes.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -40,8 +44,37 @@ static size_t apply(struct route_spec *t, size_t n, const struct route_action *a
 	return n;
 }
 
+static void add_peer(const char *key, void *obj, void *data)
+{
+	struct peers *p = data;
+
+	p->v[p->n++] = *(struct peer *)obj;
+}
+
+/* The Nodes of j, as the agent keeps them (store) and hands them to the routes (p). */
+static int load_peers(json_t *j, struct k8s_store *store, struct peers *p)
+{
+	struct k8s_file_items items;
+	int err;
+
+	store_init(store, k8s_resources[K8S_NODES].free);
+	memset(p, 0, sizeof(*p));
+	err = k8s_items_from_json(j, "fuzz", 1u << K8S_NODES, K8S_NODES, &items);
+	if (err)
+		return err;
+	err = store_sync(store, items.v[K8S_NODES], items.n[K8S_NODES]);
+	k8s_file_items_free(&items);
+	oracle(!err, "store_sync failed: %s", error_message());
+	p->v = calloc(store->n + 1, sizeof(*p->v));
+	oracle(p->v, "out of memory");
+	store_walk(store, add_peer, p);
+	oracle(p->n == store->n, "%zu peers from %zu nodes", p->n, store->n);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
+	struct k8s_store store;
 	struct peers p;
 	struct peers_self self = { .name = "me", .uplink_ifindex = 2 };
 	struct cidr conn;
@@ -60,10 +93,22 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	j = json_loadb((const char *)data + 3, size - 3, 0, NULL);
 	if (!j)
 		return 0;
-	if (peers_from_json(j, "fuzz", &p)) {
+	if (load_peers(j, &store, &p)) {
 		json_decref(j);
+		store_free(&store);
 		error_clear();
 		return 0;
+	}
+	/* The same list again (a relist, the file read again): the same peers. */
+	{
+		struct k8s_store again;
+		struct peers q;
+
+		oracle(load_peers(j, &again, &q) == 0, "the same list refused the second time");
+		oracle(q.n == p.n && (!p.n || !memcmp(p.v, q.v, p.n * sizeof(*p.v))),
+		       "the same list gives other peers");
+		free(q.v);
+		store_free(&again);
 	}
 	json_decref(j);
 	max = p.n * PEER_CIDRS_MAX;
@@ -90,7 +135,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	free(w);
 	free(acts);
 	free(table);
-	peers_free(&p);
+	free(p.v); /* the peers themselves are the store's */
+	store_free(&store);
 	error_clear();
 	return 0;
 }

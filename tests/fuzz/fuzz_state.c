@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The state files: a pod record, the node record, a CNI record (the first
- * input byte picks which, the rest is the file). Whatever loads saves to a
+ * The state files: a pod record, the node record, a CNI record, the
+ * agent's service table (services.json; the first input byte picks which,
+ * the rest is the file). Whatever loads saves to a
  * file that loads to the same record, and saving that again writes the
  * same bytes; what does not load is refused whole (what pod del, the agent
  * and node reset then move to quarantine).
  */
 #include "cni/cni.h"
+#include "node/services.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -87,6 +89,27 @@ static void check_cni(json_t *j)
 	cni_rec_free(&rec2);
 }
 
+static void check_services(json_t *j)
+{
+	struct svc_table t, u;
+	json_t *a, *b;
+	size_t i;
+
+	if (svc_table_from_json(json_object_get(j, "services"), &t))
+		return;
+	a = svc_table_to_json(&t);
+	oracle(a && svc_table_from_json(a, &u) == 0, "saved service table refused");
+	oracle(t.n == u.n, "service table loads otherwise");
+	for (i = 0; i < t.n; i++)
+		oracle(service_equal(&t.v[i], &u.v[i]), "service %zu loads otherwise", i);
+	b = svc_table_to_json(&u);
+	same_text(a, b, "service table");
+	json_decref(a);
+	json_decref(b);
+	svc_table_free(&t);
+	svc_table_free(&u);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	json_t *j;
@@ -95,10 +118,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	j = json_loadb((const char *)data + 1, size - 1, 0, NULL);
 	if (j) {
-		switch (data[0] % 3) {
+		switch (data[0] % 4) {
 		case 0: check_pod(j); break;
 		case 1: check_node(j); break;
-		default: check_cni(j); break;
+		case 2: check_cni(j); break;
+		default: check_services(j); break;
 		}
 	}
 	json_decref(j);

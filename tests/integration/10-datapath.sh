@@ -10,16 +10,8 @@ require_bin
 require_cmd iperf3 jq bpftool
 mount_bpffs
 
-make_ext_and_node n1 || abort "topology"
-node_init n1 10.244.1.0/24 >/dev/null || abort "node init failed"
-mkpod a >/dev/null || abort "pod add a failed"
-mkpod b >/dev/null || abort "pod add b failed"
-A=$(pod_ip a)
-B=$(pod_ip b)
-[ -n "$A" ] && [ -n "$B" ] || abort "pod list --json has no ip for a/b (a='$A' b='$B')"
-NS_A=$(pod_ns a)
-NS_B=$(pod_ns b)
-NS_N=$(node_ns n1)
+one_node_with_pods a b
+pods_ab_vars
 diag "pods a=$A b=$B"
 
 # --- pod addressing as the contract says ---

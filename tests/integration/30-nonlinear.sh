@@ -13,14 +13,8 @@ mount_bpffs
 
 N=2000
 
-make_ext_and_node n1 || abort "topology"
-node_init n1 10.244.1.0/24 >/dev/null || abort "node init failed"
-mkpod a >/dev/null || abort "pod add a failed"
-mkpod b >/dev/null || abort "pod add b failed"
-A=$(pod_ip a)
-B=$(pod_ip b)
-NS_A=$(pod_ns a)
-NS_B=$(pod_ns b)
+one_node_with_pods a b
+pods_ab_vars
 
 # The gateway MAC the pod resolved (answered by the datapath).
 ping_ok "$NS_A" "$B" 1 || abort "control ping $A -> $B failed"

@@ -66,6 +66,10 @@ bad init_nat_ports_blanks node init --uplink uplink --pod-cidr 10.244.1.0/24 --n
 bad init_cidr_plus_len node init --uplink uplink --pod-cidr 10.0.0.0/+8
 bad init_cidr_tab_len node init --uplink uplink --pod-cidr $'0.0.0.0/\t0'
 bad init_cidr_zero_padded node init --uplink uplink --pod-cidr 10.244.1.0/024
+bad init_service_cidr_plus_len node init --uplink uplink --pod-cidr 10.244.1.0/24 --service-cidr 10.96.0.0/+12
+bad init_service_cidr_three node init --uplink uplink --pod-cidr 10.244.1.0/24 \
+	--service-cidr 10.96.0.0/12 --service-cidr 10.100.0.0/16 --service-cidr 10.101.0.0/16
+bad init_bpf_services_garbage node init --uplink uplink --pod-cidr 10.244.1.0/24 --bpf-services 1
 bad monitor_duration_inf monitor --duration inf
 bad monitor_duration_huge monitor --duration 1e300
 bad metrics_port_plus metrics serve --listen 127.0.0.1:+80

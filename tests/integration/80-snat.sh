@@ -22,9 +22,8 @@ CLUSTER_SRV=10.244.9.9 # cluster CIDR, not on this node (ext's lo)
 NODE_IP_1=198.51.100.2
 EXT_IP=198.51.100.1
 
-make_ext_and_node n1 || abort "topology"
-node_init n1 10.244.1.0/24 --no-masquerade 192.0.2.0/24 >/dev/null ||
-	abort "node init --no-masquerade 192.0.2.0/24 failed"
+one_node_with_pods a b -- --no-masquerade 192.0.2.0/24
+pods_ab_vars
 for a in $SRV $NOMASQ_SRV $CLUSTER_SRV; do
 	ip -n "$EXT" addr add "$a/32" dev lo || abort "address $a in ext"
 done
@@ -36,14 +35,6 @@ ip -n "$EXT" link add far0 mtu 1200 type veth peer name eth0 mtu 1200 netns "$FA
 	ip -n "$FARNS" addr add "$FAR/24" dev eth0 &&
 	ip -n "$FARNS" link set eth0 up &&
 	ip -n "$FARNS" route add default via 198.18.0.1 || abort "far link"
-mkpod a >/dev/null || abort "pod add a failed"
-mkpod b >/dev/null || abort "pod add b failed"
-A=$(pod_ip a)
-B=$(pod_ip b)
-[ -n "$A" ] && [ -n "$B" ] || abort "pod list --json has no ip for a/b"
-NS_A=$(pod_ns a)
-NS_B=$(pod_ns b)
-NS_N=$(node_ns n1)
 diag "pods a=$A b=$B, server $SRV, far $FAR"
 
 # The premise: ext cannot answer a pod address by itself.

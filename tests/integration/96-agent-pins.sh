@@ -31,7 +31,7 @@ ping_ok "$(pod_ns a)" "$B" 2 && ping_ok "$(pod_ns a)" 198.51.100.1 2 || abort "n
 sleep 1.5
 
 map_id() { timeout 10 bpftool -j map show pinned "$PIN/$1" 2>/dev/null | jq -r .id; }
-MAPS="endpoints nat config counters ep_stats nomasq events"
+MAPS="endpoints nat config counters ep_stats nomasq events frags svc_frontends svc_backends svc_affinity svc_stats"
 ids_before=$(for m in $MAPS; do echo "$m $(map_id $m)"; done)
 
 # pings NAME DST SECONDS: every 10 ms from pod a, in the background

@@ -8,9 +8,13 @@
 #   agent_ready NODE LOG                wait until LOG says it is running
 #   agent_kill NODE [SIGNAL]            signal it (default KILL) and reap it
 #   wait_for SECS CMD...                poll CMD every 0.1 s until it succeeds
+#                                       (at most SECS seconds)
 #   wait_log LOG REGEX [SECS]           wait until a line of LOG matches REGEX
 
 declare -A AGENT_PID=()
+# Agents under test never find a real cluster: not even when the tests run
+# in a pod (the agent's --k8s auto would take the in-cluster configuration).
+unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT
 
 # The agent runs without `timeout` around it: the pid must be the agent's own,
 # so SIGKILL hits the agent and not a wrapper. nsenter execs it in place.
@@ -42,14 +46,15 @@ agent_kill() {
 	AGENT_PID[$node]=""
 }
 
+# by the clock: a slow CMD does not stretch the wait
 wait_for() {
-	local secs=$1 i
+	local end
+	end=$(awk -v n="$EPOCHREALTIME" -v s="$1" 'BEGIN { printf "%.3f", n + s }')
 	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
+	until "$@"; do
+		awk -v n="$EPOCHREALTIME" -v e="$end" 'BEGIN { exit !(n >= e) }' && return 1
 		sleep 0.1
 	done
-	"$@"
 }
 
 wait_log() {

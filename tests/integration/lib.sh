@@ -486,15 +486,36 @@ mac_bytes() { echo "$1" | sed 's/^/0x/; s/:/, 0x/g'; }
 # ip_bytes IP: "10, 244, 1, 2"
 ip_bytes() { echo "$1" | sed 's/\./, /g'; }
 
-# one_node_with_pods POD...: the usual test node n1 (pod CIDR 10.244.1.0/24)
-# with these pods on it; aborts the test if any step fails
+# one_node_with_pods POD... [-- NODE-INIT-ARGS...]: the usual test node n1
+# (pod CIDR 10.244.1.0/24, node init given the extra args after --) with
+# these pods on it; aborts the test if any step fails
 one_node_with_pods() {
-	local p
+	local p pods=() init=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		pods+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	init=("$@")
 	make_ext_and_node n1 || abort "topology"
-	node_init n1 10.244.1.0/24 >/dev/null || abort "node init failed"
-	for p in "$@"; do
+	node_init n1 10.244.1.0/24 "${init[@]}" >/dev/null ||
+		abort "node init${init[*]:+ ${init[*]}} failed"
+	for p in "${pods[@]}"; do
 		mkpod "$p" >/dev/null || abort "pod add $p failed"
 	done
+}
+
+# pods_ab_vars: for tests on pods a and b of node n1, A and B (their
+# addresses), NS_A, NS_B and NS_N (their namespaces and the node's); aborts
+# the test if a pod has no address
+# shellcheck disable=SC2034 # set for the test that calls it
+pods_ab_vars() {
+	A=$(pod_ip a)
+	B=$(pod_ip b)
+	[ -n "$A" ] && [ -n "$B" ] || abort "pod list --json has no ip for a/b (a='$A' b='$B')"
+	NS_A=$(pod_ns a)
+	NS_B=$(pod_ns b)
+	NS_N=$(node_ns n1)
 }
 
 # tcp_echo_server NS ADDR PORT: a single-process TCP echo server (no children

@@ -7,8 +7,8 @@
 #
 # A file may include headers of its own folder and of any folder below it,
 # never above it nor a sibling of the same rank; BPF code and the shared
-# header include nothing of user/. Reads the #include lines, prints one
-# PASS/FAIL line per rule.
+# header include nothing of user/. A layer's own folders (agent/k8s/) are
+# of its rank. Reads the #include lines, prints one PASS/FAIL line per rule.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -16,7 +16,7 @@ declare -A rank=([lib]=0 [netlink]=1 [datapath]=2 [node]=3 [cni]=4 [obs]=4
 		 [agent]=5 [cli]=6)
 
 bad=()
-for f in user/*/*.[ch]; do
+for f in user/*/*.[ch] user/*/*/*.[ch]; do
 	dir=${f#user/}
 	dir=${dir%%/*}
 	[ -n "${rank[$dir]:-}" ] || { bad+=("$f: folder $dir has no layer"); continue; }

@@ -4,14 +4,15 @@
 # line per program path: path<TAB>median_ns<TAB>min_ns<TAB>max_ns (paths
 # such as local_redirect, snat_egress, reverse_nat, drop). A bpf-cost without
 # --out, or one that fails, is reported as "not measured", not as a failure
-# of the bench. Sourced by tools/bench.
+# of the bench. Each path's median, min and max are samples (scenario
+# bpf-cost, metric the path, key median/min/max). Sourced by tools/bench.
 
-BPF_COST_TSV=""		# the validated TSV once measured
 BPF_COST_STATUS="not run"
+BPF_COST_CMD=""
 
-# run_bpf_cost: sets BPF_COST_TSV or BPF_COST_STATUS
+# run_bpf_cost: the samples and BPF_COST_STATUS ("ok" once they are written)
 run_bpf_cost() {
-	local tool=$repo/tools/bpf-cost help args
+	local tool=$repo/tools/bpf-cost help args line path med lo hi extra n=0 paths=()
 	[ -x "$tool" ] || { BPF_COST_STATUS="not measured: no $tool"; return 0; }
 	help=$("$tool" --help 2>&1)
 	case "$help" in
@@ -24,19 +25,26 @@ run_bpf_cost() {
 		BPF_COST_STATUS="not measured: tools/bpf-cost failed: $(tail -n 1 "$WORK/bpf-cost.log")"
 		return 0
 	fi
-	# the path lines (a header line, if any, left out)
-	if ! awk -F'\t' 'NR == 1 && $2 !~ /^[0-9.]+$/ { next }
-		NF != 4 || $2 !~ /^[0-9.]+$/ { bad = 1 } { print; n++ } END { exit bad || !n }' \
-		"$WORK/bpf-cost.tsv" >"$WORK/bpf-cost.paths" 2>/dev/null; then
+	# the path lines, all of them path<TAB>median<TAB>min<TAB>max with a
+	# numeric median (a header line, if any, left out)
+	while IFS= read -r line; do
+		n=$((n + 1))
+		IFS='	' read -r path med lo hi extra <<<"$line"
+		case "$med" in
+		"" | *[!0-9.]*) [ "$n" = 1 ] && continue; paths=(); break ;;
+		esac
+		[ -n "$hi" ] && [ -z "$extra" ] || { paths=(); break; }
+		paths+=("$path	$med	$lo	$hi")
+	done <"$WORK/bpf-cost.tsv"
+	if [ "${#paths[@]}" = 0 ]; then
 		BPF_COST_STATUS="not measured: tools/bpf-cost --out wrote no path<TAB>median<TAB>min<TAB>max lines"
 		return 0
 	fi
-	BPF_COST_TSV=$WORK/bpf-cost.paths
+	for line in "${paths[@]}"; do
+		IFS='	' read -r path med lo hi <<<"$line"
+		sample_in bpf-cost "$path" bridgeless median "$med" ns
+		sample_in bpf-cost "$path" bridgeless min "$lo" ns
+		sample_in bpf-cost "$path" bridgeless max "$hi" ns
+	done
 	BPF_COST_STATUS=ok
-}
-
-# bpf_cost_of PATH: its median ns, or nothing
-bpf_cost_of() {
-	[ -n "$BPF_COST_TSV" ] || return 0
-	awk -F'\t' -v p="$1" '$1 == p { print $2; exit }' "$BPF_COST_TSV"
 }

@@ -82,16 +82,18 @@ cnib_pod() {
 }
 
 # cnib_batch SETUP FIRST N: pods FIRST .. FIRST+N-1; their netns made before
-# and deleted after, untimed. Appends the per-pod microseconds to cni_us[SETUP].
-declare -A cni_us
+# and deleted after, untimed. Each pod's microseconds a sample (cni-add-del);
+# sets BATCH_US to the batch's.
 cnib_batch() {
 	local s=$1 first=$2 n=$3 i
+	BATCH_US=""
 	for i in $(seq "$first" $(( first + n - 1 ))); do
 		mkns "$(short "$s")-p$i" || return 1
 	done
 	for i in $(seq "$first" $(( first + n - 1 ))); do
 		cnib_pod "$s" "p$i" || return 1
-		cni_us[$s]="${cni_us[$s]:-} $M_US"
+		sample cni-add-del "$s" "$M_US" us "p$i"
+		BATCH_US="$BATCH_US $M_US"
 	done
 	for i in $(seq "$first" $(( first + n - 1 ))); do
 		rmns "$(short "$s")-p$i" || return 1
@@ -110,8 +112,9 @@ measure_cni() {
 		b=$(( b + 1 ))
 		for s in $(setups_of cni); do
 			cnib_batch "$s" "$done" "$n" || return 1
+			set -- $(echo "$BATCH_US" | us_summary)
 			step "$(printf 'cni batch %d/%d  %-10s %3d pods, ADD+DEL p50 %s ms' "$b" "$nb" "$s" \
-				"$n" "$(echo "${cni_us[$s]}" | tr ' ' '\n' | grep . | tail -n "$n" | pctl 50 %.2f)")"
+				"$n" "${1:-?}")"
 		done
 		done=$(( done + n ))
 	done

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# tools/bench: names, namespaces, processes, cleanup and statistics shared by
-# the other parts. Sourced by tools/bench.
+# tools/bench: names, namespaces, processes, cleanup and the sampling of other
+# load shared by the other parts. Sourced by tools/bench. The statistics are
+# tools/bench-report's.
 
 die() { echo "bench: $*" >&2; exit 1; }
 log() { echo "bench: $*" >&2; }
@@ -12,6 +13,17 @@ want() { inlist "$1" "$setups"; }
 want_scen() { inlist "$1" "${SCEN_ORDER// /,}"; }
 any_scen() {	# any_scen PREFIX: a chosen scenario starts with PREFIX
 	case " $SCEN_ORDER " in *" $1"*) return 0 ;; esac; return 1
+}
+
+# setups_of SCENARIO: the setups taking part, in measuring order
+setups_of() {
+	local s out=""
+	case "$1" in
+	pod2pod*) for s in veth bridge bridge-nonf bridgeless; do want "$s" && out="$out $s"; done ;;
+	snat*) for s in veth bridge bridgeless; do want "$s" && out="$out $s"; done ;;
+	*) for s in bridge bridgeless; do want "$s" && out="$out $s"; done ;;
+	esac
+	echo "${out# }"
 }
 
 # short SETUP: the letter of its namespaces
@@ -110,26 +122,12 @@ cleanup() {
 	exit "$rc"
 }
 
-# ------------------------------------------------------------ statistics
+# ------------------------------------------------------------ clock
 
-median() { tr ' ' '\n' | grep . | sort -g | awk -v fmt="${1:-%.0f}\n" \
-	'{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
-		if (NR % 2) printf fmt, v[(NR + 1) / 2];
-		else printf fmt, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-minmax() { tr ' ' '\n' | grep . | sort -g | awk -v fmt="${1:-%s}" \
-	'NR == 1 { lo = $1 } { hi = $1 }
-	END { if (NR) printf fmt "-" fmt, lo, hi; else printf "-" }'; }
-ratio() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" \
-	'BEGIN { if (a != "-" && b > 0) printf f, a / b; else printf "-" }'; }
-# meets A B R: A >= R x B
-meets() { awk -v a="$1" -v b="$2" -v r="$3" 'BEGIN { exit !(b > 0 && a / b >= r) }'; }
-# pctl P FMT: the P-th percentile (nearest rank) of microseconds on stdin, in ms
-pctl() { tr ' ' '\n' | grep . | sort -g | awk -v p="$1" -v fmt="${2:-%.2f}\n" \
-	'{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
-		k = int(p / 100 * NR); if (k < p / 100 * NR) k++; if (k < 1) k = 1
-		printf fmt, v[k] / 1000 }'; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
+# us_summary: microseconds on stdin -> "P50_MS TOTAL_S" (progress lines)
+us_summary() { python3 "$repo/tools/bench-report" --us-summary; }
 
 # ------------------------------------------------------------ other load
 
@@ -163,18 +161,13 @@ others_pct() {
 		END { v = d > 0 ? 100 * (s1 - s0) / hz / d : 0
 			printf "%.0f\n", (v > 0 ? v : 0) }' "$1" "$2"
 }
-busy_max=0		# UDP runs: the idle CPU's busy %
-others_max=0		# TCP and connection runs: other processes' CPU %
-note_busy() { [ "$1" -gt "$busy_max" ] && busy_max=$1; return 0; }
-note_others() { [ "$1" -gt "$others_max" ] && others_max=$1; return 0; }
-
 # others_during CMD...: run CMD (which sets M_* variables in this shell) and
 # set M_OTHERS to the CPU % of processes this script did not start meanwhile
+# (a sample beside the measurement's: sample_others)
 others_during() {
 	local t0 t1
 	proc_snap "$WORK/snap0"; t0=$(now)
 	"$@" || return 1
 	t1=$(now); proc_snap "$WORK/snap1"
 	M_OTHERS=$(others_pct "$WORK/snap0" "$WORK/snap1" "$(elapsed "$t0" "$t1")")
-	note_others "$M_OTHERS"
 }

@@ -57,26 +57,29 @@ prepare_pod2pod() {
 	esac
 }
 
-# measure_pod2pod SCENARIO SETUP: one measurement; records it, sets LINE
+# measure_pod2pod SCENARIO SETUP: one measurement, its samples; sets LINE
 measure_pod2pod() {
 	local sc=$1 setup=$2 s=$(short "$2") tx rx
 	tx=$(ns "$s-tx"); rx=$(ns "$s-rx")
 	case "$sc" in
 	pod2pod-pps)
 		measure_pps "pod2pod-$setup" "$tx" "$rx" || return 1
-		record pod2pod-pps "$setup" "$M_PPS"
+		sample_pps pod2pod-pps "$setup"
 		LINE=$(pps_line rx) ;;
 	pod2pod-tcp | pod2pod-tcp4)
 		local n=1
 		[ "$sc" = pod2pod-tcp4 ] && n=4
 		others_during measure_iperf "$sc-$setup" "$tx" "$(ns_ip "$rx")" "$n" || return 1
-		record "$sc" "$setup" "$(awk -v b="$M_BPS" 'BEGIN { printf "%.2f", b / 1e9 }')"
+		sample "$sc" "$setup" "$M_BPS" bit/s
+		sample "$sc.retransmits" "$setup" "$M_RETR" count
+		sample_others "$sc" "$setup"
 		LINE=$(printf '%10.2f Gbit/s  (%d streams, retransmits %s; other processes: %d%% of a CPU)' \
-			"$(awk -v b="$M_BPS" 'BEGIN { print b / 1e9 }')" "$n" "$M_RETR" "$M_OTHERS") ;;
+			"${M_BPS}e-9" "$n" "$M_RETR" "$M_OTHERS") ;;
 	pod2pod-lat)
 		others_during measure_sockperf "$sc-$setup" "$tx" "$(ns_ip "$rx")" || return 1
-		record pod2pod-lat-p50 "$setup" "$M_P50"
-		record pod2pod-lat-p99 "$setup" "$M_P99"
+		sample pod2pod-lat-p50 "$setup" "$M_P50" us
+		sample pod2pod-lat-p99 "$setup" "$M_P99" us
+		sample_others pod2pod-lat "$setup"
 		LINE=$(printf '%10s us p50, %s us p99  (half round trip; other processes: %d%% of a CPU)' \
 			"$M_P50" "$M_P99" "$M_OTHERS") ;;
 	esac

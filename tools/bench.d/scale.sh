@@ -35,8 +35,6 @@
 
 HOLD_PORT=7000		# holdconns listens here in ext
 declare -A scale_n	# pods on the node per setup
-declare -A scale_add_us	# per-pod ADD microseconds of each step: [SIZE/SETUP]
-declare -A scale_info	# [SIZE/SETUP]: memory or nat state
 declare -A hold_fd	# write end of each setup's holdconns input
 declare -A hold_pid	# each setup's holdconns
 declare -A hold_lines	# "held" lines expected per setup
@@ -132,9 +130,10 @@ scale_hold() {
 	HELD=${n#held }; HELD=${HELD%% *}
 }
 
-# scale_grow SETUP SIZE: add pods until SIZE pods are on the node
+# scale_grow SETUP SIZE: add pods until SIZE pods are on the node; each
+# ADD's time a sample (scale-add@SIZE)
 scale_grow() {
-	local s=$1 size=$2 first=$(( scale_n[$1] - 2 )) last=$(( $2 - 3 )) i names=""
+	local s=$1 size=$2 first=$(( scale_n[$1] - 2 )) last=$(( $2 - 3 )) i names="" us=""
 	[ "$last" -ge "$first" ] || return 0
 	for i in $(seq "$first" "$last"); do names="$names $(short "$s")-s$i"; done
 	mkns_many $names || return 1
@@ -142,7 +141,8 @@ scale_grow() {
 	: >"$WORK/neigh-$s.batch"
 	for i in $(seq "$first" "$last"); do
 		scale_add "$s" "s$i" || return 1
-		scale_add_us[$size/$s]="${scale_add_us[$size/$s]:-} $M_US"
+		sample "scale-add@$size" "$s" "$M_US" us "s$i"
+		us="$us $M_US"
 		scale_neigh "$s" "s$i" || return 1
 		[ $(( (i - first + 1) % 200 )) = 0 ] && [ "$i" != "$last" ] &&
 			step "scale: $s: $(( i - first + 1 ))/$(( last - first + 1 )) added," \
@@ -153,42 +153,29 @@ scale_grow() {
 	fi
 	scale_hold "$s" "$first" "$last" || return 1
 	scale_n[$s]=$size
-	step "scale: $s: $size pods, added in $(scale_add_total "$size/$s") s" \
-		"(p50 $(echo "${scale_add_us[$size/$s]}" | pctl 50) ms per pod), $HELD connections held"
-}
-scale_add_total() {
-	echo "${scale_add_us[$1]:-}" | tr ' ' '\n' | awk '{ t += $1 } END { printf "%.1f", t / 1e6 }'
+	set -- $(echo "$us" | us_summary)
+	step "scale: $s: $size pods, added in ${2:-?} s (p50 ${1:-?} ms per pod)," \
+		"$HELD connections held"
 }
 
-# map_memory: bytes_memlock of the maps in this run's pin dir, "TOTAL name=bytes ..."
-map_memory() {
-	local f total=0 list="" j
-	for f in "$PIN"/*; do
-		[ -f "$f" ] || continue
-		j=$(bpftool -j map show pinned "$f" 2>/dev/null) || continue
-		set -- $(echo "$j" | jq -r '"\(.name) \(.bytes_memlock)"')
-		[ $# = 2 ] || continue
-		total=$(( total + $2 )); list="$list $1=$2"
-	done
-	echo "$total$list"
-}
-
-# scale_state SIZE SETUP: memory (bridgeless) or nat state (bridge)
+# scale_state SIZE SETUP: the samples of the node's state: bytes_memlock of
+# each map in this run's pin dir (bridgeless, scale-map@SIZE) or the nat
+# rules and conntrack entries (bridge)
 scale_state() {
-	local m
-	if [ "$2" = bridgeless ]; then
-		m=$(map_memory)
-		record "scale-mem@$1" bridgeless "$(awk -v b="${m%% *}" 'BEGIN { printf "%.1f", b / 1048576 }')"
-		# the total and the two largest maps
-		scale_info[$1/$2]=$(echo "$m" | tr ' ' '\n' | awk -F= 'NR == 1 { t = $1; next }
-			{ print $2, $1 } END { print t }' | sort -rn | awk '
-			NR == 1 { printf "maps %.1f MiB", $1 / 1048576; next }
-			NR <= 3 { printf "%s%s %.1f", (NR == 2 ? " (" : ", "), $2, $1 / 1048576 }
-			END { if (NR > 1) printf ")" }')
+	local size=$1 setup=$2 f j
+	if [ "$setup" = bridgeless ]; then
+		for f in "$PIN"/*; do
+			[ -f "$f" ] || continue
+			j=$(bpftool -j map show pinned "$f" 2>/dev/null) || continue
+			set -- $(echo "$j" | jq -r '"\(.name) \(.bytes_memlock)"')
+			[ $# = 2 ] && sample "scale-map@$size" bridgeless "$2" bytes "$1"
+		done
 	else
-		scale_info[$1/$2]="$(nsenter --net="/run/netns/$(ns b-node)" \
-			iptables -t nat -S 2>/dev/null | wc -l) nat rules, $(ct_count) conntrack entries"
+		sample "scale-nat-rules@$size" "$setup" "$(nsenter --net="/run/netns/$(ns b-node)" \
+			iptables -t nat -S 2>/dev/null | wc -l)" count
+		sample "scale-conntrack@$size" "$setup" "$(ct_count)" count
 	fi
+	return 0
 }
 
 # measure_scale: every size, growing the nodes, then the rounds
@@ -199,7 +186,6 @@ measure_scale() {
 		for s in $(setups_of scale); do
 			scale_grow "$s" "$size" || return 1
 			scale_state "$size" "$s"
-			record "scale-add@$size" "$s" "$(echo "${scale_add_us[$size/$s]:-}" | pctl 50 %.1f)"
 		done
 		for r in $(seq 1 "$scale_rounds"); do
 			for m in p2p snat cps; do
@@ -207,7 +193,7 @@ measure_scale() {
 					case "$m" in
 					p2p) measure_pps "pod2pod-$s" "$(ns "$(short "$s")-tx")" \
 						"$(ns "$(short "$s")-rx")" || return 1
-						record "scale-p2p@$size" "$s" "$M_PPS"
+						sample_pps "scale-p2p@$size" "$s"
 						LINE=$(pps_line rx) ;;
 					snat) measure_snat snat-pps "$s" "scale-snat@$size" || return 1 ;;
 					cps) conn_pod[$s]=s$(( (size - 2) / 2 ))
@@ -219,5 +205,6 @@ measure_scale() {
 			done
 		done
 		SCALE_DONE="$SCALE_DONE $size"
+		run_info scale_done "$SCALE_DONE"
 	done
 }

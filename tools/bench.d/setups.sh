@@ -187,22 +187,3 @@ setup_bridgeless() {
 			{ log "bridgeless pod add $pod failed: $out"; return 1; }
 	done
 }
-
-label() {	# label SCENARIO SETUP: the setup's name in the tables
-	case "$2" in
-	veth) case "$1" in
-		snat*) echo "bare veth pair (no node, no NAT)" ;;
-		*) echo "bare veth pair" ;;
-		esac ;;
-	bridge) case "$1" in
-		pod2pod*) echo "CNI bridge, br-nf-call-iptables=1" ;;
-		cni) echo "CNI bridge plugin (ipMasq, isGateway)" ;;
-		*) echo "CNI bridge + ipMasq (MASQUERADE)" ;;
-		esac ;;
-	bridge-nonf) echo "CNI bridge, no netfilter" ;;
-	bridgeless) case "$1" in
-		cni) echo "bridgeless-cni" ;;
-		*) echo "bridgeless (attach: $attach)" ;;
-		esac ;;
-	esac
-}

@@ -150,10 +150,11 @@ conn_run() {
 	conn_next[$setup]=$C_next
 }
 
-# measure_cps SETUP: sets M_CPS, M_FAIL, M_TMO and M_NOTE
-M_NOPORT=0 M_CTDROP=0 CT_MAX_SEEN=0
+# measure_cps SETUP METRIC: sets M_CPS, M_FAIL, M_TMO and M_NOTE; the
+# samples of METRIC: the rate, failures, time-outs, connections opened, the
+# other processes' CPU and the NAT or conntrack counters
 measure_cps() {
-	local setup=$1 gc="" n0 d0 n1 d1
+	local setup=$1 m=$2 gc="" n0 d0 n1 d1
 	M_NOTE=""
 	if [ "$setup" = veth ]; then
 		:
@@ -168,43 +169,48 @@ measure_cps() {
 	fi
 	others_during conn_run "$setup" "$seconds" -c "$inflight" -w 0.5 || return 1
 	M_CPS=$C_rate M_FAIL=$C_failed M_TMO=$C_timeouts
+	sample "$m" "$setup" "$C_rate" conn/s
+	sample "$m.failed" "$setup" "$C_failed" count
+	sample "$m.timeouts" "$setup" "$C_timeouts" count
+	sample "$m.opened" "$setup" "$C_opened" count
+	sample_others "$m" "$setup"
 	if [ "$setup" = veth ]; then
 		M_NOTE="$C_opened opened, no NAT"
 	elif [ "$setup" = bridgeless ]; then
 		set -- $(bl_counter nat_new drop_nat_no_port); n1=$1 d1=$2
 		M_NOTE="$C_opened opened, nat_new +$((n1 - n0)), drop_nat_no_port +$((d1 - d0)); $gc"
-		M_NOPORT=$((M_NOPORT + d1 - d0))
+		sample "$m.nat_new" "$setup" $((n1 - n0)) count
+		sample "$m.drop_nat_no_port" "$setup" $((d1 - d0)) count
 	else
 		n1=$(ct_count); d1=$(ct_drops)
 		M_NOTE="$C_opened opened, conntrack entries $n0 -> $n1, conntrack drops +$((d1 - d0))"
-		M_CTDROP=$((M_CTDROP + d1 - d0))
-		[ "$n1" -gt "$CT_MAX_SEEN" ] && CT_MAX_SEEN=$n1
+		sample "$m.conntrack_before" "$setup" "$n0" count
+		sample "$m.conntrack_after" "$setup" "$n1" count
+		sample "$m.conntrack_drops" "$setup" $((d1 - d0)) count
 	fi
 	sleep 0.3
 }
 
-SNAT_UNTRANSLATED=""
-# measure_snat SCENARIO SETUP [METRIC]: one measurement, recorded under
-# METRIC (default the scenario); sets LINE
+# measure_snat SCENARIO SETUP [METRIC]: one measurement, its samples under
+# METRIC (default the scenario); sets LINE. An snat-pps run whose packets
+# mostly did not reach ext's UDP layer (METRIC.udp: untranslated sources
+# fail ext's rp_filter before it) gets a warning in the report.
 measure_snat() {
 	local sc=$1 setup=$2 m=${3:-$1} s=$(short "$2")
 	case "$sc" in
 	snat-pps)
 		measure_pps "snat-$setup" "$(ns "$s-tx")" "$(ext_of "$setup")" || return 1
-		record "$m" "$setup" "$M_PPS"
-		LINE=$(pps_line ext)
-		# untranslated packets fail ext's rp_filter before UDP
-		if awk -v p="$M_PPS" -v u="$M_UDP" 'BEGIN { exit !(u < 0.9 * p) }'; then
-			SNAT_UNTRANSLATED="$SNAT_UNTRANSLATED $m/$setup"
-		fi ;;
+		sample_pps "$m" "$setup"
+		LINE=$(pps_line ext) ;;
 	snat-tcp)
 		others_during measure_iperf "snat-$setup" "$(ns "$s-tx")" "$SERVER_IP" 1 || return 1
-		record "$m" "$setup" "$(awk -v b="$M_BPS" 'BEGIN { printf "%.2f", b / 1e9 }')"
+		sample "$m" "$setup" "$M_BPS" bit/s
+		sample "$m.retransmits" "$setup" "$M_RETR" count
+		sample_others "$m" "$setup"
 		LINE=$(printf '%10.2f Gbit/s  (retransmits %s; other processes: %d%% of a CPU)' \
-			"$(awk -v b="$M_BPS" 'BEGIN { print b / 1e9 }')" "$M_RETR" "$M_OTHERS") ;;
+			"${M_BPS}e-9" "$M_RETR" "$M_OTHERS") ;;
 	snat-cps)
-		measure_cps "$setup" || return 1
-		record "$m" "$setup" "$M_CPS"
+		measure_cps "$setup" "$m" || return 1
 		LINE=$(printf '%10s conn/s  (failed %s, timeouts %s; %s; other processes: %d%% of a CPU)' \
 			"$M_CPS" "$M_FAIL" "$M_TMO" "$M_NOTE" "$M_OTHERS") ;;
 	esac
@@ -213,8 +219,6 @@ measure_snat() {
 # ------------------------------------------------------------ sustained
 
 SUSTAIN_SLICE=5
-declare -A sus_slices	# per setup: conn/s of each slice
-declare -A sus_note	# per setup: NAT / conntrack state, failures
 
 # ct_wait: the bridge node's conntrack table below a quarter of its size
 # (closed connections stay 120 s), waiting at most 130 s
@@ -227,9 +231,11 @@ ct_wait() {
 	done
 }
 
-# measure_sustained: snat-sustained for every setup in turn
+# measure_sustained: snat-sustained for every setup in turn; a sample per
+# slice (its rate, failures, time-outs, other processes' CPU) and per setup
+# the NAT or conntrack counters over the run. The progress line sums up.
 measure_sustained() {
-	local s n k r sum fail tmo c0 d0 n0
+	local s n k r sum fail tmo c0 c1 d0 d1 n0 slices note
 	n=$(( (sustained + SUSTAIN_SLICE - 1) / SUSTAIN_SLICE ))
 	for s in $(setups_of snat-sustained); do
 		case $s in
@@ -238,21 +244,29 @@ measure_sustained() {
 			bl nat gc >/dev/null 2>&1 || { log "bridgeless nat gc failed"; return 1; }
 			set -- $(bl_counter nat_new drop_nat_no_port); n0=$1 d0=$2 ;;
 		esac
-		sus_slices[$s]="" sum=0 fail=0 tmo=0
+		slices="" sum=0 fail=0 tmo=0
 		for k in $(seq "$n"); do
 			others_during conn_run "$s" "$SUSTAIN_SLICE" -c "$inflight" -w 0 || return 1
 			r=${C_rate%.*}
-			sus_slices[$s]="${sus_slices[$s]}${sus_slices[$s]:+ }$r"
+			sample snat-sustained "$s" "$C_rate" conn/s
+			sample snat-sustained.failed "$s" "$C_failed" count
+			sample snat-sustained.timeouts "$s" "$C_timeouts" count
+			sample_others snat-sustained "$s"
+			slices="$slices${slices:+ }$r"
 			sum=$((sum + r)) fail=$((fail + C_failed)) tmo=$((tmo + C_timeouts))
 		done
-		record snat-sustained "$s" $((sum / n))
 		case $s in
-		bridge) sus_note[$s]="conntrack entries $c0 -> $(ct_count), conntrack drops +$(( $(ct_drops) - d0 ))" ;;
+		bridge) c1=$(ct_count); d1=$(ct_drops)
+			sample snat-sustained.conntrack_before "$s" "$c0" count
+			sample snat-sustained.conntrack_after "$s" "$c1" count
+			sample snat-sustained.conntrack_drops "$s" $((d1 - d0)) count
+			note="conntrack entries $c0 -> $c1, conntrack drops +$(( d1 - d0 ))" ;;
 		bridgeless) set -- $(bl_counter nat_new drop_nat_no_port)
-			sus_note[$s]="nat_new +$(( $1 - n0 )), drop_nat_no_port +$(( $2 - d0 ))" ;;
-		*) sus_note[$s]="no NAT" ;;
+			sample snat-sustained.nat_new "$s" $(( $1 - n0 )) count
+			sample snat-sustained.drop_nat_no_port "$s" $(( $2 - d0 )) count
+			note="nat_new +$(( $1 - n0 )), drop_nat_no_port +$(( $2 - d0 ))" ;;
+		*) note="no NAT" ;;
 		esac
-		sus_note[$s]="${sus_note[$s]}; failed $fail, timed out $tmo"
-		step "snat-sustained $(printf '%-11s' "$s") $((sum / n)) conn/s over $((n * SUSTAIN_SLICE)) s; per ${SUSTAIN_SLICE} s: ${sus_slices[$s]} (${sus_note[$s]})"
+		step "snat-sustained $(printf '%-11s' "$s") $((sum / n)) conn/s over $((n * SUSTAIN_SLICE)) s; per ${SUSTAIN_SLICE} s: $slices ($note; failed $fail, timed out $tmo)"
 	done
 }

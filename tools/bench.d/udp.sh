@@ -25,7 +25,8 @@
 # icmp_ratemask=0, which would *disable* the limit and answer every packet).
 #
 # Other load: the CPU that is not the sender's should be idle, so its busy
-# time is other work on the machine; it goes into the report.
+# time is other work on the machine; it is a sample of its own (METRIC.busy)
+# and goes into the report.
 
 SENDER_CPU=0		# trafgen pins its single worker to CPU 0 by itself
 
@@ -104,7 +105,13 @@ measure_pps() {
 		busy = b[2] > a[2] ? 100 * (b[1] - a[1]) / (b[2] - a[2]) : 0
 		printf "%.0f %.0f %.0f\n", (c1 - c0) / d, (u1 - u0) / d, busy }')
 	M_PPS=$1 M_UDP=$2 M_BUSY=$3
-	note_busy "$M_BUSY"
+}
+
+# sample_pps METRIC SETUP: the last measure_pps's figures as samples
+sample_pps() {
+	sample "$1" "$2" "$M_PPS" pps
+	sample "$1.udp" "$2" "$M_UDP" pps
+	sample "$1.busy" "$2" "$M_BUSY" %
 }
 
 # pps_line WHERE: the progress text of the last measure_pps

@@ -7,7 +7,6 @@
  * datapath exactly as it is: pods keep forwarding with no agent running.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,16 +15,16 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "agent/agent.h"
-#include "agent/peers_file.h"
+#include "agent/cluster.h"
 #include "cni/cni.h"
 #include "datapath/datapath.h"
 #include "lib/log.h"
+#include "datapath/services.h"
 #include "node/reconcile.h"
+#include "node/svc_apply.h"
 
 /* Warn when the NAT table is fuller than this; say so again below the second. */
 #define NAT_FILL_WARN 80
@@ -35,18 +34,18 @@ struct agent {
 	const struct ctx *c;
 	struct agent_opts *o;
 	struct agent_stats stats;
-	pthread_mutex_t lock; /* stats, shared with the metrics server */
+	pthread_mutex_t lock; /* stats, shared with the metrics server and the watches */
 	int sfd; /* signalfd */
-	int ifd; /* inotify on the peers file's directory, -1 if none */
-	struct peers peers;
-	int have_peers;
-	int peers_fresh; /* read since the last route sync: say everything */
-	struct stat peers_st; /* of the file we read */
-	int peers_err; /* the last read failed: do not repeat the warning */
+	struct k8s_config api;
+	int use_api;
+	struct cluster *cl; /* Nodes and Services: from the API or files */
+	int peers_fresh; /* changed since the last route sync: say everything */
 	int nat_full; /* above NAT_FILL_WARN */
 	int not_init_warned;
 	int read_only; /* the state dir cannot be written: no init, no repairs */
-	const struct cidr *pod_cidr; /* from the peers file, for a later init */
+	const struct cidr *pod_cidr; /* from our Node (API or peers file), for a later init */
+	int bpf_services; /* services load-balanced in BPF (services_mode) */
+	int svc_dirty; /* the last table did not reach the maps */
 };
 
 static double now_s(void)
@@ -57,59 +56,15 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* Re-read the peers file if it changed; 1 if the peers were (re)read. */
-static int peers_refresh(struct agent *a)
-{
-	struct peers p;
-	struct stat st;
-	int err;
-
-	if (!a->o->peers)
-		return 0;
-	if (stat(a->o->peers, &st)) {
-		if (!a->peers_err)
-			pr_warn("peers: %s: %s; keeping the routes we have", a->o->peers,
-				strerror(errno));
-		a->peers_err = 1;
-		memset(&a->peers_st, 0, sizeof(a->peers_st));
-		return 0;
-	}
-	if (a->have_peers && same_file(&st, &a->peers_st))
-		return 0;
-	if (a->peers_err && same_file(&st, &a->peers_st))
-		return 0;
-	a->peers_st = st;
-	err = peers_load(a->o->peers, &p);
-	if (err) {
-		pr_warn("peers: %s; keeping the routes we have", error_message());
-		error_clear();
-		a->peers_err = 1;
-		return 0;
-	}
-	if (a->have_peers)
-		peers_free(&a->peers);
-	a->peers = p;
-	a->have_peers = 1;
-	a->peers_err = 0;
-	a->peers_fresh = 1;
-	pr_info("peers: read %zu nodes from %s", p.n, a->o->peers);
-	return 1;
-}
-
 static void sync_routes(struct agent *a)
 {
+	const struct peers *peers = cluster_peers(a->cl);
 	struct route_sync_stats st;
 	struct peers_self self;
 	struct node_rec n;
 
-	if (!a->o->peers || !a->have_peers || node_load(a->c, &n)) {
+	/* No full set of Nodes yet: the routes we have stay. */
+	if (!peers || node_load(a->c, &n)) {
 		error_clear();
 		return;
 	}
@@ -117,7 +72,7 @@ static void sync_routes(struct agent *a)
 				    .pod_cidr = n.pod_cidr,
 				    .cluster_cidr = n.cluster_cidr,
 				    .uplink_ifindex = n.uplink_ifindex };
-	if (peers_sync_routes(&a->peers, &self, !a->peers_fresh, &st)) {
+	if (peers_sync_routes(peers, &self, !a->peers_fresh, &st)) {
 		pr_warn("peers: %s", error_message());
 		error_clear();
 		return;
@@ -151,7 +106,77 @@ static int still_read_only(struct agent *a)
 	}
 	pr_info("agent: state dir %s can be written again; reconciling", a->c->state_dir);
 	a->read_only = 0;
+	/* node init may have made maps the service table is not in yet */
+	a->svc_dirty = 1;
 	return 0;
+}
+
+/*
+ * A service table the agent has not seen yet is ready: this run's first one
+ * (also when it equals the one the last run saved) or one that differs from
+ * the last. The one place where what follows from the table is brought in
+ * line with it. Saving it (STATE/services.json, for `bridgeless service
+ * list`) comes after, at a pace of its own.
+ */
+static void sync_services(struct agent *a, const struct svc_table *t)
+{
+	struct dp_sync_stats st;
+
+	if (!a->bpf_services)
+		return;
+	if (svc_table_apply(a->c, t, a->o->node_name, &st)) {
+		/* the next table, or the next reconcile pass, tries again */
+		pr_warn("services: %s", error_message());
+		error_clear();
+		a->svc_dirty = 1;
+		return;
+	}
+	a->svc_dirty = 0;
+	if (st.added || st.changed || st.removed || st.flows_removed)
+		pr_info("services: %zu services in BPF: %u frontends added, %u changed, %u removed, %u unchanged; %u flows of departed backends removed",
+			t->n, st.added, st.changed, st.removed, st.unchanged, st.flows_removed);
+}
+
+/*
+ * Services are load-balanced in BPF when the agent has a service table to
+ * serve (the API or a services file), by the host stack (kube-proxy)
+ * otherwise; the flag also says so to node init. Without a table, frontends
+ * an earlier run left go.
+ */
+static void services_mode(struct agent *a)
+{
+	struct node_init_req *r = &a->o->init;
+
+	if (!(r->given & NI_BPF_SERVICES)) {
+		r->bpf_services = a->use_api || a->o->services;
+		r->given |= NI_BPF_SERVICES;
+	}
+	a->bpf_services = r->bpf_services;
+	pr_info("agent: services %s", a->bpf_services ? "load-balanced in BPF" :
+				       "to the host stack (kube-proxy)");
+}
+
+static void services_clear(struct agent *a)
+{
+	struct dp_sync_stats st;
+
+	if (!a->bpf_services && dp_services_sync(a->c, NULL, 0, &st) == 0 && st.removed)
+		pr_info("services: %u frontends of an earlier run removed", st.removed);
+	error_clear();
+}
+
+/* Rebuild what the cluster's changes touch; new peers get their routes now. */
+static void flush(struct agent *a)
+{
+	unsigned int changed = cluster_flush(a->cl);
+
+	if (changed & CLUSTER_PEERS) {
+		a->peers_fresh = 1;
+		sync_routes(a);
+	}
+	if (changed & CLUSTER_SERVICES)
+		sync_services(a, cluster_services(a->cl));
+	cluster_save(a->cl, 0);
 }
 
 static void reconcile_pass(struct agent *a)
@@ -171,6 +196,9 @@ static void reconcile_pass(struct agent *a)
 	if (!err)
 		cni_collect_unfinished(a->c);
 	state_unlock(lock);
+	/* a table that did not reach the maps, or maps made anew */
+	if (!err && (a->svc_dirty || st.reinit) && cluster_services(a->cl))
+		sync_services(a, cluster_services(a->cl));
 	if (err == -ENOENT) {
 		/* Somebody ran `node reset`: theirs to decide, not ours to undo. */
 		if (!a->not_init_warned)
@@ -267,65 +295,32 @@ static int read_signal(int sfd)
 	return si.ssi_signo;
 }
 
-/* Watch the directory: editors and ConfigMap updates replace the file. */
-static int peers_watch(const char *path)
+static double min2(double a, double b)
 {
-	char dir[PATH_MAX];
-	int fd;
-
-	fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (inotify_add_watch(fd, dirname(dir),
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
-				      IN_MOVED_FROM | IN_ATTRIB) < 0) {
-		pr_warn("peers: cannot watch %s (%s); checking it every pass", dir,
-			strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return a < b ? a : b;
 }
 
-static void drain(int fd)
+/*
+ * Wait (taking in the cluster's changes, answering signals) until done(a)
+ * says so; -EINTR on SIGTERM/SIGINT. Every 30 s, say what we wait for.
+ */
+static int wait_until(struct agent *a, int (*done)(struct agent *a), const char *what)
 {
-	char buf[4096];
+	struct pollfd fds[1 + CLUSTER_POLLFDS];
+	double next_warn = now_s() + 5;
+	int n, sig;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-}
-
-/* Wait until the peers file names our pod CIDR (a DaemonSet's first start). */
-static int wait_pod_cidr(struct agent *a, struct cidr *cidr, int *found)
-{
-	const struct peer *self;
-	struct node_rec n;
-	double next_warn = 0;
-	char text[20];
-	int sig;
-
-	if ((a->o->init.given & NI_POD_CIDR) || !a->o->peers || !a->o->node_name)
-		return 0;
-	if (node_load(a->c, &n) == 0)
-		return 0; /* the record has one */
-	error_clear();
 	for (;;) {
-		peers_refresh(a);
-		self = a->have_peers ? peers_find_self(&a->peers, a->o->node_name, 0) : NULL;
-		if (self && self->n_cidrs) {
-			*cidr = self->cidrs[0];
-			*found = 1;
-			pr_info("agent: pod CIDR %s from node %s in %s", cidr_str(cidr, text),
-				a->o->node_name, a->o->peers);
+		cluster_refresh(a->cl, 0);
+		if (done(a))
 			return 0;
-		}
 		if (now_s() >= next_warn) {
-			pr_warn("agent: waiting for node %s with a podCIDR in %s", a->o->node_name,
-				a->o->peers);
+			pr_warn("agent: waiting for %s from %s", what, cluster_source(a->cl));
 			next_warn = now_s() + 30;
 		}
-		if (poll(&(struct pollfd){ .fd = a->sfd, .events = POLLIN }, 1, 1000) > 0) {
+		fds[0] = (struct pollfd){ .fd = a->sfd, .events = POLLIN };
+		n = 1 + cluster_pollfds(a->cl, fds + 1);
+		if (poll(fds, n, 1000) > 0 && (fds[0].revents & POLLIN)) {
 			sig = read_signal(a->sfd);
 			if (sig == SIGTERM || sig == SIGINT)
 				return -EINTR;
@@ -333,26 +328,60 @@ static int wait_pod_cidr(struct agent *a, struct cidr *cidr, int *found)
 	}
 }
 
-static double min2(double a, double b)
+static int have_self_cidr(struct agent *a)
 {
-	return a < b ? a : b;
+	const struct peers *p = cluster_peers(a->cl);
+	const struct peer *self = p ? peers_find_self(p, a->o->node_name, 0) : NULL;
+
+	return self && self->n_cidrs;
+}
+
+static int all_synced(struct agent *a)
+{
+	return cluster_synced(a->cl);
+}
+
+/* Our pod CIDR from our Node (a DaemonSet's first start); 1 if found. */
+static int wait_pod_cidr(struct agent *a, struct cidr *cidr)
+{
+	const struct peer *self;
+	struct node_rec n;
+	char text[20], what[300];
+	int err;
+
+	if ((a->o->init.given & NI_POD_CIDR) || (!a->o->peers && !a->use_api) ||
+	    !a->o->node_name)
+		return 0;
+	if (node_load(a->c, &n) == 0)
+		return 0; /* the record has one */
+	error_clear();
+	snprintf(what, sizeof(what), "node %s with a podCIDR", a->o->node_name);
+	err = wait_until(a, have_self_cidr, what);
+	if (err)
+		return err;
+	self = peers_find_self(cluster_peers(a->cl), a->o->node_name, 0);
+	*cidr = self->cidrs[0];
+	pr_info("agent: pod CIDR %s from node %s (%s)", cidr_str(cidr, text), a->o->node_name,
+		cluster_source(a->cl));
+	return 1;
 }
 
 static int loop(struct agent *a)
 {
 	double next_rec = now_s() + a->o->reconcile_s;
 	double next_gc = now_s() + a->o->nat_gc_s;
-	struct pollfd fds[2];
-	int n, sig, timeout;
+	struct pollfd fds[1 + CLUSTER_POLLFDS];
+	int i, n, sig, timeout;
 
 	pr_info("agent: running (reconcile every %gs, NAT GC every %gs%s%s)",
-		a->o->reconcile_s, a->o->nat_gc_s, a->o->peers ? ", peers " : "",
-		a->o->peers ?: "");
+		a->o->reconcile_s, a->o->nat_gc_s, *cluster_source(a->cl) ? "; " : "",
+		cluster_source(a->cl));
 	for (;;) {
-		timeout = (int)((min2(next_rec, next_gc) - now_s()) * 1000) + 1;
+		timeout = (int)((min2(min2(next_rec, next_gc), cluster_flush_due(a->cl)) -
+				 now_s()) * 1000) + 1;
 		fds[0] = (struct pollfd){ .fd = a->sfd, .events = POLLIN };
-		fds[1] = (struct pollfd){ .fd = a->ifd, .events = POLLIN };
-		n = poll(fds, a->ifd >= 0 ? 2 : 1, timeout > 0 ? timeout : 0);
+		n = 1 + cluster_pollfds(a->cl, fds + 1);
+		n = poll(fds, n, timeout > 0 ? timeout : 0);
 		if (n < 0 && errno != EINTR)
 			return errorf(-errno, "poll");
 		if (n > 0 && (fds[0].revents & POLLIN)) {
@@ -364,17 +393,20 @@ static int loop(struct agent *a)
 			}
 			if (sig == SIGHUP) {
 				pr_info("agent: SIGHUP: reconciling now");
-				peers_refresh(a);
+				cluster_refresh(a->cl, 1);
 				next_rec = 0;
 			}
 		}
-		if (n > 0 && a->ifd >= 0 && (fds[1].revents & POLLIN)) {
-			drain(a->ifd);
-			if (peers_refresh(a))
-				sync_routes(a);
-		}
+		for (i = 1; n > 0 && i < 1 + CLUSTER_POLLFDS; i++)
+			if (fds[i].revents & POLLIN) {
+				cluster_refresh(a->cl, 0);
+				break;
+			}
+		if (now_s() >= cluster_flush_due(a->cl))
+			flush(a);
 		if (now_s() >= next_rec) {
-			peers_refresh(a);
+			cluster_refresh(a->cl, 0);
+			flush(a);
 			reconcile_pass(a);
 			next_rec = now_s() + a->o->reconcile_s;
 		}
@@ -400,46 +432,106 @@ static int metrics_begin(struct agent *a, struct metrics **m)
 	return 0;
 }
 
+/*
+ * Where Nodes and Services come from: the API (a kubeconfig, else the
+ * in-cluster configuration) or files. 1: the API, 0: files (or nothing).
+ */
+static int pick_source(struct agent *a)
+{
+	const struct agent_opts *o = a->o;
+	int files = o->peers || o->services, err;
+
+	if (o->k8s == AGENT_K8S_OFF)
+		return 0;
+	if (files && (o->k8s == AGENT_K8S_ON || o->kubeconfig))
+		return errorf_raw(-EINVAL,
+				  "--peers/--services and the Kubernetes API (--k8s on, --kubeconfig) exclude each other: the API gives Nodes and Services");
+	if (files)
+		return 0;
+	if (o->kubeconfig)
+		err = k8s_config_from_kubeconfig(o->kubeconfig, &a->api);
+	else
+		err = k8s_config_in_cluster(&a->api);
+	if (err == K8S_NOT_IN_CLUSTER && o->k8s == AGENT_K8S_AUTO)
+		return 0; /* not in a pod, nothing asked for */
+	if (err == K8S_NOT_IN_CLUSTER)
+		return errorf_raw(-EINVAL,
+				  "--k8s on: no --kubeconfig and no in-cluster configuration (KUBERNETES_SERVICE_HOST)");
+	if (err)
+		return err;
+	pr_info("agent: Nodes and Services from the Kubernetes API at %s (%s)", a->api.server,
+		a->api.source);
+	return 1;
+}
+
+static int open_cluster(struct agent *a)
+{
+	struct cluster_opts co = { .c = a->c, .stats = &a->stats, .lock = &a->lock };
+	int err;
+
+	err = pick_source(a);
+	if (err < 0)
+		return err;
+	a->use_api = err;
+	if (a->use_api) {
+		co.api = &a->api;
+	} else {
+		co.peers_file = a->o->peers;
+		co.services_file = a->o->services;
+	}
+	return cluster_open(&co, &a->cl);
+}
+
 int agent_run(const struct ctx *c, struct agent_opts *o)
 {
-	struct agent a = { .c = c, .o = o, .sfd = -1, .ifd = -1 };
+	struct agent a = { .c = c, .o = o, .sfd = -1 };
 	struct metrics *m = NULL;
 	struct cidr cidr;
-	int err, found = 0;
+	int err, found;
 
 	pthread_mutex_init(&a.lock, NULL);
+	/* Signals first: blocked before the watch threads start. */
 	a.sfd = signals_open();
 	if (a.sfd < 0)
 		return a.sfd;
-	if (o->peers)
-		a.ifd = peers_watch(o->peers);
-
-	err = wait_pod_cidr(&a, &cidr, &found);
+	err = open_cluster(&a);
+	if (err)
+		goto out;
+	found = err = wait_pod_cidr(&a, &cidr);
 	if (err == -EINTR) {
 		pr_info("agent: stopped before the node was initialized");
 		err = 0;
 		goto out;
 	}
-	a.pod_cidr = found ? &cidr : NULL;
+	services_mode(&a);
+	a.pod_cidr = found > 0 ? &cidr : NULL;
 	if (!still_read_only(&a))
 		err = agent_init_node(c, o, a.pod_cidr);
 	if (err)
 		goto out;
+	services_clear(&a);
 	err = metrics_begin(&a, &m);
 	if (err)
 		goto out;
+	/* One pass (--once) has everything the API lists first. */
+	if (o->once && a.use_api && wait_until(&a, all_synced, "the first lists") == -EINTR) {
+		err = 0;
+		goto out;
+	}
 	/* Repair first, then the routes and the NAT table, then every few seconds. */
-	peers_refresh(&a);
+	cluster_refresh(a.cl, 0);
+	flush(&a);
 	reconcile_pass(&a);
 	nat_pass(&a);
 	if (!o->once)
 		err = loop(&a);
 out:
 	metrics_stop(m);
-	if (a.have_peers)
-		peers_free(&a.peers);
-	if (a.ifd >= 0)
-		close(a.ifd);
+	/* What changed since the last save is not lost for `service list`. */
+	if (a.cl)
+		cluster_save(a.cl, 1);
+	cluster_close(a.cl);
+	k8s_config_free(&a.api);
 	close(a.sfd);
 	pthread_mutex_destroy(&a.lock);
 	return err;

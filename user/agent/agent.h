@@ -18,12 +18,17 @@
 
 #define AGENT_CONFIG_DEFAULT "/etc/bridgeless/agent.conf"
 
+enum agent_k8s { AGENT_K8S_AUTO, AGENT_K8S_ON, AGENT_K8S_OFF };
+
 /* Everything `bridgeless agent` takes, from flags or the config file. */
 struct agent_opts {
 	struct node_init_req init; /* node init's options (init.given) */
 	int cli_nomasq; /* no-masquerade came from the command line */
-	char *node_name; /* to find ourselves in the peers file */
+	char *node_name; /* to find ourselves among the Nodes */
 	char *peers; /* peers file (Kubernetes NodeList JSON) */
+	char *services; /* services file (`kubectl get services,endpointslices -A -o json`) */
+	char *kubeconfig; /* the Kubernetes API: this kubeconfig, else in-cluster */
+	enum agent_k8s k8s; /* use the API: auto (when configured), on, off */
 	double reconcile_s;
 	double nat_gc_s;
 	struct nat_timeouts timeouts;

@@ -9,6 +9,7 @@
  *   cluster-cidr = 10.244.0.0/16
  *   no-masquerade = 192.168.0.0/16     # may be repeated
  *   peers = /run/bridgeless/peers.json
+ *   kubeconfig = /etc/kubernetes/bridgeless.conf
  *   reconcile-interval = 5
  *
  * Blank lines and '#' comments are ignored; a value may be in double quotes.
@@ -24,7 +25,7 @@
 enum agent_opt_id {
 	A_NODE_NAME = 1, A_PEERS, A_RECONCILE, A_NAT_GC, A_TO_TCP_SYN,
 	A_TO_TCP_ESTABLISHED, A_TO_TCP_CLOSING, A_TO_UDP, A_TO_ICMP,
-	A_METRICS_LISTEN, A_METRICS,
+	A_METRICS_LISTEN, A_METRICS, A_SERVICES, A_KUBECONFIG, A_K8S,
 };
 
 #define TIMEOUT(key, i)                                                       \
@@ -33,6 +34,9 @@ enum agent_opt_id {
 const struct opt_def agent_opts_table[] = {
 	{ .name = "node-name", .kind = OPT_STRING, .id = A_NODE_NAME, .arg = "NAME" },
 	{ .name = "peers", .kind = OPT_PATH, .id = A_PEERS, .arg = "FILE" },
+	{ .name = "services", .kind = OPT_PATH, .id = A_SERVICES, .arg = "FILE" },
+	{ .name = "kubeconfig", .kind = OPT_PATH, .id = A_KUBECONFIG, .arg = "FILE" },
+	{ .name = "k8s", .kind = OPT_STRING, .id = A_K8S, .arg = "on|off|auto" },
 	{ .name = "reconcile-interval", .kind = OPT_SECONDS, .id = A_RECONCILE,
 	  .arg = "S", .min = 0.1, .max = 86400 },
 	{ .name = "nat-gc-interval", .kind = OPT_SECONDS, .id = A_NAT_GC, .arg = "S",
@@ -62,7 +66,9 @@ void agent_opts_free(struct agent_opts *o)
 	free(o->node_name);
 	free(o->peers);
 	free(o->metrics_listen);
-	o->node_name = o->peers = o->metrics_listen = NULL;
+	free(o->services);
+	free(o->kubeconfig);
+	o->node_name = o->peers = o->metrics_listen = o->services = o->kubeconfig = NULL;
 }
 
 static int set_str(char **slot, const char *v)
@@ -73,6 +79,20 @@ static int set_str(char **slot, const char *v)
 		return errorf(-ENOMEM, "option");
 	free(*slot);
 	*slot = s;
+	return 0;
+}
+
+static int set_k8s(struct agent_opts *o, const char *v, enum opt_source from)
+{
+	if (!strcmp(v, "auto"))
+		o->k8s = AGENT_K8S_AUTO;
+	else if (!strcmp(v, "on"))
+		o->k8s = AGENT_K8S_ON;
+	else if (!strcmp(v, "off"))
+		o->k8s = AGENT_K8S_OFF;
+	else
+		return errorf_raw(-EINVAL, "%sk8s \"%s\": want on, off or auto",
+				  from == OPT_FROM_CLI ? "--" : "", v);
 	return 0;
 }
 
@@ -90,6 +110,9 @@ int agent_opt_apply(struct agent_opts *o, const struct opt_def *d,
 	switch (d->id) {
 	case A_NODE_NAME: return set_str(&o->node_name, v->str);
 	case A_PEERS: return set_str(&o->peers, v->str);
+	case A_SERVICES: return set_str(&o->services, v->str);
+	case A_KUBECONFIG: return set_str(&o->kubeconfig, v->str);
+	case A_K8S: return set_k8s(o, v->str, from);
 	case A_METRICS_LISTEN: return set_str(&o->metrics_listen, v->str);
 	case A_RECONCILE: o->reconcile_s = v->secs; break;
 	case A_NAT_GC: o->nat_gc_s = v->secs; break;

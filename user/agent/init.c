@@ -59,31 +59,10 @@ int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 	if (have) {
 		node_init_req_from_rec(&n, &old);
 		/* A node IP found on the old uplink belongs to the old uplink. */
-		if (!(r.given & NI_NODE_IP) &&
-		    (!(r.given & NI_UPLINK) || !strcmp(r.uplink, "auto") ||
-		     !strcmp(r.uplink, old.uplink))) {
-			r.node_ip = old.node_ip;
-			r.given |= NI_NODE_IP;
-		}
-		if (!(r.given & NI_UPLINK))
-			memcpy(r.uplink, old.uplink, sizeof(r.uplink));
-		if (!(r.given & NI_POD_CIDR))
-			r.pod_cidr = old.pod_cidr;
-		if (!(r.given & NI_CLUSTER_CIDR))
-			r.cluster_cidr = old.cluster_cidr;
-		if (!(r.given & NI_NAT_PORTS)) {
-			r.nat_port_min = old.nat_port_min;
-			r.nat_port_max = old.nat_port_max;
-		}
-		if (!(r.given & NI_NAT_MAX))
-			r.nat_max = old.nat_max;
-		if (!(r.given & NI_MASQUERADE))
-			r.masquerade = old.masquerade;
-		if (!(r.given & NI_NOMASQ)) {
-			memcpy(r.nomasq, old.nomasq, sizeof(r.nomasq));
-			r.n_nomasq = old.n_nomasq;
-		}
-		r.given |= old.given;
+		if ((r.given & NI_UPLINK) && strcmp(r.uplink, "auto") &&
+		    strcmp(r.uplink, old.uplink))
+			old.given &= ~NI_NODE_IP;
+		node_init_req_fill(&r, &old);
 	}
 	/* No uplink, but a node IP: the interface that has it. */
 	if (!(r.given & NI_UPLINK) && (r.given & NI_NODE_IP)) {

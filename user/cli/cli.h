@@ -62,6 +62,6 @@ void cli_usage_all(FILE *f, const struct cli_cmd *const *cmds);
 
 /* The commands, each in its own cmd_*.c. */
 extern const struct cli_cmd cmd_node, cmd_pod, cmd_nat, cmd_stats, cmd_cni,
-	cmd_monitor, cmd_metrics, cmd_agent;
+	cmd_monitor, cmd_metrics, cmd_agent, cmd_service;
 
 #endif

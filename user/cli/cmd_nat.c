@@ -28,7 +28,7 @@ static const char *endpoint_str(const __u8 *addr, __u16 port, char *buf)
 
 static int print_flow(const struct nat_flow *f, void *data)
 {
-	char pod[24], node[24], remote[24];
+	char pod[24], node[26], remote[24];
 	json_t *arr = data;
 
 	endpoint_str(f->ekey.saddr, f->ekey.sport, pod);
@@ -36,12 +36,16 @@ static int print_flow(const struct nat_flow *f, void *data)
 		strcpy(node, "inbound via host stack");
 	else if (f->out.seen & BL_NAT_INBOUND)
 		strcpy(node, "inbound, untranslated");
+	else if (f->out.svc & BL_NAT_SVC_FWD)
+		/* a service flow: the backend, in the node's column */
+		snprintf(node, sizeof(node), "->%s",
+			 endpoint_str(f->out.addr, f->out.port, remote));
 	else
 		endpoint_str(f->out.addr, f->out.port, node);
 	endpoint_str(f->ekey.daddr, f->ekey.dport, remote);
 	if (arr) {
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I, s:i, s:b}",
+			arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I, s:i, s:b, s:b}",
 				       "protocol", proto_name(f->ekey.proto), "pod", pod,
 				       "node", node, "remote", remote, "age_s",
 				       f->age_ns / 1e9, "idle_s", f->idle_ns / 1e9,
@@ -49,7 +53,8 @@ static int print_flow(const struct nat_flow *f, void *data)
 				       "packets_in",
 				       (json_int_t)(f->in_found ? f->in.packets : 0),
 				       "timeout_s", f->timeout_s, "complete",
-				       f->in_found || (f->out.seen & BL_NAT_UNPAIRED)));
+				       f->in_found || (f->out.seen & BL_NAT_UNPAIRED),
+				       "service", !!(f->out.svc & BL_NAT_SVC_FWD)));
 		return 0;
 	}
 	printf("%-5s %-21s <-> %-21s  %-21s %8.1f %8.1f %8llu %8llu%s\n",

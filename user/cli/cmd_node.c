@@ -41,7 +41,7 @@ static int count_pods(const struct pod_rec *p, void *data)
 
 static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 {
-	char pod[20], cluster[20], ip[16];
+	char pod[20], cluster[20], svc1[20], svc2[20], ip[16];
 	int json = !!cli_opt(call, CLI_JSON), err, pods = 0, init;
 	struct pinned pins;
 	struct node_rec n;
@@ -76,6 +76,11 @@ static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 					     "masquerade", n.masquerade, "nat_port_min",
 					     n.nat_port_min, "nat_port_max", n.nat_port_max,
 					     "nat_max", (json_int_t)n.nat_max, "no_masquerade", nm));
+			nm = json_array();
+			for (i = 0; i < n.n_svc_cidr; i++)
+				json_array_append_new(nm, json_string(cidr_str(&n.svc_cidr[i], pod)));
+			json_object_set_new(o, "service_cidrs", nm);
+			json_object_set_new(o, "services", json_string(n.bpf_services ? "bpf" : "host"));
 		}
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -94,13 +99,17 @@ static int node_status_cmd(const struct ctx *c, const struct cli_call *call)
 	       "  cluster CIDR  %s\n"
 	       "  pods          %d\n"
 	       "  masquerade    %s (NAT ports %u-%u, table %u entries, %d no-masquerade prefixes)\n"
+	       "  services      %s (service CIDR %s%s%s)\n"
 	       "  pin dir       %s\n"
 	       "  state dir     %s\n",
 	       n.uplink, n.uplink_ifindex, attach_mode_name(n.attach_mode),
 	       ip_str(n.node_ip, ip), cidr_str(&n.pod_cidr, pod),
 	       cidr_str(&n.cluster_cidr, cluster), pods, n.masquerade ? "on" : "off",
-	       n.nat_port_min, n.nat_port_max, n.nat_max, n.n_nomasq, c->pin_dir,
-	       c->state_dir);
+	       n.nat_port_min, n.nat_port_max, n.nat_max, n.n_nomasq,
+	       n.bpf_services ? "load-balanced in BPF" : "to the host stack (kube-proxy)",
+	       n.n_svc_cidr ? cidr_str(&n.svc_cidr[0], svc1) : "none",
+	       n.n_svc_cidr > 1 ? ", " : "", n.n_svc_cidr > 1 ? cidr_str(&n.svc_cidr[1], svc2) : "",
+	       c->pin_dir, c->state_dir);
 	return 0;
 }
 

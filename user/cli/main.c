@@ -8,7 +8,7 @@
 #include "lib/log.h"
 
 static const struct cli_cmd *const commands[] = {
-	&cmd_node, &cmd_pod, &cmd_nat, &cmd_stats, &cmd_monitor,
+	&cmd_node, &cmd_pod, &cmd_nat, &cmd_service, &cmd_stats, &cmd_monitor,
 	&cmd_cni, &cmd_agent, &cmd_metrics, NULL,
 };
 
@@ -17,7 +17,8 @@ static void usage(FILE *f)
 	fputs("usage: bridgeless [--pin-dir DIR] [--state-dir DIR] [-v] COMMAND\n", f);
 	cli_usage_all(f, commands);
 	fputs("defaults: --pin-dir " PIN_DIR_DEFAULT " (env BRIDGELESS_PIN_DIR),\n"
-	      "          --state-dir " STATE_DIR_DEFAULT " (env BRIDGELESS_STATE_DIR)\n"
+	      "          --state-dir " STATE_DIR_DEFAULT " (env BRIDGELESS_STATE_DIR),\n"
+	      "          env BRIDGELESS_LOCK_TIMEOUT=S: wait at most S for the state lock (default 60)\n"
 	      "COMMAND --help shows one command's usage\n",
 	      f);
 }

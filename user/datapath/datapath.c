@@ -105,6 +105,34 @@ __u32 pinned_nat_size(const struct ctx *c)
 }
 
 /*
+ * The maps node init writes whole (config, no-masquerade prefixes) hold
+ * nothing worth keeping across a reload: where this build's layout of one
+ * differs from the pinned one's (an upgrade that grew the config), the old
+ * pin goes and the new programs get a new map. The running programs keep
+ * theirs until their attachments are moved onto the new ones.
+ */
+static void unpin_if_changed(const struct ctx *c, const struct bpf_map *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, bpf_map__name(m));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	    (info.value_size != bpf_map__value_size(m) ||
+	     info.key_size != bpf_map__key_size(m))) {
+		pr_info("map %s: layout changed (value %u -> %u bytes), made anew",
+			bpf_map__name(m), info.value_size, bpf_map__value_size(m));
+		unlink(path);
+	}
+	close(fd);
+}
+
+/*
  * The skeleton opened, not loaded: its maps know their pin paths (the
  * trace switch's too), its programs their names.
  */
@@ -142,6 +170,8 @@ int datapath_load(const struct ctx *c, __u32 nat_max, struct datapath **out)
 	err = skel_open(c, &skel);
 	if (err)
 		return err;
+	unpin_if_changed(c, skel->maps.config);
+	unpin_if_changed(c, skel->maps.nomasq);
 	err = bpf_map__set_max_entries(skel->maps.nat, nat_max);
 	if (!err)
 		err = datapath__load(skel);
@@ -374,7 +404,9 @@ int datapath_unpin(const struct ctx *c)
 		BL_PIN(BL_MAP_ENDPOINTS), BL_PIN(BL_MAP_CONFIG), BL_PIN(BL_MAP_COUNTERS),
 		BL_PIN(BL_MAP_NAT), BL_PIN(BL_MAP_NOMASQ), BL_PIN(BL_PROG_FROM_POD),
 		BL_PIN(BL_PROG_FROM_UPLINK), BL_PIN(BL_PROG_TO_POD), BL_PIN(BL_MAP_FRAGS),
-		BL_PIN(BL_MAP_EP_STATS), BL_PIN(BL_MAP_EVENTS), BL_PIN(BL_MAP_TRACE_CFG)
+		BL_PIN(BL_MAP_EP_STATS), BL_PIN(BL_MAP_EVENTS), BL_PIN(BL_MAP_TRACE_CFG),
+		BL_PIN(BL_MAP_SVC_FRONTENDS), BL_PIN(BL_MAP_SVC_BACKENDS),
+		BL_PIN(BL_MAP_SVC_AFFINITY), BL_PIN(BL_MAP_SVC_STATS)
 	};
 	char links[PATH_MAX];
 	struct dirent *de;

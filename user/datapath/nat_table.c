@@ -25,8 +25,9 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-void nat_ingress_key(const struct bl_nat_key *ek, const struct bl_nat_entry *e,
-		     struct bl_nat_key *ik)
+/* A SNAT mapping's two halves: the egress entry's ingress partner, and back. */
+static void snat_ingress_key(const struct bl_nat_key *ek, const struct bl_nat_entry *e,
+			     struct bl_nat_key *ik)
 {
 	memset(ik, 0, sizeof(*ik));
 	memcpy(ik->saddr, ek->daddr, 4);
@@ -37,8 +38,8 @@ void nat_ingress_key(const struct bl_nat_key *ek, const struct bl_nat_entry *e,
 	ik->dir = BL_DIR_INGRESS;
 }
 
-void nat_egress_key(const struct bl_nat_key *ik, const struct bl_nat_entry *e,
-		    struct bl_nat_key *ek)
+static void snat_egress_key(const struct bl_nat_key *ik, const struct bl_nat_entry *e,
+			    struct bl_nat_key *ek)
 {
 	memset(ek, 0, sizeof(*ek));
 	memcpy(ek->saddr, e->addr, 4);
@@ -47,6 +48,66 @@ void nat_egress_key(const struct bl_nat_key *ik, const struct bl_nat_entry *e,
 	ek->dport = ik->sport;
 	ek->proto = ik->proto;
 	ek->dir = BL_DIR_EGRESS;
+}
+
+int nat_is_anchor(const struct bl_nat_key *k, const struct bl_nat_entry *e)
+{
+	return k->dir == BL_DIR_EGRESS && !(e->svc & BL_NAT_SVC_REPLY);
+}
+
+int nat_partner_key(const struct bl_nat_key *k, const struct bl_nat_entry *e,
+		    struct bl_nat_key *pk)
+{
+	memset(pk, 0, sizeof(*pk));
+	pk->proto = k->proto;
+	if (nat_is_anchor(k, e)) {
+		if (e->seen & BL_NAT_UNPAIRED)
+			return -ENOENT;
+		if (!(e->svc & BL_NAT_SVC_FWD)) {
+			snat_ingress_key(k, e, pk);
+			return 0;
+		}
+		/* the backend answers the client, a hairpin's the service address */
+		memcpy(pk->saddr, e->addr, 4);
+		memcpy(pk->daddr, e->svc & BL_NAT_SVC_HAIRPIN ? k->daddr : k->saddr, 4);
+		pk->sport = e->port;
+		pk->dport = k->sport;
+		pk->dir = e->svc & BL_NAT_SVC_REMOTE ? BL_DIR_INGRESS : BL_DIR_EGRESS;
+		return 0;
+	}
+	if (!(e->svc & BL_NAT_SVC_REPLY)) {
+		snat_egress_key(k, e, pk);
+		return 0;
+	}
+	/* client -> service address and port */
+	memcpy(pk->saddr, e->svc & BL_NAT_SVC_HAIRPIN ? k->saddr : k->daddr, 4);
+	memcpy(pk->daddr, e->addr, 4);
+	pk->sport = k->dport;
+	pk->dport = e->port;
+	pk->dir = BL_DIR_EGRESS;
+	return 0;
+}
+
+/* 1 if pe (found under anchor (k, e)'s partner key) is that anchor's partner. */
+static int partner_of(const struct bl_nat_key *k, const struct bl_nat_entry *e,
+		      const struct bl_nat_entry *pe)
+{
+	if (e->svc & BL_NAT_SVC_FWD)
+		return (pe->svc & BL_NAT_SVC_REPLY) && !memcmp(pe->addr, k->daddr, 4) &&
+		       pe->port == k->dport;
+	return !memcmp(pe->addr, k->saddr, 4) && pe->port == k->sport;
+}
+
+int nat_flow_delete(int fd, const struct bl_nat_key *k, const struct bl_nat_entry *e)
+{
+	struct bl_nat_key pk;
+	int err = 0;
+
+	if (nat_partner_key(k, e, &pk) == 0 && bpf_map_delete_elem(fd, &pk) && errno != ENOENT)
+		err = -errno;
+	if (bpf_map_delete_elem(fd, k) && errno != ENOENT)
+		err = -errno;
+	return err;
 }
 
 /* conntrack-like: closing TCP and one-sided flows go quickly. */
@@ -108,9 +169,9 @@ static int load_flow(int fd, const struct bl_nat_key *ek, uint64_t now,
 	f->ekey = *ek;
 	if (bpf_map_lookup_elem(fd, ek, &f->out))
 		return -ENOENT;
-	nat_ingress_key(ek, &f->out, &ik);
-	f->in_found = bpf_map_lookup_elem(fd, &ik, &f->in) == 0 &&
-		      !memcmp(f->in.addr, ek->saddr, 4) && f->in.port == ek->sport;
+	f->in_found = nat_partner_key(ek, &f->out, &ik) == 0 &&
+		      bpf_map_lookup_elem(fd, &ik, &f->in) == 0 &&
+		      partner_of(ek, &f->out, &f->in);
 	last = f->out.last_seen_ns;
 	if (f->in_found && f->in.last_seen_ns > last)
 		last = f->in.last_seen_ns;
@@ -133,7 +194,8 @@ int nat_foreach(int fd, const struct nat_timeouts *t,
 	if (err)
 		return errorf(err, "read NAT table");
 	for (i = 0; i < n && !err; i++)
-		if (keys[i].dir == BL_DIR_EGRESS && load_flow(fd, &keys[i], now, t, &f) == 0)
+		if (keys[i].dir == BL_DIR_EGRESS && load_flow(fd, &keys[i], now, t, &f) == 0 &&
+		    nat_is_anchor(&keys[i], &f.out))
 			err = fn(&f, data);
 	free(keys);
 	return err;
@@ -163,7 +225,9 @@ int nat_gc(int fd, const struct nat_timeouts *t, struct nat_gc_stats *st)
 		return errorf(err, "read NAT table");
 	for (i = 0; i < n; i++) {
 		st->scanned++;
-		if (keys[i].dir == BL_DIR_EGRESS) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &e))
+			continue;
+		if (nat_is_anchor(&keys[i], &e)) {
 			if (load_flow(fd, &keys[i], now, t, &f))
 				continue;
 			int whole = f.in_found || (f.out.seen & BL_NAT_UNPAIRED);
@@ -175,18 +239,18 @@ int nat_gc(int fd, const struct nat_timeouts *t, struct nat_gc_stats *st)
 			if (f.out.seen & BL_NAT_UNPAIRED) {
 				st->expired++;
 			} else if (f.in_found) {
-				nat_ingress_key(&keys[i], &f.out, &other);
+				nat_partner_key(&keys[i], &f.out, &other);
 				del_entry(fd, &other, &deleted);
 				st->expired++;
 			} else {
 				st->orphans++;
 			}
 			del_entry(fd, &keys[i], &deleted);
-		} else if (bpf_map_lookup_elem(fd, &keys[i], &e) == 0) {
-			/* An ingress entry whose egress half is gone (LRU, race). */
+		} else {
+			/* The other half of a flow whose anchor is gone (LRU, race). */
 			struct bl_nat_entry oe;
 
-			nat_egress_key(&keys[i], &e, &other);
+			nat_partner_key(&keys[i], &e, &other);
 			if (bpf_map_lookup_elem(fd, &other, &oe) == 0)
 				continue;
 			/* Just claimed by a new mapping on another CPU? Let it be. */

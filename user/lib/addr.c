@@ -177,3 +177,34 @@ int listen_parse(const char *s, struct sockaddr_storage *ss)
 	}
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
 }
+
+int ipaddr_parse(const char *s, struct ipaddr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->a) == 1) {
+		a->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->a) == 1) {
+		a->family = AF_INET6;
+		return 0;
+	}
+	memset(a, 0, sizeof(*a));
+	return -EINVAL;
+}
+
+const char *ipaddr_str(const struct ipaddr *a, char *buf)
+{
+	if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->a, buf,
+		       IPADDR_STRLEN))
+		snprintf(buf, IPADDR_STRLEN, "?");
+	return buf;
+}
+
+int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b)
+{
+	if (a->family != b->family)
+		return a->family == AF_INET ? -1 : b->family == AF_INET ? 1 :
+		       (int)a->family - (int)b->family;
+	return memcmp(a->a, b->a, sizeof(a->a));
+}

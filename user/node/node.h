@@ -19,6 +19,8 @@ enum node_init_field {
 	NI_NAT_MAX = 1u << 5, /* else the pinned table's size, or the default */
 	NI_MASQUERADE = 1u << 6, /* else on */
 	NI_NOMASQ = 1u << 7, /* else none */
+	NI_SVC_CIDR = 1u << 8, /* else 10.96.0.0/12 */
+	NI_BPF_SERVICES = 1u << 9, /* else off: service addresses to the host stack */
 };
 
 struct node_init_req {
@@ -32,6 +34,9 @@ struct node_init_req {
 	int masquerade;
 	int n_nomasq;
 	struct cidr nomasq[BL_MAX_NOMASQ - 1]; /* the cluster CIDR takes one more */
+	int n_svc_cidr;
+	struct cidr svc_cidr[BL_MAX_SVC_CIDRS];
+	int bpf_services;
 };
 
 /* node init's options, as flags of `node init` and `agent` and agent.conf keys. */
@@ -46,6 +51,8 @@ int node_init_set(struct node_init_req *r, const struct opt_def *d,
 		  const union opt_value *v, int *fresh_list);
 /* The request that gives the node exactly its record's settings again. */
 void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r);
+/* What r was not given, from's (where from has it). */
+void node_init_req_fill(struct node_init_req *r, const struct node_init_req *from);
 
 /* Idempotent; on a fresh node a failure leaves nothing behind. Caller holds the lock. */
 int node_init(const struct ctx *c, const struct node_init_req *req);

@@ -79,12 +79,27 @@ static int parse_request(struct nl *nl, const struct node_init_req *req,
 	n->nat_max = req->given & NI_NAT_MAX ? req->nat_max : 0;
 	for (i = 0; i < req->n_nomasq; i++)
 		n->nomasq[n->n_nomasq++] = req->nomasq[i];
+	if (req->given & NI_SVC_CIDR) {
+		n->n_svc_cidr = req->n_svc_cidr;
+		memcpy(n->svc_cidr, req->svc_cidr, sizeof(n->svc_cidr));
+	} else {
+		n->n_svc_cidr = 1;
+		cidr_parse(SVC_CIDR_DEFAULT, &n->svc_cidr[0]);
+	}
+	for (i = 0; i < n->n_svc_cidr; i++)
+		if (cidr_contains(&n->cluster_cidr, n->svc_cidr[i].net) ||
+		    cidr_contains(&n->svc_cidr[i], n->cluster_cidr.net))
+			return errorf_raw(-EINVAL, "service CIDR %s overlaps the cluster CIDR %s",
+					  cidr_str(&n->svc_cidr[i], a), cidr_str(&n->cluster_cidr, b));
+	n->bpf_services = req->given & NI_BPF_SERVICES ? req->bpf_services : 0;
 	return 0;
 }
 
 static void fill_config(const struct node_rec *n, const struct link_info *uplink,
 			struct bl_config *cfg)
 {
+	int i;
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->node_ip = n->node_ip;
 	cfg->pod_cidr = n->pod_cidr.net;
@@ -95,9 +110,14 @@ static void fill_config(const struct node_rec *n, const struct link_info *uplink
 	cfg->cluster_prefix_len = n->cluster_cidr.len;
 	cfg->uplink_ifindex = n->uplink_ifindex;
 	memcpy(cfg->uplink_mac, uplink->mac, 6);
-	cfg->flags = n->masquerade ? BL_CFG_MASQUERADE : 0;
+	cfg->flags = (n->masquerade ? BL_CFG_MASQUERADE : 0) |
+		     (n->bpf_services ? BL_CFG_SERVICES : 0);
 	cfg->nat_port_min = n->nat_port_min;
 	cfg->nat_port_max = n->nat_port_max;
+	for (i = 0; i < n->n_svc_cidr && i < BL_MAX_SVC_CIDRS; i++) {
+		cfg->svc_cidr[i] = n->svc_cidr[i].net;
+		cfg->svc_mask[i] = n->svc_cidr[i].mask;
+	}
 }
 
 static int count_pods(const struct pod_rec *p, void *data)

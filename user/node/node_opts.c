@@ -19,6 +19,9 @@ const struct opt_def node_init_opts[] = {
 	{ .name = "no-masquerade", .kind = OPT_CIDR, .id = NI_NOMASQ, .arg = "CIDR",
 	  .flags = OPT_REPEAT },
 	{ .name = "masquerade", .kind = OPT_ONOFF, .id = NI_MASQUERADE, .arg = "on|off" },
+	{ .name = "service-cidr", .kind = OPT_CIDR, .id = NI_SVC_CIDR, .arg = "CIDR",
+	  .flags = OPT_REPEAT },
+	{ .name = "bpf-services", .kind = OPT_ONOFF, .id = NI_BPF_SERVICES, .arg = "on|off" },
 	{}
 };
 
@@ -46,6 +49,15 @@ int node_init_set(struct node_init_req *r, const struct opt_def *d,
 					  BL_MAX_NOMASQ - 1);
 		r->nomasq[r->n_nomasq++] = v->cidr;
 		break;
+	case NI_SVC_CIDR:
+		/* a repeated flag adds, the first one replaces the default */
+		if (!(r->given & NI_SVC_CIDR))
+			r->n_svc_cidr = 0;
+		if (r->n_svc_cidr == BL_MAX_SVC_CIDRS)
+			return errorf_raw(-E2BIG, "at most %d service CIDRs", BL_MAX_SVC_CIDRS);
+		r->svc_cidr[r->n_svc_cidr++] = v->cidr;
+		break;
+	case NI_BPF_SERVICES: r->bpf_services = v->on; break;
 	default: return errorf_raw(-EINVAL, "%s: not a node init option", d->name);
 	}
 	r->given |= d->id;
@@ -73,4 +85,41 @@ void node_init_req_from_rec(const struct node_rec *n, struct node_init_req *r)
 	}
 	r->n_nomasq = n->n_nomasq < BL_MAX_NOMASQ - 1 ? n->n_nomasq : BL_MAX_NOMASQ - 1;
 	memcpy(r->nomasq, n->nomasq, r->n_nomasq * sizeof(r->nomasq[0]));
+	r->given |= NI_SVC_CIDR | NI_BPF_SERVICES;
+	r->n_svc_cidr = n->n_svc_cidr;
+	memcpy(r->svc_cidr, n->svc_cidr, sizeof(r->svc_cidr));
+	r->bpf_services = n->bpf_services;
+}
+
+void node_init_req_fill(struct node_init_req *r, const struct node_init_req *from)
+{
+	unsigned int missing = from->given & ~r->given;
+
+	if (missing & NI_UPLINK)
+		memcpy(r->uplink, from->uplink, sizeof(r->uplink));
+	if (missing & NI_POD_CIDR)
+		r->pod_cidr = from->pod_cidr;
+	if (missing & NI_CLUSTER_CIDR)
+		r->cluster_cidr = from->cluster_cidr;
+	if (missing & NI_NODE_IP)
+		r->node_ip = from->node_ip;
+	if (missing & NI_NAT_PORTS) {
+		r->nat_port_min = from->nat_port_min;
+		r->nat_port_max = from->nat_port_max;
+	}
+	if (missing & NI_NAT_MAX)
+		r->nat_max = from->nat_max;
+	if (missing & NI_MASQUERADE)
+		r->masquerade = from->masquerade;
+	if (missing & NI_NOMASQ) {
+		memcpy(r->nomasq, from->nomasq, sizeof(r->nomasq));
+		r->n_nomasq = from->n_nomasq;
+	}
+	if (missing & NI_SVC_CIDR) {
+		memcpy(r->svc_cidr, from->svc_cidr, sizeof(r->svc_cidr));
+		r->n_svc_cidr = from->n_svc_cidr;
+	}
+	if (missing & NI_BPF_SERVICES)
+		r->bpf_services = from->bpf_services;
+	r->given |= missing;
 }

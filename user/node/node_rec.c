@@ -34,6 +34,14 @@ json_t *node_rec_to_json(const struct node_rec *n)
 		      "reserved_ports_changed", n->reserved_ports_changed);
 	if (j && n->uplink_clsact_made)
 		json_object_set_new(j, "uplink_clsact_made", json_true());
+	if (j) {
+		json_t *sc = json_array();
+
+		for (i = 0; i < n->n_svc_cidr; i++)
+			json_array_append_new(sc, json_string(cidr_str(&n->svc_cidr[i], a)));
+		json_object_set_new(j, "service_cidrs", sc);
+		json_object_set_new(j, "bpf_services", json_boolean(n->bpf_services));
+	}
 	return j;
 }
 
@@ -55,7 +63,7 @@ static int int_member(json_t *j, const char *key, json_int_t min, json_int_t max
 int node_rec_from_json(json_t *j, struct node_rec *n)
 {
 	json_int_t ifindex, mode, lo, hi, max;
-	json_t *nm, *v;
+	json_t *nm, *sc, *v;
 	const char *s;
 	size_t i;
 
@@ -98,6 +106,22 @@ int node_rec_from_json(json_t *j, struct node_rec *n)
 			return -EINVAL;
 		n->n_nomasq++;
 	}
+	sc = json_object_get(j, "service_cidrs");
+	if (sc && !json_is_array(sc))
+		return -EINVAL;
+	json_array_foreach(sc, i, v) {
+		if (n->n_svc_cidr == BL_MAX_SVC_CIDRS ||
+		    cidr_parse(json_string_value(v) ?: "", &n->svc_cidr[n->n_svc_cidr]))
+			return -EINVAL;
+		n->n_svc_cidr++;
+	}
+	/* records from before services knew no service CIDR: the default */
+	if (!sc)
+		n->n_svc_cidr = cidr_parse(SVC_CIDR_DEFAULT, &n->svc_cidr[0]) == 0;
+	v = json_object_get(j, "bpf_services");
+	if (v && !json_is_boolean(v))
+		return -EINVAL;
+	n->bpf_services = json_is_true(v);
 	if (cidr_parse(json_str(j, "pod_cidr"), &n->pod_cidr) ||
 	    cidr_parse(json_str(j, "cluster_cidr"), &n->cluster_cidr) ||
 	    ip_parse(json_str(j, "node_ip"), &n->node_ip))

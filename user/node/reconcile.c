@@ -141,6 +141,9 @@ static void check_endpoint(struct walk *w, const struct pod_rec *p)
 
 	pod_endpoint(p, &key, &want);
 	found = bpf_map_lookup_elem(w->pins->endpoints, &key, &have) == 0;
+	/* The flags are the datapath's own (BL_EP_*): kept, never judged. */
+	if (found && have.ifindex == want.ifindex)
+		want.flags = have.flags;
 	if (found && !memcmp(&have, &want, sizeof(want)))
 		return;
 	if (bpf_map_update_elem(w->pins->endpoints, &key, &want, BPF_ANY)) {

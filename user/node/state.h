@@ -24,6 +24,7 @@
 #include "lib/ctx.h"
 
 #define POD_NAME_MAX 253
+#define SVC_CIDR_DEFAULT "10.96.0.0/12" /* Kubernetes' default service CIDR */
 
 struct node_rec {
 	char uplink[IF_NAMESIZE];
@@ -39,6 +40,9 @@ struct node_rec {
 	uint32_t nat_max;
 	int n_nomasq;
 	struct cidr nomasq[BL_MAX_NOMASQ]; /* --no-masquerade, as given */
+	struct cidr svc_cidr[BL_MAX_SVC_CIDRS]; /* --service-cidr */
+	int n_svc_cidr;
+	int bpf_services; /* services load-balanced in BPF (BL_CFG_SERVICES) */
 	/* ip_local_reserved_ports before init reserved the NAT range; "" if untouched */
 	char reserved_ports_prev[256];
 	int reserved_ports_changed;

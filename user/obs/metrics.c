@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -166,6 +167,65 @@ static int datapath_metrics(const struct metrics *m, FILE *f)
 	return 1;
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One family with a sample per watched resource. */
+static void per_resource(FILE *f, const struct agent_stats *st, const char *name,
+			 const char *type, const char *help, size_t off)
+{
+	int r;
+
+	family(f, name, type, help);
+	for (r = 0; r < AGENT_K8S_RES_MAX; r++)
+		if (st->k8s[r].name)
+			fprintf(f, "%s{resource=\"%s\"} %llu\n", name, st->k8s[r].name,
+				(unsigned long long)*(const uint64_t *)((const char *)&st->k8s[r] + off));
+}
+
+/* The Kubernetes API watches; nothing when the agent does not use the API. */
+static void k8s_metrics(FILE *f, const struct agent_stats *st)
+{
+	static const char *const types[K8S_EV_MAX] = { "ADDED", "MODIFIED", "DELETED",
+						       "BOOKMARK", "ERROR" };
+	double now = mono_now();
+	int r, t;
+
+	if (!st->k8s[0].name)
+		return;
+	family(f, "bridgeless_k8s_watch_events_total", "counter",
+	       "Watch events received from the Kubernetes API, by resource and type.");
+	for (r = 0; r < AGENT_K8S_RES_MAX; r++)
+		for (t = 0; st->k8s[r].name && t < K8S_EV_MAX; t++)
+			fprintf(f, "bridgeless_k8s_watch_events_total{resource=\"%s\",type=\"%s\"} %llu\n",
+				st->k8s[r].name, types[t],
+				(unsigned long long)st->k8s[r].events[t]);
+	per_resource(f, st, "bridgeless_k8s_lists_total", "counter",
+		     "Full LISTs of a resource (the first one included).",
+		     offsetof(struct k8s_watch_stats, lists));
+	per_resource(f, st, "bridgeless_k8s_relists_total", "counter",
+		     "LISTs again because the watch's resourceVersion was too old (410 Gone).",
+		     offsetof(struct k8s_watch_stats, relists));
+	per_resource(f, st, "bridgeless_k8s_errors_total", "counter",
+		     "Failed requests and broken watches (each retried).",
+		     offsetof(struct k8s_watch_stats, errors));
+	per_resource(f, st, "bridgeless_k8s_objects", "gauge",
+		     "Objects of the resource the agent holds.",
+		     offsetof(struct k8s_watch_stats, objects));
+	family(f, "bridgeless_k8s_seconds_since_sync", "gauge",
+	       "Seconds since the resource was last known in sync: 0 while its watch is open.");
+	for (r = 0; r < AGENT_K8S_RES_MAX; r++)
+		if (st->k8s[r].name)
+			fprintf(f, "bridgeless_k8s_seconds_since_sync{resource=\"%s\"} %.1f\n",
+				st->k8s[r].name,
+				st->k8s[r].watching ? 0.0 : now - st->k8s[r].last_sync);
+}
+
 static void agent_metrics(const struct metrics *m, FILE *f)
 {
 	static const struct {
@@ -203,6 +263,15 @@ static void agent_metrics(const struct metrics *m, FILE *f)
 	scalar(f, "bridgeless_nat_entries", "gauge",
 	       "NAT table entries (two per mapping) after the agent's last collection.",
 	       st.nat_entries);
+	if (st.have_services) {
+		scalar(f, "bridgeless_services", "gauge",
+		       "Services with a cluster IP in the agent's service table.", st.services);
+		scalar(f, "bridgeless_service_backends", "gauge",
+		       "Backends of all service ports in the service table.", st.service_backends);
+		scalar(f, "bridgeless_service_backends_ready", "gauge",
+		       "Of bridgeless_service_backends, those ready.", st.service_backends_ready);
+	}
+	k8s_metrics(f, &st);
 }
 
 /* The whole page; NULL on out of memory. */

@@ -16,6 +16,23 @@
 
 struct metrics;
 
+/* Watch event types, as the API names them. */
+enum { K8S_EV_ADDED, K8S_EV_MODIFIED, K8S_EV_DELETED, K8S_EV_BOOKMARK, K8S_EV_ERROR,
+       K8S_EV_MAX };
+#define AGENT_K8S_RES_MAX 3 /* resources the agent watches */
+
+/* One resource the agent lists and watches on the Kubernetes API. */
+struct k8s_watch_stats {
+	const char *name; /* "nodes"; NULL: not watched */
+	uint64_t events[K8S_EV_MAX];
+	uint64_t lists; /* full LISTs done (the first one included) */
+	uint64_t relists; /* LISTs again after 410 Gone */
+	uint64_t errors; /* failed requests and broken watches */
+	uint64_t objects; /* held now */
+	int watching; /* a watch is open */
+	double last_sync; /* CLOCK_MONOTONIC s: the last moment known in sync */
+};
+
 /* What the agent counts; the metrics endpoint exports it. */
 struct agent_stats {
 	uint64_t reconcile_runs;
@@ -25,6 +42,9 @@ struct agent_stats {
 	uint64_t nat_gc_runs;
 	uint64_t nat_expired;
 	uint64_t nat_entries; /* NAT table fill after the last collection */
+	int have_services; /* a service table is kept (the counts below) */
+	uint64_t services, service_backends, service_backends_ready;
+	struct k8s_watch_stats k8s[AGENT_K8S_RES_MAX];
 };
 
 /*
