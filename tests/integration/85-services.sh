@@ -193,8 +193,9 @@ common_checks() {
 	local seen
 	seen=$(backends_seen 16 a1 udp 10.96.0.10 53)
 	check "$s.dns_both_nodes" "16 DNS queries reached: $seen" [ "$seen" = "a2 b1 " ]
-	seen=$(backends_seen 8 b1 udp 10.96.0.10 53)
-	check "$s.dns_from_other_node" "8 queries from b1 reached: $seen" [ "$seen" = "a2 b1 " ]
+	# random among two backends: 16 queries miss one only 1 time in 2^15
+	seen=$(backends_seen 16 b1 udp 10.96.0.10 53)
+	check "$s.dns_from_other_node" "16 queries from b1 reached: $seen" [ "$seen" = "a2 b1 " ]
 	expect "$s.no_endpoint_tcp_refused" 2 'refused' a1 tcp 10.96.0.30 80 5
 	expect "$s.no_endpoint_udp_refused" 2 'refused' a1 udp 10.96.0.30 80 5
 	# from outside: kube-proxy's NodePort (the answer comes from the node)
@@ -288,8 +289,11 @@ sleep 1
 first=$(nx "$(pod_ns a1)" ss -Htn state established "dport = :53" | head -1)
 diag "long connection: $first"
 # which backend has it? the one that answers its lines; ask the NAT table
-be=$(bln n1 nat list --json | jq -r '.[] | select(.service and (.remote | startswith("10.96.0.10:53"))) | .node' |
-	head -1 | sed 's/^->//; s/:.*//')
+# for the flow of its own source port (closed DNS connections of the
+# checks above may still be listed, to another backend)
+src=$(awk '{ print $3 }' <<<"$first")
+be=$(bln n1 nat list --json | jq -r --arg src "$src" '.[] | select(.service and .pod == $src and
+	(.remote | startswith("10.96.0.10:53"))) | .node' | head -1 | sed 's/^->//; s/:.*//')
 case $be in
 "$A2") keep=$A2@n1 leave=$B1@n2 keep_name=a2 ;;
 "$B1") keep=$B1@n2 leave=$A2@n1 keep_name=b1 ;;
