@@ -638,7 +638,8 @@ int cni_ipam_addr(json_t *result, struct ipam_addr *out)
 		if (!slash || (size_t)(slash - a) >= sizeof(addr) ||
 		    (snprintf(addr, sizeof(addr), "%.*s", (int)(slash - a), a),
 		     ipaddr_parse(addr, &ia)) ||
-		    ia.family != AF_INET6 || num_parse_u64(slash + 1, 0, 128, &len))
+		    ia.family != AF_INET6 || (slash[1] == '0' && slash[2]) ||
+		    num_parse_u64(slash + 1, 0, 128, &len))
 			return cni_errorf(CNI_ERR_IPAM, -EINVAL,
 					  "IPAM result: address \"%s\" is not an IPv6 address/len", a);
 		if (!out->has_ip6) {

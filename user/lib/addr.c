@@ -27,17 +27,22 @@ void cidr_from(struct cidr *c, uint32_t net, int len)
 	c->net = net & c->mask;
 }
 
-/* A prefix length as cidr_str() prints it: 0-32, no sign, blank or leading zero. */
-static int prefix_len_parse(const char *s, int *len)
+/* A prefix length as cidr_str() prints it: 0-max, no sign, blank or leading zero. */
+static int prefix_len_parse_max(const char *s, int max, int *len)
 {
 	uint64_t v;
 
 	if (s[0] == '0' && s[1])
 		return -EINVAL;
-	if (num_parse_u64(s, 0, 32, &v))
+	if (num_parse_u64(s, 0, max, &v))
 		return -EINVAL;
 	*len = v;
 	return 0;
+}
+
+static int prefix_len_parse(const char *s, int *len)
+{
+	return prefix_len_parse_max(s, 32, len);
 }
 
 int ip_prefix_parse(const char *s, uint32_t *ip, int *len)
@@ -229,20 +234,15 @@ int prefix_parse(const char *s, struct prefix *p)
 	char addr[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	struct ipaddr a;
-	char *end;
-	long len;
+	int len;
 
 	memset(p, 0, sizeof(*p));
 	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(addr))
 		return -EINVAL;
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = 0;
-	if (ipaddr_parse(addr, &a))
-		return -EINVAL;
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || len < 0 ||
-	    len > (a.family == AF_INET6 ? 128 : 32) || !isdigit((unsigned char)slash[1]))
+	if (ipaddr_parse(addr, &a) ||
+	    prefix_len_parse_max(slash + 1, a.family == AF_INET6 ? 128 : 32, &len))
 		return -EINVAL;
 	prefix_from(p, a.family, a.a, len);
 	if (memcmp(p->net, a.a, a.family == AF_INET6 ? 16 : 4)) {
