@@ -4,7 +4,15 @@
 # make demo       install missing Debian packages, build, run the sandboxed demo
 # make bench      benchmark against bare veth and the CNI bridge plugin; writes docs/BENCHMARKS.md
 # make install    install build/bridgeless and the CNI plugin (see docs/CNI.md)
+# make SANITIZE=1 the same with ASan + UBSan, into build/san (docs/ROBUSTNESS.md)
+# make fuzz       build the libFuzzer targets of tests/fuzz and run each FUZZ_TIME seconds
 
+# SANITIZE=1: every user-space binary built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report aborts), in a build dir of its own.
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 BUILD    ?= build
 CC       ?= gcc
 CLANG    ?= clang
@@ -14,6 +22,8 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -I$(BUILD) -Iuser
+CFLAGS   += $(SAN_FLAGS)
+LDFLAGS  += $(SAN_FLAGS)
 # --as-needed: the CNI plugin links none of libmicrohttpd (metrics) from the
 # archive, so it does not depend on it at run time either.
 LDFLAGS  += -Wl,--as-needed
@@ -51,7 +61,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps test demo bench clean install
+.PHONY: all deps test demo bench clean install fuzz fuzz-build
 all: $(BUILD)/bridgeless $(BUILD)/bridgeless-cni $(BUILD)/test_datapath $(BUILD)/bpfcost
 
 # BPF code must not include a libc header, not even through a UAPI header
@@ -120,11 +130,48 @@ $(BUILD)/bpfcost: tools/bpfcost.c $(UNIT_OBJS) $(UNIT_HDRS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(UNIT_OBJS) -o $@ -lbpf
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c): clang builds every user-space
+# source again with the fuzzer's coverage, ASan and UBSan, into one archive
+# each target takes what it uses from. Not part of `all` (it doubles the
+# build); `make test` builds them and tests/run runs each briefly.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -g -O1 -Wall -Wno-unused-parameter -std=gnu11 -Iinclude -I$(BUILD) \
+		-Iuser -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+FUZZ_OBJS    := $(patsubst user/%.c,$(FUZZ_BUILD)/user/%.o,$(USER_SRCS))
+FUZZ_TIME    ?= 60
+
+$(FUZZ_BUILD)/user/%.o: user/%.c $(USER_HDRS)
+	$(call msg,FUZZ-CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libbridgeless.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libbridgeless.a $(USER_HDRS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libbridgeless.a \
+		-o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="fuzz_cni ..."]: each target for
+# FUZZ_TIME seconds from the committed corpus, which it only reads (new
+# inputs go to a temporary dir); crashes to $(FUZZ_BUILD)/artifacts.
+fuzz: fuzz-build
+	BUILD=$(BUILD) tests/fuzz/fuzz.sh --time $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 deps:
 	tools/install-deps
 
 test: deps
-	$(MAKE) all
+	$(MAKE) all fuzz-build
 	tests/run
 
 demo: deps

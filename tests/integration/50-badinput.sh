@@ -60,6 +60,20 @@ bad init_cidr_bad_octet node init --uplink uplink --pod-cidr 10.244.1.300/24
 bad init_cluster_cidr_garbage node init --uplink uplink --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/x
 bad init_node_ip_garbage node init --uplink uplink --pod-cidr 10.244.1.0/24 --node-ip 1.2.3
 bad init_missing_uplink node init --pod-cidr 10.244.1.0/24
+# numbers and prefixes: plain digits only (strtoul took signs, blanks and wrapped negatives)
+bad init_nat_max_negative node init --uplink uplink --pod-cidr 10.244.1.0/24 --nat-max -18446744073709551600
+bad init_nat_ports_blanks node init --uplink uplink --pod-cidr 10.244.1.0/24 --nat-ports " +1- 2"
+bad init_cidr_plus_len node init --uplink uplink --pod-cidr 10.0.0.0/+8
+bad init_cidr_tab_len node init --uplink uplink --pod-cidr $'0.0.0.0/\t0'
+bad init_cidr_zero_padded node init --uplink uplink --pod-cidr 10.244.1.0/024
+bad init_service_cidr_plus_len node init --uplink uplink --pod-cidr 10.244.1.0/24 --service-cidr 10.96.0.0/+12
+bad init_service_cidr_three node init --uplink uplink --pod-cidr 10.244.1.0/24 \
+	--service-cidr 10.96.0.0/12 --service-cidr 10.100.0.0/16 --service-cidr 10.101.0.0/16
+bad init_bpf_services_garbage node init --uplink uplink --pod-cidr 10.244.1.0/24 --bpf-services 1
+bad monitor_duration_inf monitor --duration inf
+bad monitor_duration_huge monitor --duration 1e300
+bad metrics_port_plus metrics serve --listen 127.0.0.1:+80
+bad metrics_port_zero metrics serve --listen 127.0.0.1:0
 if [ -d "$PIN" ] && [ -n "$(ls -A "$PIN")" ]; then
 	fail init_failures_leave_no_pins "pin dir has: $(ls -A "$PIN" | tr '\n' ' ')"
 else
@@ -88,6 +102,36 @@ bad name_slash pod add a/b --netns "$NS_X"
 bad name_dotdot pod add .. --netns "$NS_X"
 bad name_traversal pod add ../../x --netns "$NS_X"
 bad ifname_too_long pod add p1 --netns "$NS_X" --ifname abcdefghijklmnopq
+bad ifname_dot pod add p1 --netns "$NS_X" --ifname .
+bad ifname_dotdot pod add p1 --netns "$NS_X" --ifname ..
+bad ifname_control_char pod add p1 --netns "$NS_X" --ifname $'et\x01h0'
+bad ifname_newline pod add p1 --netns "$NS_X" --ifname $'eth0\nbridgeless: forged'
+bad ip_zero pod add p1 --netns "$NS_X" --ip 0.0.0.0
+bad del_traversal pod del ../../etc/passwd
+bad del_empty pod del ""
+# a netns path over PATH_MAX - 1 bytes: refused, not cut to another path
+long=/run/netns/$(printf 'n%.0s' $(seq 4100))
+bad netns_path_too_long pod add p1 --netns "$long"
+# a long reason keeps its cause (the error buffer cut it before)
+comp=$(printf 'm%.0s' $(seq 250))
+err=$(bl pod add p1 --netns "/run/netns/$(printf "$comp/%.0s" $(seq 12))x" 2>&1 >/dev/null)
+check long_error_keeps_cause "stderr: ...${err: -100}" \
+	bash -c '[[ $1 == "bridgeless: pod add p1: netns /run/netns/mmm"*": No such file or directory" ]]' _ "$err"
+# a FIFO as netns: refused without opening it (open() blocked, holding the
+# state lock, every pod add behind it); checked before the lock, so it is
+# refused for what it is even while another command holds the lock
+mkfifo "$TMPD/fifo"
+bad netns_fifo pod add p1 --netns "$TMPD/fifo"
+mkdir -p "$STATE"
+flock -x "$STATE/lock" sleep 60 &
+LOCKER=$!
+PIDS+=($!)
+for i in $(seq 50); do flock -n "$STATE/lock" true 2>/dev/null || break; sleep 0.1; done
+err=$(BRIDGELESS_LOCK_TIMEOUT=1 bl pod add p1 --netns "$TMPD/fifo" 2>&1 >/dev/null)
+check netns_fifo_before_lock "while the lock was held: '$err'" \
+	bash -c '[[ $1 == *"$2"*"not a network namespace"* && $1 != *locked* ]]' _ "$err" "$TMPD/fifo"
+kill "$LOCKER" 2>/dev/null
+wait "$LOCKER" 2>/dev/null
 # fails late, after the veth pair exists: the pod netns already has an eth0
 ip -n "$NS_X" link add eth0 type veth peer name eth0peer || abort "own eth0 in netns x"
 bad ifname_taken_in_netns pod add p1 --netns "$NS_X"

@@ -105,9 +105,13 @@ fi
 # --- TCP -----------------------------------------------------------------------
 
 srvj=$TMPD/iperf-tcp-srv.json
+# At a set rate (2 Gbit/s): at full speed a busy machine's CPUs drop
+# segments between the veths themselves (1-2% retransmits seen), which
+# says nothing about the translation this checks; throughput is the
+# benchmark's business.
 if iperf_srv_json "$EXT" "$SRV" 5201 "$srvj" &&
 	out=$(timeout 30 nsenter --net="/run/netns/$NS_A" iperf3 -J -c "$SRV" -p 5201 -t 10 \
-		--connect-timeout 3000 2>&1); then
+		-b 2G --connect-timeout 3000 2>&1); then
 	wait "$IPERF_SRV_PID" 2>/dev/null
 	bytes=$(echo "$out" | jq -r '.end.sum_sent.bytes // 0' | cut -d. -f1)
 	rx=$(echo "$out" | jq -r '.end.sum_received.bytes // 0' | cut -d. -f1)

@@ -193,8 +193,9 @@ common_checks() {
 	local seen
 	seen=$(backends_seen 16 a1 udp 10.96.0.10 53)
 	check "$s.dns_both_nodes" "16 DNS queries reached: $seen" [ "$seen" = "a2 b1 " ]
-	seen=$(backends_seen 8 b1 udp 10.96.0.10 53)
-	check "$s.dns_from_other_node" "8 queries from b1 reached: $seen" [ "$seen" = "a2 b1 " ]
+	# random among two backends: 16 queries miss one only 1 time in 2^15
+	seen=$(backends_seen 16 b1 udp 10.96.0.10 53)
+	check "$s.dns_from_other_node" "16 queries from b1 reached: $seen" [ "$seen" = "a2 b1 " ]
 	expect "$s.no_endpoint_tcp_refused" 2 'refused' a1 tcp 10.96.0.30 80 5
 	expect "$s.no_endpoint_udp_refused" 2 'refused' a1 udp 10.96.0.30 80 5
 	# from outside: kube-proxy's NodePort (the answer comes from the node)

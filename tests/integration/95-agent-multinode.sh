@@ -8,7 +8,9 @@
 # pod IP); pod to ext is SNATed to the node IP. The file is re-read when it
 # changes: a node that leaves loses its route, one that comes back (as a bare
 # array of Nodes this time) gets it again, a new InternalIP replaces it; a
-# broken file keeps the routes; stale routes of ours go, other routes stay.
+# broken file keeps the routes; stale routes of ours go, other routes stay;
+# a peer prefix outside the cluster CIDR or over a network of the node (the
+# uplink's subnet, an address on lo) is refused with one line and no route.
 # A third node's agent takes its pod CIDR from the peers file by node name
 # and finds its uplink by the node IP, as in the DaemonSet.
 TEST=agent_multinode
@@ -141,6 +143,28 @@ else
 	fail broken_file_keeps_routes "n1: $(routes n1 | tr '\n' ' ') $(tail -1 "$TMPD/n1.log")"
 fi
 write_peers "$N1" "$N2" "$N3"
+
+# peers that would route the node off its own networks: refused, one line each, no route
+ndx n1 ip addr add 10.244.200.1/24 dev lo
+write_peers "$N1" "$N2" "$N3" "$(node_json evil 198.51.100.0/25 198.51.100.3)" \
+	"$(node_json onlink 10.244.200.0/24 198.51.100.3)"
+refused() {
+	grep -q "warn: peers: node evil: podCIDR 198.51.100.0/25 is outside the cluster CIDR 10.244.0.0/16; not routed" "$TMPD/n1.log" &&
+		grep -q "warn: peers: node onlink: podCIDR 10.244.200.0/24 overlaps 10.244.200.0/24, a network of this node; not routed" "$TMPD/n1.log"
+}
+if wait_for 5 refused && [ -z "$(ndx n1 ip -4 route show 198.51.100.0/25)" ] &&
+	[ -z "$(ndx n1 ip -4 route show 10.244.200.0/24 proto 199)" ] &&
+	ping_ok "$(pod_ns a1)" 198.51.100.1 2 && ping_ok "$(node_ns n1)" 198.51.100.1 2; then
+	pass peers_off_network_refused
+else
+	fail peers_off_network_refused "n1 routes: $(ndx n1 ip -4 route show | tr '\n' ' '); $(grep -E 'evil|onlink' "$TMPD/n1.log" | tail -2)"
+fi
+n=$(grep -c "node evil: podCIDR" "$TMPD/n1.log")
+sleep 1.5
+check peers_refusal_said_once "said $(grep -c "node evil: podCIDR" "$TMPD/n1.log") times (was $n)" \
+	[ "$(grep -c "node evil: podCIDR" "$TMPD/n1.log")" = 1 ]
+write_peers "$N1" "$N2" "$N3"
+ndx n1 ip addr del 10.244.200.1/24 dev lo
 
 # stale routes of ours go, routes of others stay
 ndx n1 ip route add 10.244.9.0/24 via 198.51.100.1 proto 199

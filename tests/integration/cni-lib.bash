@@ -12,7 +12,7 @@
 #   conflist_run CMD LIST CID NETNS IFNAME [RUNTIME-ARGS]
 #                                  a whole conflist, as libcni runs it
 
-CNI=${CNI:-$ROOT/build/bridgeless-cni}
+CNI=${CNI:-$ROOT/${BUILD:-build}/bridgeless-cni}
 CNI_BIN=$TMPD/cni-bin                 # CNI_PATH: "bridgeless" + the reference plugins
 HL_DATA=$TMPD/host-local              # host-local's dataDir, this run's own
 CNI_LOG=$TMPD/bridgeless-cni.log

@@ -33,7 +33,7 @@
 set -u
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-BIN=${BIN:-$ROOT/build/bridgeless}
+BIN=${BIN:-$ROOT/${BUILD:-build}/bridgeless}
 TEST=${TEST:-$(basename "$0" .sh)}
 # Short, unique per run: pid plus randomness (two runs never collide).
 PFX=${PFX:-blt$$x$(printf '%04x' $((RANDOM % 65536)))}

@@ -42,6 +42,8 @@ struct agent {
 	int peers_fresh; /* changed since the last route sync: say everything */
 	int nat_full; /* above NAT_FILL_WARN */
 	int not_init_warned;
+	int read_only; /* the state dir cannot be written: no init, no repairs */
+	const struct peer *self; /* our Node (API or peers file), for a later init */
 	int bpf_services; /* services load-balanced in BPF (services_mode) */
 	int svc_dirty; /* the last table did not reach the maps: try again */
 	/*
@@ -85,6 +87,37 @@ static void sync_routes(struct agent *a)
 		return;
 	}
 	a->peers_fresh = 0;
+}
+
+/*
+ * A read-only state dir (a mount, a full disk remounted ro) leaves the
+ * datapath as it is, its metrics, NAT GC and routes: only node init and
+ * the repairs, which write records, wait until it can be written again.
+ */
+static int still_read_only(struct agent *a)
+{
+	int err = state_writable(a->c);
+
+	if (err && !a->read_only)
+		pr_warn("agent: state dir %s cannot be written (%s): serving metrics, collecting NAT garbage and keeping the datapath as it is; no node init and no repairs until it can",
+			a->c->state_dir, strerror(-err));
+	if (err) {
+		a->read_only = 1;
+		return 1;
+	}
+	if (!a->read_only)
+		return 0;
+	err = agent_init_node(a->c, a->o, a->self);
+	if (err) {
+		pr_warn("agent: %s", error_message());
+		error_clear();
+		return 1;
+	}
+	pr_info("agent: state dir %s can be written again; reconciling", a->c->state_dir);
+	a->read_only = 0;
+	/* node init may have made maps the service table is not in yet */
+	a->svc_dirty = 1;
+	return 0;
 }
 
 /*
@@ -188,6 +221,8 @@ static void reconcile_pass(struct agent *a)
 	struct reconcile_stats st;
 	int lock, err;
 
+	if (still_read_only(a))
+		return;
 	lock = state_lock(a->c);
 	if (lock < 0) {
 		pr_warn("reconcile: %s", error_message());
@@ -195,14 +230,11 @@ static void reconcile_pass(struct agent *a)
 		return;
 	}
 	err = reconcile(a->c, cni_del_owned, &st);
-	if (!err && st.need_init) {
-		err = agent_reinit_node(a->c);
-		if (!err)
-			st.reattached++;
-	}
+	if (!err)
+		cni_collect_unfinished(a->c);
 	state_unlock(lock);
 	/* a table that did not reach the maps, or maps made anew */
-	if (!err && (a->svc_dirty || st.need_init || svc_maps_new(a)) && cluster_services(a->cl))
+	if (!err && (a->svc_dirty || st.reinit || svc_maps_new(a)) && cluster_services(a->cl))
 		sync_services(a, cluster_services(a->cl));
 	if (err == -ENOENT) {
 		/* Somebody ran `node reset`: theirs to decide, not ours to undo. */
@@ -516,7 +548,9 @@ int agent_run(const struct ctx *c, struct agent_opts *o)
 		goto out;
 	}
 	services_mode(&a);
-	err = agent_init_node(c, o, found > 0 ? &self : NULL);
+	a.self = found > 0 ? &self : NULL;
+	if (!still_read_only(&a))
+		err = agent_init_node(c, o, a.self);
 	if (err)
 		goto out;
 	services_clear(&a);

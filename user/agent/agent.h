@@ -68,8 +68,6 @@ int agent_config_load(struct agent_opts *o, const char *path);
  */
 int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 		    const struct peer *self);
-/* node_init() with the record's own settings. Caller holds the state lock. */
-int agent_reinit_node(const struct ctx *c);
 
 
 /* Runs until SIGTERM/SIGINT (or one pass with opts->once). */

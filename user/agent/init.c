@@ -84,20 +84,3 @@ int agent_init_node(const struct ctx *c, const struct agent_opts *o,
 		 c);
 	return 0;
 }
-
-int agent_reinit_node(const struct ctx *c)
-{
-	struct node_init_req r;
-	struct node_rec n;
-	int err;
-
-	err = node_load(c, &n);
-	if (err)
-		return err;
-	node_init_req_from_rec(&n, &r);
-	err = node_init(c, &r);
-	if (err)
-		return error_prefix(err, "node init");
-	log_node("node initialized again", c);
-	return 0;
-}

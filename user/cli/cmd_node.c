@@ -163,6 +163,9 @@ static int node_reset_cmd(const struct ctx *c, const struct cli_call *call)
 	lock = state_lock(c);
 	if (lock < 0)
 		return error_prefix(lock, "node reset");
+	/* ADDs killed before their pod record: their IPAM addresses go too. */
+	cni_collect_unfinished(c);
+	error_clear();
 	err = node_reset(c, cni_del_owned);
 	state_unlock(lock);
 	return err ? error_prefix(err, "node reset") : 0;

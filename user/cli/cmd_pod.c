@@ -3,9 +3,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "cli/cli.h"
 #include "lib/log.h"
+#include "netlink/netns.h"
 #include "node/pod.h"
 
 enum { POD_NETNS = 1, POD_IP, POD_IFNAME };
@@ -23,22 +25,21 @@ static int pod_add_cmd(const struct ctx *c, const struct cli_call *call)
 	const union opt_value *netns = cli_opt(call, POD_NETNS);
 	const union opt_value *ifname = cli_opt(call, POD_IFNAME);
 	struct pod_add_req req = {};
+	char s[IPADDR_STRLEN + 16], path[PATH_MAX];
 	struct pod_rec p;
 	uint8_t ip6[16];
 	int lock, err, i;
-	char s[IPADDR_STRLEN + 16];
 
 	if (!netns)
 		return errorf_raw(-EINVAL, "pod add: --netns is required");
 	req.name = call->operands[0];
-	req.netns = netns->str;
 	/* --ip once per family */
 	for (i = 0; i < call->n_given; i++) {
 		const struct ipaddr *a = &call->given[i].v.addr;
 
 		if (call->given[i].d->id != POD_IP)
 			continue;
-		if (a->family == AF_INET6 ? !!req.ip6 : !!req.ip)
+		if (a->family == AF_INET6 ? !!req.ip6 : req.ip_given)
 			return errorf_raw(-EINVAL, "pod add %s: --ip given twice for %s",
 					  req.name, a->family == AF_INET6 ? "IPv6" : "IPv4");
 		if (a->family == AF_INET6) {
@@ -46,14 +47,23 @@ static int pod_add_cmd(const struct ctx *c, const struct cli_call *call)
 			req.ip6 = ip6;
 		} else {
 			memcpy(&req.ip, a->a, 4);
+			req.ip_given = 1;
 		}
 	}
 	req.ifname = ifname ? ifname->str : NULL;
+	/* Before the lock: a netns path that would block must not hold up the node. */
+	req.nsfd = netns_open(netns->str, path, sizeof(path));
+	if (req.nsfd < 0)
+		return error_prefix(req.nsfd, "pod add %s", req.name);
+	req.netns = path;
 	lock = state_lock(c);
-	if (lock < 0)
+	if (lock < 0) {
+		close(req.nsfd);
 		return error_prefix(lock, "pod add %s", req.name);
+	}
 	err = pod_add(c, &req, &p);
 	state_unlock(lock);
+	close(req.nsfd);
 	if (err)
 		return error_prefix(err, "pod add %s", req.name);
 	printf("pod %s: %s on %s (host %s)\n", p.name, pod_ips_str(&p, s, sizeof(s)),

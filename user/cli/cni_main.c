@@ -120,6 +120,11 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 
+	/* Who waits for our state lock sees which call holds it. */
+	snprintf(outcome, sizeof(outcome), "CNI %s container %s interface %s", r.command,
+		 r.container_id ?: "-", r.ifname ?: "-");
+	state_lock_describe(outcome);
+	outcome[0] = 0;
 	if (!strcmp(r.command, "ADD")) {
 		err = cni_add(&r, &res);
 		if (!err) {
@@ -142,7 +147,7 @@ out:
 				error_message()[0] ? error_message() : strerror(-err),
 				NULL);
 log:
-	cni_log_call(&r, r.log_file, err, outcome[0] ? outcome : NULL,
+	cni_log_call(&r, r.log_file, err, outcome[0] ? outcome : r.note[0] ? r.note : NULL,
 		     usec_since(&t0));
 	json_decref(res);
 	json_decref(r.conf);

@@ -17,7 +17,8 @@ static void usage(FILE *f)
 	fputs("usage: bridgeless [--pin-dir DIR] [--state-dir DIR] [-v] COMMAND\n", f);
 	cli_usage_all(f, commands);
 	fputs("defaults: --pin-dir " PIN_DIR_DEFAULT " (env BRIDGELESS_PIN_DIR),\n"
-	      "          --state-dir " STATE_DIR_DEFAULT " (env BRIDGELESS_STATE_DIR)\n"
+	      "          --state-dir " STATE_DIR_DEFAULT " (env BRIDGELESS_STATE_DIR),\n"
+	      "          env BRIDGELESS_LOCK_TIMEOUT=S: wait at most S for the state lock (default 60)\n"
 	      "COMMAND --help shows one command's usage\n",
 	      f);
 }
@@ -61,7 +62,11 @@ int main(int argc, char **argv)
 	log_setup_libbpf();
 	err = cli_run(&c, commands, argc - optind, argv + optind);
 	if (err) {
-		fprintf(stderr, "bridgeless: %s\n", error_message());
+		char line[ERR_MSG_MAX * 4];
+
+		/* One line, whatever the names in it hold. */
+		str_escape(line, sizeof(line), error_message());
+		fprintf(stderr, "bridgeless: %s\n", line);
 		return 1;
 	}
 	return 0;

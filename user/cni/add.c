@@ -37,14 +37,15 @@ int cni_node_ready(const struct cni_req *r, struct node_rec *node, int code)
 	return 0;
 }
 
-/* Undo the IPAM ADD, keeping the error that made us do it. */
-static int ipam_rollback(struct cni_req *r, int err)
+/* Undo the IPAM ADD, keeping the error that made us do it; *released says if it worked. */
+static int ipam_rollback(struct cni_req *r, int err, int *released)
 {
-	char saved[1024];
-	int code = cni_code;
+	char saved[ERR_MSG_MAX];
+	cni_code_t code = cni_code;
 
 	snprintf(saved, sizeof(saved), "%s", error_message());
-	if (cni_ipam_exec(r, "DEL", NULL))
+	*released = !cni_ipam_exec(r, "DEL", NULL);
+	if (!*released)
 		return cni_errorf(code, err, "%s (and releasing its address failed: %s)",
 				  saved, error_message());
 	return cni_errorf(code, err, "%s", saved);
@@ -134,6 +135,72 @@ static unsigned int host_mtu(const struct pod_rec *p)
 	return li.mtu;
 }
 
+static int already(const struct cni_req *r)
+{
+	return cni_errorf(CNI_ERR_DATAPATH, -EEXIST,
+			  "container %s already has interface %s on network %s (pod %s): DEL it first",
+			  r->container_id, r->ifname, r->network, r->pod_name);
+}
+
+/*
+ * Under the lock: an ADD of this attachment that was killed mid-way (its
+ * pod record is unfinished, or only its CNI record is there) is undone as
+ * DEL would, address and all, so that the runtime's retry succeeds; then
+ * the CNI record is written, before pod_add() writes the pod's, so that
+ * whatever a kill leaves from here on says how to release the address.
+ */
+static int add_prepare(struct cni_req *r)
+{
+	struct pod_rec old;
+	struct cni_rec rec;
+	int err, have_rec;
+
+	err = pod_load(&r->ctx, r->pod_name, &old);
+	if (err == 0 && old.state == POD_READY)
+		return already(r);
+	if (err && err != -ENOENT)
+		return cni_error_code(CNI_ERR_DATAPATH,
+				      error_prefix(err, "pod %s", r->pod_name));
+	have_rec = cni_rec_load(&r->ctx, r->pod_name, &rec) != -ENOENT;
+	if (have_rec)
+		cni_rec_free(&rec);
+	error_clear();
+	if (err == 0 || have_rec) {
+		pr_info("pod %s: an earlier ADD did not finish; undoing it", r->pod_name);
+		err = cni_del_recorded(&r->ctx, r->pod_name, r->path);
+		if (err == 1) /* no CNI record: the pod part only */
+			err = pod_del(&r->ctx, r->pod_name);
+		if (err < 0)
+			return cni_error_code(CNI_ERR_DATAPATH,
+					      error_prefix(err, "pod %s: undoing an unfinished ADD",
+							   r->pod_name));
+	}
+	err = cni_rec_save(&r->ctx, r->pod_name, r);
+	return err ? cni_error_code(CNI_ERR_DATAPATH, err) : 0;
+}
+
+/*
+ * A failed ADD (pod_add() undid its part): only an address the plugin gave
+ * needs giving back; the record goes after it, so that a kill in between
+ * leaves what releases it (the agent, DEL or the next ADD use it), and it
+ * stays where releasing failed, for the agent to try again.
+ */
+static int add_undo(struct cni_req *r, int err, int ipam_gave)
+{
+	char saved[ERR_MSG_MAX];
+	int released = 1;
+
+	if (ipam_gave)
+		err = ipam_rollback(r, err, &released);
+	if (!released)
+		return err;
+	snprintf(saved, sizeof(saved), "%s", error_message());
+	if (cni_rec_remove(&r->ctx, r->pod_name))
+		pr_warn("%s", error_message());
+	errorf_raw(err, "%s", saved);
+	return err;
+}
+
 /* pod_add()'s get_ip: the address from the IPAM plugin started before. */
 struct add_ipam {
 	struct cni_req *r;
@@ -142,8 +209,9 @@ struct add_ipam {
 	struct ipam_addr a;
 	struct pod_routes routes; /* the plugin's, for pod_add() */
 	int done; /* the plugin ran: 1 it gave an address, -1 it failed */
-	int err, code; /* ours, with its message in msg, not pod_add()'s */
-	char msg[1024];
+	int err; /* ours, with its code and message, not pod_add()'s */
+	cni_code_t code;
+	char msg[ERR_MSG_MAX];
 };
 
 static int add_ipam_fail(struct add_ipam *ai, int err)
@@ -176,7 +244,7 @@ static int add_get_ip(void *arg, struct pod_ips *ips)
 	json_decref(ires);
 	if (err)
 		return add_ipam_fail(ai, err);
-	if (ai->a.ip && (!node_has_ipv4(ai->node) ||
+	if (ai->a.has_ip && (!node_has_ipv4(ai->node) ||
 			 !cidr_contains(&ai->node->pod_cidr, ai->a.ip)))
 		return add_ipam_fail(ai, cni_errorf(CNI_ERR_CONFIG, -EINVAL,
 			"ipam %s gave %s, outside the node's pod CIDR %s: make the ipam range the pod CIDR (`bridgeless cni install` writes such a conflist)",
@@ -190,7 +258,7 @@ static int add_get_ip(void *arg, struct pod_ips *ips)
 			r->ipam_type, ip6_str(ai->a.ip6, s1),
 			node_has_ipv6(ai->node) ? prefix_str(&ai->node->pod_cidr6, s2) :
 						  "(none: the node has no IPv6)"));
-	ips->v4 = !!ai->a.ip;
+	ips->v4 = ai->a.has_ip;
 	ips->ip = ai->a.ip;
 	ips->v6 = ai->a.has_ip6;
 	memcpy(ips->ip6, ai->a.ip6, 16);
@@ -219,7 +287,10 @@ int cni_add(struct cni_req *r, json_t **result)
 		goto cancel;
 	ai.node = &node;
 
-	/* Everything that can be refused without side effects, before IPAM. */
+	/*
+	 * Everything that can be refused without side effects, before IPAM,
+	 * and the netns opened before the lock: nothing waits under it.
+	 */
 	fd = netns_open(r->netns, path, sizeof(path));
 	if (fd == -ENOENT) {
 		err = cni_error_code(CNI_ERR_UNKNOWN_CONTAINER,
@@ -230,36 +301,31 @@ int cni_add(struct cni_req *r, json_t **result)
 		err = cni_error_code(CNI_ERR_ENV, error_prefix(fd, "CNI_NETNS"));
 		goto cancel;
 	}
-	close(fd);
-	err = pod_load(&r->ctx, r->pod_name, &old);
-	if (err != -ENOENT) {
-		err = cni_errorf(CNI_ERR_DATAPATH, -EEXIST,
-				 "container %s already has interface %s on network %s (pod %s): DEL it first",
-				 r->container_id, r->ifname, r->network, r->pod_name);
+	if (pod_load(&r->ctx, r->pod_name, &old) == 0 && old.state == POD_READY) {
+		close(fd);
+		err = already(r);
 		goto cancel;
 	}
 	error_clear();
 
 	lock = state_lock(&r->ctx);
 	if (lock < 0) {
+		close(fd);
 		err = cni_error_code(CNI_ERR_DATAPATH, lock);
 		goto cancel;
 	}
-	preq = (struct pod_add_req){ .name = r->pod_name, .netns = r->netns,
+	/* What an ADD killed mid-way left goes; then our record of intent. */
+	err = add_prepare(r);
+	if (err) {
+		state_unlock(lock);
+		close(fd);
+		goto cancel;
+	}
+	preq = (struct pod_add_req){ .name = r->pod_name, .nsfd = fd, .netns = path,
 				     .ifname = r->ifname, .get_ip = add_get_ip,
 				     .get_ip_arg = &ai, .routes = &ai.routes };
 	err = pod_add(&r->ctx, &preq, &p);
-	if (!err) {
-		err = cni_rec_save(&r->ctx, p.name, r);
-		if (err) {
-			char saved[1024];
-
-			snprintf(saved, sizeof(saved), "%s", error_message());
-			pod_del(&r->ctx, p.name);
-			errorf_raw(err, "%s", saved);
-		}
-	}
-	state_unlock(lock);
+	close(fd);
 	if (!ai.done)
 		cni_ipam_cancel(&ai.call); /* pod_add() failed before it asked */
 	if (err && ai.err) /* the IPAM plugin's or its address's */
@@ -270,9 +336,11 @@ int cni_add(struct cni_req *r, json_t **result)
 			       error_prefix(err, "pod %s", r->pod_name));
 	if (err) {
 		json_decref(ai.a.dns);
-		/* Only an address the plugin gave needs giving back. */
-		return ai.done == 1 ? ipam_rollback(r, err) : err;
+		err = add_undo(r, err, ai.done == 1);
+		state_unlock(lock);
+		return err;
 	}
+	state_unlock(lock);
 
 	*result = add_result(r, &p, host_mtu(&p), ai.a.dns, &ai.routes);
 	json_decref(ai.a.dns);
@@ -282,4 +350,3 @@ cancel:
 	cni_ipam_cancel(&ai.call);
 	return err;
 }
-

@@ -219,6 +219,10 @@ int cni_check(struct cni_req *r)
 				  r->container_id, r->ifname, r->pod_name, r->ctx.state_dir);
 	if (err)
 		return cni_error_code(CNI_ERR_DATAPATH, err);
+	if (p.state != POD_READY)
+		return cni_errorf(CNI_ERR_CHECK, -EINVAL,
+				  "pod %s: its %s did not finish (DEL it, or the agent removes it)",
+				  r->pod_name, p.state == POD_ADDING ? "ADD" : "DEL");
 	err = cni_node_ready(r, &node, CNI_ERR_CHECK);
 	if (err)
 		return err;

@@ -60,15 +60,20 @@ struct cni_req {
 	const char *log_file;
 	struct ctx ctx; /* pin and state dirs */
 	char pod_name[POD_NAME_MAX + 1];
+	char note[320]; /* what the log line adds to "ok" */
 };
 
-/* error.c: the error a CNI call ends with. */
-extern int cni_code;
+/*
+ * error.c: the error a CNI call ends with. Codes are the spec's unsigned
+ * integers: an IPAM plugin's is passed on as it said it, never narrowed.
+ */
+typedef long long cni_code_t;
+extern cni_code_t cni_code;
 /* Record a message (as errorf_raw) with its CNI code; returns err. */
-int cni_errorf(int code, int err, const char *fmt, ...)
+int cni_errorf(cni_code_t code, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Give the current error (from errorf & co.) a CNI code; returns err. */
-int cni_error_code(int code, int err);
+int cni_error_code(cni_code_t code, int err);
 
 /* version.c */
 /* "a.b.c" -> a*10000 + b*100 + c; -1 if it does not parse. */
@@ -81,7 +86,11 @@ extern const char *const cni_versions[];
 int cni_env_load(struct cni_req *req);
 /* Parse stdin; version, name, ipam, prevResult, pinDir, stateDir, logFile. */
 int cni_conf_parse(struct cni_req *req, const char *buf, size_t len);
-/* The pod name for (container id, ifname): stable and pod_name_valid(). */
+/*
+ * The pod name for (container id, ifname): stable, pod_name_valid(), and
+ * one attachment's alone ("<id>.<ifname>" where the id has no dot, else
+ * "cni-<hash>").
+ */
 void cni_pod_name(const char *container_id, const char *ifname, char *buf);
 
 /* result.c */
@@ -89,14 +98,15 @@ void cni_pod_name(const char *container_id, const char *ifname, char *buf);
 void cni_result_convert(json_t *res, const char *v);
 /* Print the result, the error, or the VERSION answer on stdout. */
 int cni_print(json_t *res);
-void cni_print_error(const char *version, int code, const char *msg,
+void cni_print_error(const char *version, cni_code_t code, const char *msg,
 		     const char *details);
 void cni_print_version(const char *req_version);
 
 /* ipam.c: delegate to the IPAM plugin in CNI_PATH, the CNI way. */
 struct ipam_addr {
-	uint32_t ip; /* network byte order; 0: none */
+	uint32_t ip; /* network byte order, where has_ip */
 	int prefix_len;
+	int has_ip;
 	int has_ip6;
 	uint8_t ip6[16];
 	json_t *dns; /* the IPAM result's dns, new reference or NULL */
@@ -139,6 +149,12 @@ int cni_ipam_finish(struct cni_ipam_call *call, json_t **result);
 void cni_ipam_cancel(struct cni_ipam_call *call);
 void cni_ipam_feed(struct cni_ipam_call *call);
 /*
+ * The IPAM plugin failed (wait status, what it printed): its CNI error
+ * passed on, code and all, else one of ours saying how it ended.
+ */
+int cni_plugin_error(const struct cni_req *req, const char *cmd, const char *out,
+		     size_t out_len, int status);
+/*
  * The first IPv4 and the first IPv6 address of an IPAM result (host-local
  * with a range per family gives one of each); at least one.
  */
@@ -163,9 +179,14 @@ struct cni_rec {
 	char *cni_path; /* ADD's CNI_PATH; NULL in records from before it was kept */
 };
 int cni_rec_save(const struct ctx *c, const char *pod, const struct cni_req *req);
+json_t *cni_rec_to_json(const struct cni_req *req);
+/* -EINVAL unless o is a whole record. */
+int cni_rec_from_json(json_t *o, struct cni_rec *rec);
 int cni_rec_load(const struct ctx *c, const char *pod, struct cni_rec *rec);
 void cni_rec_free(struct cni_rec *rec);
 int cni_rec_remove(const struct ctx *c, const char *pod);
+/* Records that do not parse go to quarantine (state_quarantine). Caller holds the lock. */
+int cni_rec_quarantine_bad(const struct ctx *c);
 int cni_rec_foreach(const struct ctx *c,
 		    int (*fn)(const char *pod, struct cni_rec *rec, void *data),
 		    void *data);
@@ -193,6 +214,13 @@ int cni_del(struct cni_req *req);
 int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path);
 /* The same as a pod_del_hook, for node reset and the agent's reconcile. */
 pod_del_hook cni_del_owned;
+/*
+ * CNI records without a pod record: an ADD killed after it wrote its
+ * record and before pod_add() wrote the pod's. Each is DELeted from its
+ * record (the IPAM plugin's address released). The caller holds the
+ * state lock, so no ADD is under way. How many, or -errno.
+ */
+int cni_collect_unfinished(const struct ctx *c);
 int cni_check(struct cni_req *req);
 int cni_gc(struct cni_req *req);
 int cni_status(struct cni_req *req);

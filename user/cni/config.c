@@ -25,10 +25,12 @@ static int container_id_valid(const char *s)
 	return 1;
 }
 
-static int ifname_valid(const char *s)
+static int utf8(const char *s)
 {
-	return *s && strlen(s) < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
-	       !strpbrk(s, "/: \t\n\r\v\f");
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
 }
 
 static void add_problem(char *buf, size_t len, const char *fmt, const char *arg)
@@ -85,12 +87,19 @@ int cni_env_load(struct cni_req *r)
 			    r->netns);
 	if (need_cid && !r->ifname)
 		add_problem(why, sizeof(why), "%s not set", "CNI_IFNAME");
-	else if (need_cid && !ifname_valid(r->ifname))
+	else if (need_cid && (!ifname_valid(r->ifname) || !utf8(r->ifname)))
 		add_problem(why, sizeof(why),
-			    "CNI_IFNAME \"%s\" invalid (1-15 characters, no '/', ':' or spaces, not . or ..)",
+			    "CNI_IFNAME \"%s\" invalid (1-15 UTF-8 bytes, no '/', ':', blanks or control characters, not . or ..)",
 			    r->ifname);
 	if (need_path && !r->path)
 		add_problem(why, sizeof(why), "%s not set", "CNI_PATH");
+	/* They go into JSON (results, records), which is UTF-8 only. */
+	if (r->netns && !utf8(r->netns))
+		add_problem(why, sizeof(why), "%s is not UTF-8", "CNI_NETNS");
+	if (r->args && !utf8(r->args))
+		add_problem(why, sizeof(why), "%s is not UTF-8", "CNI_ARGS");
+	if (r->path && !utf8(r->path))
+		add_problem(why, sizeof(why), "%s is not UTF-8", "CNI_PATH");
 	if (why[0])
 		return cni_errorf(CNI_ERR_ENV, -EINVAL, "%s %s", r->command, why);
 	if (need_cid)
@@ -205,15 +214,22 @@ int cni_conf_parse(struct cni_req *r, const char *buf, size_t len)
 	return parse_ipam(r);
 }
 
+/*
+ * One name per (container id, interface), never two attachments to one
+ * name: "<id>.<ifname>" is readable (what `bridgeless pod list` shows) and
+ * taken only where the id has no dot, so the first dot splits it back;
+ * anything else gets "cni-" and a 64-bit hash, which has no dot and so
+ * never meets a readable name. (DEL also compares the id and interface
+ * its record saved, in case two hashes ever meet.)
+ */
 void cni_pod_name(const char *container_id, const char *ifname, char *buf)
 {
 	uint64_t h = 14695981039346656037ull;
 	const char *s;
 	int n;
 
-	/* Readable where it fits: what `bridgeless pod list` shows. */
 	n = snprintf(buf, POD_NAME_MAX + 1, "%s.%s", container_id, ifname);
-	if (n <= POD_NAME_MAX && pod_name_valid(buf))
+	if (!strchr(container_id, '.') && n <= POD_NAME_MAX && pod_name_valid(buf))
 		return;
 	for (s = container_id; *s; s++)
 		h = (h ^ (uint8_t)*s) * 1099511628211ull;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * CNI DEL, and the same DEL for attachments the runtime did not DEL itself
- * (GC, node reset, the agent's reconcile), from their records.
+ * (GC, node reset, the agent's reconcile, an ADD retried after a kill),
+ * from their records.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cni/cni.h"
 #include "lib/log.h"
 
@@ -15,18 +18,60 @@ static void del_feed_ipam(void *arg)
 }
 
 /*
- * DEL's part under the state lock: the pod goes, the IPAM plugin (started)
- * gets its stdin once the pod is out of the datapath, then the record goes.
- * On failure the plugin is cancelled.
+ * Is the pod of r's name the attachment DEL names? Its record says which
+ * container and interface it is; a record of another (two names that
+ * met) or none (a pod `bridgeless pod add` made) keeps it. A record that
+ * does not parse goes to quarantine: the name is one attachment's alone
+ * (cni_pod_name), so the pod is taken.
  */
-static int del_pod(struct cni_req *r, struct cni_ipam_call *ipam)
+static int ours(struct cni_req *r)
 {
-	char saved[1024];
+	struct cni_rec rec;
+	int err, mine;
+
+	err = cni_rec_load(&r->ctx, r->pod_name, &rec);
+	if (err == -ENOENT) {
+		/* An ADD killed as it wrote the record leaves its temporary file. */
+		cni_rec_remove(&r->ctx, r->pod_name);
+		error_clear();
+		return 0;
+	}
+	if (err == -EINVAL) {
+		if (state_quarantine(&r->ctx, "cni", r->pod_name, error_message()))
+			return err;
+		error_clear();
+		return 1;
+	}
+	if (err)
+		return err;
+	mine = !strcmp(rec.container_id, r->container_id) && !strcmp(rec.ifname, r->ifname);
+	if (!mine)
+		pr_warn("pod %s belongs to container %s interface %s, not %s %s; left alone",
+			r->pod_name, rec.container_id, rec.ifname, r->container_id,
+			r->ifname);
+	cni_rec_free(&rec);
+	return mine;
+}
+
+/*
+ * DEL's part under the state lock: the pod goes, the IPAM plugin (started)
+ * gets its stdin once the pod is out of the datapath. The record stays
+ * until the plugin released the address: killed before, whoever comes
+ * next (the runtime's DEL, the agent, an ADD) finds it and releases it.
+ * *mine: the pod and record were this attachment's. On failure the plugin
+ * is cancelled.
+ */
+static int del_pod(struct cni_req *r, struct cni_ipam_call *ipam, int *mine)
+{
+	char saved[ERR_MSG_MAX];
 	int err;
 
-	err = pod_del_unplugged(&r->ctx, r->pod_name, del_feed_ipam, ipam);
-	if (!err)
-		err = cni_rec_remove(&r->ctx, r->pod_name);
+	err = ours(r);
+	*mine = err > 0;
+	if (err == 0)
+		return 0;
+	if (err > 0)
+		err = pod_del_unplugged(&r->ctx, r->pod_name, del_feed_ipam, ipam);
 	if (!err)
 		return 0;
 	snprintf(saved, sizeof(saved), "%s", error_message());
@@ -44,11 +89,33 @@ static int del_pod(struct cni_req *r, struct cni_ipam_call *ipam)
  * runtime's retry, as before; a failure after that (deleting the veth or
  * the records) leaves the address released and the pod for the retry,
  * whose ADD of the same address would be refused meanwhile (ipam_reserve).
+ * An IPAM plugin that is not installed (an ADD refused for it, or removed
+ * since) releases nothing: the rest is still done and DEL succeeds.
  */
+/*
+ * The record, under the lock again: the address is released now. (Unless
+ * an ADD of the name came in between: the record is its own then.)
+ */
+static int rec_done(struct cni_req *r)
+{
+	struct pod_rec p;
+	int lock, err = 0;
+
+	lock = state_lock(&r->ctx);
+	if (lock < 0)
+		return cni_error_code(CNI_ERR_DATAPATH, lock);
+	if (pod_load(&r->ctx, r->pod_name, &p) == -ENOENT)
+		err = cni_rec_remove(&r->ctx, r->pod_name);
+	error_clear();
+	state_unlock(lock);
+	return err ? cni_error_code(CNI_ERR_DATAPATH, err) : 0;
+}
+
 int cni_del(struct cni_req *r)
 {
 	struct cni_ipam_call ipam;
-	int lock, err;
+	char path[PATH_MAX];
+	int lock, err, mine = 0;
 
 	cni_ipam_start(r, "DEL", &ipam);
 	/* Nothing of ours can exist without the state dir; do not create it. */
@@ -58,13 +125,20 @@ int cni_del(struct cni_req *r)
 			cni_ipam_cancel(&ipam);
 			return cni_error_code(CNI_ERR_DATAPATH, lock);
 		}
-		err = del_pod(r, &ipam);
+		err = del_pod(r, &ipam, &mine);
 		state_unlock(lock);
 		if (err)
 			return err;
 	}
+	if (!ipam.pid && cni_find_plugin(r->path, r->ipam_type, path, sizeof(path)) == -ENOENT) {
+		snprintf(r->note, sizeof(r->note),
+			 "(ipam %s not found in CNI_PATH: no address released)", r->ipam_type);
+		error_clear();
+		return mine ? rec_done(r) : 0;
+	}
 	/* Always: the address may be held even where our part never was made. */
-	return cni_ipam_finish(&ipam, NULL);
+	err = cni_ipam_finish(&ipam, NULL);
+	return err || !mine ? err : rec_done(r);
 }
 
 int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
@@ -72,7 +146,7 @@ int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
 	struct cni_req d = { .command = "DEL" };
 	struct cni_ipam_call ipam;
 	struct cni_rec rec;
-	int err;
+	int err, mine;
 
 	err = cni_rec_load(c, pod, &rec);
 	if (err == -ENOENT)
@@ -81,6 +155,8 @@ int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
 		/* pod_del() can still take the pod: better than keeping it for good. */
 		pr_warn("pod %s: %s: its IPAM address cannot be released", pod,
 			error_message());
+		if (err == -EINVAL)
+			state_quarantine(c, "cni", pod, error_message());
 		error_clear();
 		return 1;
 	}
@@ -102,9 +178,12 @@ int cni_del_recorded(const struct ctx *c, const char *pod, const char *cni_path)
 	d.ctx = *c;
 	snprintf(d.pod_name, sizeof(d.pod_name), "%s", pod);
 	cni_ipam_start(&d, "DEL", &ipam);
-	err = del_pod(&d, &ipam);
+	err = del_pod(&d, &ipam, &mine);
 	if (!err)
 		err = cni_ipam_finish(&ipam, NULL);
+	/* Last: killed before, the record is there to do it all again. */
+	if (!err)
+		err = cni_rec_remove(c, pod);
 out:
 	json_decref(d.conf);
 	free(d.raw);
@@ -115,4 +194,59 @@ out:
 int cni_del_owned(const struct ctx *c, const char *pod)
 {
 	return cni_del_recorded(c, pod, NULL);
+}
+
+struct unfinished {
+	const struct ctx *c;
+	char **pods;
+	size_t n, cap;
+};
+
+static int collect_unfinished(const char *pod, struct cni_rec *rec, void *data)
+{
+	struct unfinished *u = data;
+	struct pod_rec p;
+	char **v;
+
+	if (pod_load(u->c, pod, &p) != -ENOENT) {
+		error_clear();
+		return 0;
+	}
+	error_clear();
+	if (u->n == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 8;
+		v = realloc(u->pods, u->cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		u->pods = v;
+	}
+	u->pods[u->n] = strdup(pod);
+	if (u->pods[u->n])
+		u->n++;
+	return 0;
+}
+
+int cni_collect_unfinished(const struct ctx *c)
+{
+	struct unfinished u = { .c = c };
+	int err, n = 0;
+	size_t i;
+
+	cni_rec_quarantine_bad(c);
+	err = cni_rec_foreach(c, collect_unfinished, &u);
+	for (i = 0; i < u.n; i++) {
+		err = cni_del_recorded(c, u.pods[i], NULL);
+		if (err < 0) {
+			pr_warn("reconcile: cni attachment %s (ADD did not finish): %s",
+				u.pods[i], error_message());
+			error_clear();
+		} else {
+			n++;
+			pr_warn("reconcile: cni attachment %s: ADD did not finish; released its IPAM address",
+				u.pods[i]);
+		}
+		free(u.pods[i]);
+	}
+	free(u.pods);
+	return err < 0 ? err : n;
 }

@@ -5,11 +5,11 @@
 #include "cni/cni.h"
 #include "lib/log.h"
 
-int cni_code;
+cni_code_t cni_code;
 
-int cni_errorf(int code, int err, const char *fmt, ...)
+int cni_errorf(cni_code_t code, int err, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -19,7 +19,7 @@ int cni_errorf(int code, int err, const char *fmt, ...)
 	return errorf_raw(err, "%s", msg);
 }
 
-int cni_error_code(int code, int err)
+int cni_error_code(cni_code_t code, int err)
 {
 	cni_code = code;
 	return err;

@@ -98,7 +98,8 @@ int cni_gc(struct cni_req *r)
 {
 	struct gc_walk w = { .r = r };
 	char first[1024] = "";
-	int err = 0, e, code = 0;
+	int err = 0, e;
+	cni_code_t code = 0;
 	size_t i;
 
 	w.valid = json_object_get(r->conf, "cni.dev/valid-attachments");

@@ -10,10 +10,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include "cni/cni.h"
 #include "lib/log.h"
+#include "lib/number.h"
 
 extern char **environ;
 
@@ -107,11 +108,24 @@ static int pump(pid_t pid, int in_fd, const char *in, size_t in_len, int out_fd,
 			}
 		}
 		if (pfd[1].revents) {
-			if (*out_len + 1 >= cap && cap < IPAM_OUT_MAX) {
+			if (*out_len + 1 >= cap && cap >= IPAM_OUT_MAX) {
+				/* Not a result: stop it rather than cut it off (SIGPIPE). */
+				kill(pid, SIGKILL);
+				free(buf);
+				if (in_fd >= 0)
+					close(in_fd);
+				return -EFBIG;
+			}
+			if (*out_len + 1 >= cap) {
 				char *b = realloc(buf, cap * 2);
 
-				if (!b)
-					break;
+				if (!b) {
+					kill(pid, SIGKILL);
+					free(buf);
+					if (in_fd >= 0)
+						close(in_fd);
+					return -ENOMEM;
+				}
 				buf = b;
 				cap *= 2;
 			}
@@ -181,35 +195,81 @@ static void env_free(struct cni_call_env *e)
  * Start plugin path with its stdin and stdout on pipes (*in_fd, *out_fd);
  * it gets nothing on its stdin until collect().
  */
+/*
+ * The child of spawn()'s vfork(): it shares our memory until execve(), so
+ * only system calls here, and nothing of ours written (errno aside).
+ */
+static __attribute__((noinline)) void spawn_child(const char *path, char **argv,
+						   char **envp, pid_t parent,
+						   const int *in_p, const int *out_p,
+						   int st_fd, const sigset_t *none)
+{
+	int e;
+
+	/*
+	 * Dies with us: killed after it got its stdin, the plugin would go
+	 * on and reserve an address after whoever cleans up for us (DEL,
+	 * the agent) looked.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	sigprocmask(SIG_SETMASK, none, NULL); /* the agent blocks some */
+	if (dup2(in_p[0], 0) < 0 || dup2(out_p[1], 1) < 0)
+		_exit(127);
+	execve(path, argv, envp);
+	e = errno;
+	_exit(write(st_fd, &e, sizeof(e)) == sizeof(e) ? 127 : 126);
+}
+
 static int spawn(const char *path, char **envp, pid_t *pid, int *in_fd, int *out_fd)
 {
-	posix_spawn_file_actions_t fa;
-	int in_p[2], out_p[2], err;
+	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, st_p[2] = { -1, -1 }, err = 0;
 	char *argv[] = { (char *)path, NULL };
+	pid_t parent = getpid();
+	sigset_t none;
+	ssize_t n;
 
-	if (pipe2(in_p, O_CLOEXEC))
-		return errorf(-errno, "pipe");
-	if (pipe2(out_p, O_CLOEXEC)) {
+	if (pipe2(in_p, O_CLOEXEC) || pipe2(out_p, O_CLOEXEC) || pipe2(st_p, O_CLOEXEC)) {
 		err = errorf(-errno, "pipe");
-		close(in_p[0]);
-		close(in_p[1]);
-		return err;
+		goto fail;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
-	err = -posix_spawn(pid, path, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
+	sigemptyset(&none);
+	/* vfork(), as posix_spawn() does: no copy of our memory to make. */
+	*pid = vfork();
+	if (*pid < 0) {
+		err = errorf(-errno, "vfork");
+		goto fail;
+	}
+	if (*pid == 0)
+		spawn_child(path, argv, envp, parent, in_p, out_p, st_p[1], &none);
+	close(st_p[1]);
+	st_p[1] = -1;
+	/* The status pipe closes on exec, or brings exec's errno. */
+	while ((n = read(st_p[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	if (n == sizeof(err)) {
+		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		err = errorf(-err, "exec %s", path);
+		goto fail;
+	}
+	err = 0;
+	close(st_p[0]);
 	close(in_p[0]);
 	close(out_p[1]);
-	if (err) {
-		close(in_p[1]);
-		close(out_p[0]);
-		return errorf(err, "exec %s", path);
-	}
 	*in_fd = in_p[1];
 	*out_fd = out_p[0];
 	return 0;
+fail:
+	for (n = 0; n < 2; n++) {
+		if (in_p[n] >= 0)
+			close(in_p[n]);
+		if (out_p[n] >= 0)
+			close(out_p[n]);
+		if (st_p[n] >= 0)
+			close(st_p[n]);
+	}
+	return err;
 }
 
 /*
@@ -231,8 +291,13 @@ static int collect(const char *path, pid_t pid, int in_fd, int out_fd,
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
 	if (err == -ETIMEDOUT)
-		return errorf_raw(err, "%s did not finish in %d s", path,
+		return errorf_raw(err, "%s did not finish in %d s; killed it", path,
 				  IPAM_TIMEOUT_MS / 1000);
+	if (err == -EFBIG)
+		return errorf_raw(err, "%s printed more than %d KiB; killed it", path,
+				  IPAM_OUT_MAX >> 10);
+	if (err)
+		return errorf(err, "%s", path);
 	return err;
 }
 
@@ -330,7 +395,7 @@ static char *downgraded_conf(const struct cni_req *r, const char *path)
 }
 
 /* The plugin failed: pass its CNI error on, code and all. */
-static int plugin_error(const struct cni_req *r, const char *cmd, const char *out,
+int cni_plugin_error(const struct cni_req *r, const char *cmd, const char *out,
 			size_t out_len, int status)
 {
 	json_t *e = json_loadb(out, out_len, 0, NULL);
@@ -433,7 +498,7 @@ static int call_result(struct cni_ipam_call *c, json_t **result)
 		} else {
 			json_decref(res);
 		}
-		err = plugin_error(r, c->cmd, out, out_len, status);
+		err = cni_plugin_error(r, c->cmd, out, out_len, status);
 		goto out;
 	}
 	if (result && out_len) {
@@ -538,29 +603,51 @@ void cni_ipam_cancel(struct cni_ipam_call *c)
 
 int cni_ipam_addr(json_t *result, struct ipam_addr *out)
 {
-	char addr[INET6_ADDRSTRLEN + 4];
+	json_t *ips = json_object_get(result, "ips"), *ip, *dns;
+	char addr[INET6_ADDRSTRLEN + 1];
 	const char *a, *slash;
 	struct ipaddr ia;
-	json_t *ip, *dns;
+	uint64_t len;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	json_array_foreach(json_object_get(result, "ips"), i, ip) {
+	if (ips && !json_is_array(ips))
+		return cni_errorf(CNI_ERR_IPAM, -EINVAL, "IPAM result: \"ips\" is not a list");
+	json_array_foreach(ips, i, ip) {
 		a = json_string_value(json_object_get(ip, "address"));
-		if (!a || !(slash = strchr(a, '/')) || (size_t)(slash - a) >= sizeof(addr))
+		if (!a)
+			return cni_errorf(CNI_ERR_IPAM, -EINVAL,
+					  "IPAM result: ips[%zu] has no \"address\" string", i);
+		if (!strchr(a, ':')) {
+			uint32_t ip4;
+			int len4;
+
+			/* An address the pod is given must be exactly an address. */
+			if (ip_prefix_parse(a, &ip4, &len4))
+				return cni_errorf(CNI_ERR_IPAM, -EINVAL,
+						  "IPAM result: address \"%s\" is not a.b.c.d/len", a);
+			if (!out->has_ip) {
+				out->ip = ip4;
+				out->prefix_len = len4;
+				out->has_ip = 1;
+			}
 			continue;
-		snprintf(addr, sizeof(addr), "%.*s", (int)(slash - a), a);
-		if (ipaddr_parse(addr, &ia))
-			continue;
-		if (ia.family == AF_INET && !out->ip) {
-			memcpy(&out->ip, ia.a, 4);
-			out->prefix_len = atoi(slash + 1);
-		} else if (ia.family == AF_INET6 && !out->has_ip6) {
+		}
+		/* IPv6: the address in its parser's strict form, a length 0-128 */
+		slash = strchr(a, '/');
+		if (!slash || (size_t)(slash - a) >= sizeof(addr) ||
+		    (snprintf(addr, sizeof(addr), "%.*s", (int)(slash - a), a),
+		     ipaddr_parse(addr, &ia)) ||
+		    ia.family != AF_INET6 || (slash[1] == '0' && slash[2]) ||
+		    num_parse_u64(slash + 1, 0, 128, &len))
+			return cni_errorf(CNI_ERR_IPAM, -EINVAL,
+					  "IPAM result: address \"%s\" is not an IPv6 address/len", a);
+		if (!out->has_ip6) {
 			memcpy(out->ip6, ia.a, 16);
 			out->has_ip6 = 1;
 		}
 	}
-	if (!out->ip && !out->has_ip6)
+	if (!out->has_ip && !out->has_ip6)
 		return cni_errorf(CNI_ERR_IPAM, -EADDRNOTAVAIL, "IPAM result has no address");
 	dns = json_object_get(result, "dns");
 	out->dns = json_is_object(dns) ? json_incref(dns) : NULL;

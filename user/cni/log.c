@@ -35,7 +35,7 @@ static const char *k8s_arg(const char *args, const char *key, int *len)
 void cni_log_call(const struct cni_req *r, const char *log_file, int err,
 		  const char *outcome, long usec)
 {
-	char line[2048], when[40];
+	char line[ERR_MSG_MAX + 4096], out[sizeof(line) * 2], when[40];
 	const char *ns = NULL, *pod = NULL;
 	struct timespec ts;
 	int fd, n, nl = 0, pl = 0;
@@ -60,7 +60,7 @@ void cni_log_call(const struct cni_req *r, const char *log_file, int err,
 		     pod ? "/" : "", pl, pod ? pod : "");
 	if (n < (int)sizeof(line)) {
 		if (err)
-			n += snprintf(line + n, sizeof(line) - n, "error %d: %s", cni_code,
+			n += snprintf(line + n, sizeof(line) - n, "error %lld: %s", cni_code,
 				      error_message());
 		else
 			n += snprintf(line + n, sizeof(line) - n, "ok%s%s", outcome ? " " : "",
@@ -68,13 +68,15 @@ void cni_log_call(const struct cni_req *r, const char *log_file, int err,
 	}
 	if (n >= (int)sizeof(line) - 32)
 		n = sizeof(line) - 32;
-	n += snprintf(line + n, sizeof(line) - n, " (%ld.%03ld ms)\n", usec / 1000,
-		      usec % 1000);
+	snprintf(line + n, sizeof(line) - n, " (%ld.%03ld ms)", usec / 1000, usec % 1000);
+	/* One line, whatever CNI_ARGS, the network name or the netns path hold. */
+	n = str_escape(out, sizeof(out) - 1, line);
+	out[n++] = '\n';
 
 	fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return; /* logging must never fail the call */
-	if (write(fd, line, n) < 0)
+	if (write(fd, out, n) < 0)
 		pr_debug("log %s: write failed", log_file);
 	close(fd);
 }

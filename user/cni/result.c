@@ -51,12 +51,12 @@ int cni_print(json_t *res)
 	return 0;
 }
 
-void cni_print_error(const char *version, int code, const char *msg,
+void cni_print_error(const char *version, cni_code_t code, const char *msg,
 		     const char *details)
 {
 	json_t *e;
 
-	e = json_pack("{s:s, s:i, s:s}", "cniVersion",
+	e = json_pack("{s:s, s:I, s:s}", "cniVersion",
 		      version && cni_version_supported(version) ? version :
 								  CNI_VERSION_LATEST,
 		      "code", code, "msg", msg);

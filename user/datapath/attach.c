@@ -55,6 +55,23 @@ static int tc_has(int ifindex, int egress, __u32 id)
 	return bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == id;
 }
 
+int attach_prog_ids(int ifindex, int egress, __u32 *ids, int max)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
+			    .priority = BL_TC_PRIORITY);
+	__u32 cnt = max;
+	int n = 0;
+
+	if (max > 0 && !bpf_prog_query(ifindex, egress ? BL_TCX_EGRESS : BL_TCX_INGRESS,
+				       0, NULL, ids, &cnt))
+		n = cnt < (__u32)max ? (int)cnt : max;
+	if (n < max && bpf_tc_query(&hook, &opts) == 0 && opts.prog_id)
+		ids[n++] = opts.prog_id;
+	return n;
+}
+
 int attach_check_dir(int ifindex, int prog_fd, int egress)
 {
 	__u32 id;
@@ -201,9 +218,17 @@ static int detach_dir(int ifindex, const char *link_pin, int egress, int clsact_
 			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BL_TC_HANDLE,
 			    .priority = BL_TC_PRIORITY);
-	int err;
+	int err, fd;
 
-	/* Unpinning the last reference to a tcx link detaches it. */
+	/*
+	 * Detached explicitly, not by dropping the last reference: another
+	 * process (the agent, link_keep.h) may hold the link too.
+	 */
+	fd = bpf_obj_get(link_pin);
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
 	if (unlink(link_pin) && errno != ENOENT)
 		return errorf(-errno, "unpin %s", link_pin);
 	/* tc: our filter, where there is one. */

@@ -11,6 +11,8 @@
 #ifndef BL_ATTACH_H
 #define BL_ATTACH_H
 
+#include <linux/types.h>
+
 enum attach_mode { ATTACH_TCX = 1, ATTACH_TC = 2 };
 
 /*
@@ -32,5 +34,7 @@ int detach_egress(int ifindex, const char *link_pin, int clsact_made);
 int attach_check(int ifindex, int prog_fd);
 int attach_check_dir(int ifindex, int prog_fd, int egress);
 const char *attach_mode_name(int mode);
+/* Ids of the programs on ifindex's ingress (egress): tcx, and our tc filter. */
+int attach_prog_ids(int ifindex, int egress, __u32 *ids, int max);
 
 #endif

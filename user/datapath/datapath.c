@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath.skel.h"
+#include "datapath/attach.h"
 #include "datapath/datapath.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -200,16 +201,44 @@ static int size_service_maps(const struct ctx *c, struct datapath *skel,
 	return 0;
 }
 
-int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapath **out)
+/*
+ * The skeleton opened, not loaded: its maps know their pin paths (the
+ * trace switch's too), its programs their names.
+ */
+static int skel_open(const struct ctx *c, struct datapath **out)
 {
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = c->pin_dir);
 	struct datapath *skel;
-	struct bpf_program *prog;
+	char path[PATH_MAX];
 	int err;
 
 	skel = datapath__open_opts(&opts);
 	if (!skel)
 		return errorf(-errno, "open BPF object");
+	/*
+	 * The trace switch is a global variable (one load on the forward
+	 * path), so libbpf does not pin it by name: pin it here, and a reload
+	 * keeps the running monitor's setting.
+	 */
+	snprintf(path, sizeof(path), "%s/" BL_PIN(BL_MAP_TRACE_CFG), c->pin_dir);
+	err = bpf_map__set_pin_path(skel->maps.data_trace_cfg, path);
+	if (err) {
+		datapath__destroy(skel);
+		return errorf(err, "open BPF object");
+	}
+	*out = skel;
+	return 0;
+}
+
+int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapath **out)
+{
+	struct datapath *skel;
+	struct bpf_program *prog;
+	int err;
+
+	err = skel_open(c, &skel);
+	if (err)
+		return err;
 	unpin_if_changed(c, skel->maps.config);
 	unpin_if_changed(c, skel->maps.nomasq);
 	unpin_if_changed(c, skel->maps.nomasq6);
@@ -221,17 +250,6 @@ int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapat
 	err = bpf_map__set_max_entries(skel->maps.nat, sz->nat_max);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.nat6, sz->nat6_max);
-	/*
-	 * The trace switch is a global variable (one load on the forward
-	 * path), so libbpf does not pin it by name: pin it here, and a reload
-	 * keeps the running monitor's setting.
-	 */
-	if (!err) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/" BL_PIN(BL_MAP_TRACE_CFG), c->pin_dir);
-		err = bpf_map__set_pin_path(skel->maps.data_trace_cfg, path);
-	}
 	if (!err)
 		err = datapath__load(skel);
 	if (err) {
@@ -247,6 +265,147 @@ int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapat
 	}
 	*out = skel;
 	return 0;
+}
+
+/* What is to be re-pinned: the skeleton's pinned maps and programs whose pins are gone. */
+struct repin {
+	const struct ctx *c;
+	struct bpf_map *maps[32];
+	int n_maps;
+	struct bpf_program *progs[8];
+	int n_progs;
+	int done;
+};
+
+static int name_is(const char *kernel_name, const char *ours)
+{
+	/* The kernel keeps BPF_OBJ_NAME_LEN - 1 characters of a name. */
+	return !strncmp(kernel_name, ours, BPF_OBJ_NAME_LEN - 1);
+}
+
+static void repin_maps_of(struct repin *r, int prog_fd, const char *prog, int ifindex)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[64], i;
+	int k;
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return;
+	if (info.nr_map_ids > 64)
+		info.nr_map_ids = 64;
+	len = sizeof(info);
+	{
+		__u32 n = info.nr_map_ids;
+
+		memset(&info, 0, sizeof(info));
+		info.nr_map_ids = n;
+		info.map_ids = (__u64)(unsigned long)ids;
+		if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+			return;
+		if (info.nr_map_ids > n)
+			info.nr_map_ids = n;
+	}
+	for (i = 0; i < info.nr_map_ids; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen)) {
+			close(fd);
+			continue;
+		}
+		for (k = 0; k < r->n_maps; k++) {
+			struct bpf_map *m = r->maps[k];
+
+			if (!m || !name_is(mi.name, bpf_map__name(m)) ||
+			    mi.type != bpf_map__type(m) ||
+			    mi.key_size != bpf_map__key_size(m) ||
+			    mi.value_size != bpf_map__value_size(m))
+				continue;
+			if (bpf_obj_pin(fd, bpf_map__pin_path(m))) {
+				pr_warn("re-pin map %s: %s", bpf_map__pin_path(m), strerror(errno));
+				break;
+			}
+			pr_warn("map %s (id %u) was not pinned; pinned it again, taken from %s on ifindex %d",
+				bpf_map__pin_path(m), mi.id, prog, ifindex);
+			r->maps[k] = NULL;
+			r->done++;
+			break;
+		}
+		close(fd);
+	}
+}
+
+static void repin_from(struct repin *r, int ifindex, int egress)
+{
+	__u32 ids[16];
+	int n, i, k, fd;
+
+	n = attach_prog_ids(ifindex, egress, ids, 16);
+	for (i = 0; i < n; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		const char *prog = NULL;
+
+		fd = bpf_prog_get_fd_by_id(ids[i]);
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			goto next;
+		/* Ours, by name: another loader's program on the device is not. */
+		for (k = 0; k < r->n_progs; k++)
+			if (name_is(info.name, bpf_program__name(r->progs[k])))
+				prog = bpf_program__name(r->progs[k]);
+		if (!prog)
+			goto next;
+		repin_maps_of(r, fd, prog, ifindex);
+next:
+		close(fd);
+	}
+}
+
+int datapath_repin(const struct ctx *c, const int *ifindex, size_t n)
+{
+	struct repin r = { .c = c };
+	struct datapath *skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err, missing = 0;
+	size_t i;
+
+	err = skel_open(c, &skel);
+	if (err)
+		return err;
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *path = bpf_map__pin_path(map);
+
+		if (!path || access(path, F_OK) == 0 || errno != ENOENT ||
+		    r.n_maps == (int)(sizeof(r.maps) / sizeof(r.maps[0])))
+			continue;
+		r.maps[r.n_maps++] = map;
+		missing++;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		if (r.n_progs < (int)(sizeof(r.progs) / sizeof(r.progs[0])))
+			r.progs[r.n_progs++] = prog;
+	/*
+	 * The programs attached hold the maps the datapath runs on: pinned
+	 * again, node init reuses them, contents and all, where it would
+	 * otherwise make empty ones and drop every pod's packets and every
+	 * NAT mapping. Programs are not taken: node init loads and pins new
+	 * ones and moves every attachment onto them atomically.
+	 */
+	for (i = 0; missing && i < n && r.done < missing; i++) {
+		if (ifindex[i] <= 0)
+			continue;
+		repin_from(&r, ifindex[i], 0);
+		if (r.done < missing)
+			repin_from(&r, ifindex[i], 1);
+	}
+	datapath__destroy(skel);
+	return r.done;
 }
 
 int pin_open(const struct ctx *c, const char *name)

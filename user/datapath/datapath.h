@@ -51,6 +51,13 @@ int datapath_load(const struct ctx *c, const struct dp_sizes *sz, struct datapat
  */
 #define NAT6_IDLE_SIZE 64
 void datapath_close(struct datapath *dp);
+/*
+ * Pin again every map whose pin is gone, taken from our programs attached
+ * to the devices ifindex[0..n-1] (either direction): the live maps, with
+ * what they hold, which datapath_load() then reuses. Each one pinned is a
+ * warning. Returns how many were pinned again, or -errno.
+ */
+int datapath_repin(const struct ctx *c, const int *ifindex, size_t n);
 int datapath_prog_fd(const struct datapath *dp, enum dp_prog which);
 /* Write the node's config, moving its forwarding generation on (fwd_gen). */
 int datapath_set_config(struct datapath *dp, struct bl_config *cfg);

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include "lib/addr.h"
+#include "lib/number.h"
 
 int ip_parse(const char *s, uint32_t *ip)
 {
 	struct in_addr a;
 
+	/* glibc's inet_pton: exactly four decimal parts, no leading zeros. */
 	if (inet_pton(AF_INET, s, &a) != 1)
 		return -EINVAL;
 	*ip = a.s_addr;
@@ -24,22 +27,44 @@ void cidr_from(struct cidr *c, uint32_t net, int len)
 	c->net = net & c->mask;
 }
 
-int cidr_parse(const char *s, struct cidr *c)
+/* A prefix length as cidr_str() prints it: 0-max, no sign, blank or leading zero. */
+static int prefix_len_parse_max(const char *s, int max, int *len)
 {
-	char addr[INET_ADDRSTRLEN], *end;
+	uint64_t v;
+
+	if (s[0] == '0' && s[1])
+		return -EINVAL;
+	if (num_parse_u64(s, 0, max, &v))
+		return -EINVAL;
+	*len = v;
+	return 0;
+}
+
+static int prefix_len_parse(const char *s, int *len)
+{
+	return prefix_len_parse_max(s, 32, len);
+}
+
+int ip_prefix_parse(const char *s, uint32_t *ip, int *len)
+{
+	char addr[INET_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
-	uint32_t ip;
-	long len;
 
 	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(addr))
 		return -EINVAL;
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = 0;
-	if (ip_parse(addr, &ip))
+	if (ip_parse(addr, ip) || prefix_len_parse(slash + 1, len))
 		return -EINVAL;
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || len < 0 || len > 32)
+	return 0;
+}
+
+int cidr_parse(const char *s, struct cidr *c)
+{
+	uint32_t ip;
+	int len;
+
+	if (ip_prefix_parse(s, &ip, &len))
 		return -EINVAL;
 	cidr_from(c, ip, len);
 	if (c->net != ip)
@@ -50,6 +75,16 @@ int cidr_parse(const char *s, struct cidr *c)
 int cidr_contains(const struct cidr *c, uint32_t ip)
 {
 	return (ip & c->mask) == c->net;
+}
+
+int cidr_overlaps(const struct cidr *a, const struct cidr *b)
+{
+	return a->len <= b->len ? cidr_contains(a, b->net) : cidr_contains(b, a->net);
+}
+
+int cidr_inside(const struct cidr *inner, const struct cidr *outer)
+{
+	return inner->len >= outer->len && cidr_contains(outer, inner->net);
 }
 
 const char *ip_str(uint32_t ip, char *buf)
@@ -74,10 +109,79 @@ const char *mac_str(const uint8_t *m, char *buf)
 	return buf;
 }
 
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 int mac_parse(const char *s, uint8_t *mac)
 {
-	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
-		      &mac[2], &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -EINVAL;
+	int i, hi, lo;
+
+	/* Exactly "xx:xx:xx:xx:xx:xx" (sscanf's %hhx took blanks, signs, "0x"). */
+	for (i = 0; i < 6; i++, s += 3) {
+		hi = hexval(s[0]);
+		lo = hi < 0 ? -1 : hexval(s[1]);
+		if (lo < 0 || s[2] != (i < 5 ? ':' : 0))
+			return -EINVAL;
+		mac[i] = hi << 4 | lo;
+	}
+	return 0;
+}
+
+int ifname_valid(const char *s)
+{
+	size_t len = strlen(s), i;
+
+	/* The kernel's dev_valid_name(), and no control characters. */
+	if (!len || len >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = s[i];
+
+		if (ch <= ' ' || ch == 0x7f || ch == '/' || ch == ':')
+			return 0;
+	}
+	return 1;
+}
+
+int listen_parse(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	uint64_t port;
+	size_t hlen;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!colon || (colon[1] == '0' && colon[2]) ||
+	    num_parse_u64(colon + 1, 1, 65535, &port))
+		return -EINVAL;
+	hlen = colon - s;
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = 0;
+	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = 0;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	if (!hlen) {
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		return 0;
+	}
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
 int ipaddr_parse(const char *s, struct ipaddr *a)
@@ -130,20 +234,15 @@ int prefix_parse(const char *s, struct prefix *p)
 	char addr[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	struct ipaddr a;
-	char *end;
-	long len;
+	int len;
 
 	memset(p, 0, sizeof(*p));
 	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(addr))
 		return -EINVAL;
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = 0;
-	if (ipaddr_parse(addr, &a))
-		return -EINVAL;
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || len < 0 ||
-	    len > (a.family == AF_INET6 ? 128 : 32) || !isdigit((unsigned char)slash[1]))
+	if (ipaddr_parse(addr, &a) ||
+	    prefix_len_parse_max(slash + 1, a.family == AF_INET6 ? 128 : 32, &len))
 		return -EINVAL;
 	prefix_from(p, a.family, a.a, len);
 	if (memcmp(p->net, a.a, a.family == AF_INET6 ? 16 : 4)) {

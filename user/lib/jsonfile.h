@@ -6,11 +6,15 @@
 #include <jansson.h>
 
 /*
- * Write j (its reference is taken, also on failure) to path through a
- * temporary file in the same directory and a rename.
+ * Write j (its reference is taken, also on failure) to path through its
+ * temporary file and a rename (file_replace: the caller holds the state
+ * lock; ENOSPC is reported as ENOSPC).
  */
 int json_file_save(json_t *j, const char *path);
-/* -ENOENT (quietly) if there is no file; -EINVAL naming file and line if it does not parse. */
+/*
+ * -ENOENT (quietly) if there is no file; -EINVAL naming file and line if
+ * it does not parse, or if it is a symbolic link (never followed).
+ */
 int json_file_load(const char *path, json_t **out);
 /* A string member, "" where it is missing or not a string. */
 const char *json_str(json_t *j, const char *key);

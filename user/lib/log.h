@@ -7,7 +7,12 @@
 #ifndef BL_LOG_H
 #define BL_LOG_H
 
-enum log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
+#include <stddef.h>
+
+enum log_level { LOG_QUIET = -1 /* tests: nothing */, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* The longest error message kept: a 4095-byte path fits with its context. */
+#define ERR_MSG_MAX 8192
 
 extern enum log_level log_level;
 
@@ -38,5 +43,13 @@ int error_prefix(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *error_message(void);
 void error_clear(void);
+
+/*
+ * src with control characters written as \n, \t, \r or \xNN, so a name
+ * from outside cannot start a line of its own in a log; truncated to fit
+ * size (at least 1). Returns the length written. Log lines (logmsg, the
+ * CLI's error line, the CNI log) all go through it.
+ */
+size_t str_escape(char *dst, size_t size, const char *src);
 
 #endif

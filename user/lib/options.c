@@ -17,8 +17,8 @@ static const char *want(const struct opt_def *d, char *buf, size_t len)
 	case OPT_IP: return "want an IPv4 or IPv6 address";
 	case OPT_IFNAME:
 		return d->flags & OPT_AUTO ?
-			       "want an interface name, or auto (the one with the node IP)" :
-			       "want an interface name";
+			       "want an interface name (1-15 characters, no '/', ':', blanks or control characters, not . or ..), or auto (the one with the node IP)" :
+			       "want an interface name (1-15 characters, no '/', ':', blanks or control characters, not . or ..)";
 	case OPT_PORT_RANGE: return "want LO-HI with 1 <= LO <= HI <= 65535";
 	case OPT_UINT:
 		snprintf(buf, len, "want %s from %.0f to %.0f", d->unit ?: "a number",
@@ -28,20 +28,16 @@ static const char *want(const struct opt_def *d, char *buf, size_t len)
 		snprintf(buf, len, "want seconds from %g to %g", d->min, d->max);
 		return buf;
 	case OPT_ONOFF: return "want on or off";
-	case OPT_LISTEN: return "bad listen address, want IP:PORT, [IPv6]:PORT or :PORT";
+	case OPT_LISTEN:
+		return "bad listen address, want IP:PORT, [IPv6]:PORT or :PORT (PORT 1-65535)";
 	case OPT_PATH: return "want a file name";
 	default: return "want a value";
 	}
 }
 
-static int ifname_ok(const char *s)
-{
-	return strlen(s) < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
-	       !strpbrk(s, "/: \t\n\r");
-}
-
 static int parse(const struct opt_def *d, const char *s, union opt_value *v)
 {
+	struct sockaddr_storage ss;
 	const char *dash;
 	uint64_t lo, hi;
 
@@ -55,7 +51,7 @@ static int parse(const struct opt_def *d, const char *s, union opt_value *v)
 		return 0;
 	case OPT_IFNAME:
 		v->str = s;
-		return ifname_ok(s) ? 0 : -EINVAL;
+		return ifname_valid(s) ? 0 : -EINVAL;
 	case OPT_CIDR: return cidr_parse(s, &v->cidr);
 	case OPT_IPV4: return ip_parse(s, &v->ip);
 	case OPT_PREFIX: return prefix_parse(s, &v->prefix);
@@ -79,7 +75,7 @@ static int parse(const struct opt_def *d, const char *s, union opt_value *v)
 		return 0;
 	case OPT_LISTEN:
 		v->str = s;
-		return strrchr(s, ':') && strrchr(s, ':')[1] ? 0 : -EINVAL;
+		return listen_parse(s, &ss);
 	}
 	return -EINVAL;
 }

@@ -231,3 +231,61 @@ int addr_exists6(struct nl *nl, int ifindex, const uint8_t *ip, int prefix_len)
 
 	return err ? err : w.found;
 }
+
+struct each_addr {
+	int (*fn)(int ifindex, uint32_t ip, int prefix_len, void *data);
+	int (*fn6)(int ifindex, const uint8_t *ip, int prefix_len, void *data);
+	void *data;
+	int err;
+};
+
+static int each_addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = {};
+	struct each_addr *e = data;
+
+	if (e->err || ifa->ifa_family != (e->fn6 ? AF_INET6 : AF_INET))
+		return MNL_CB_OK;
+	nl_attrs(nlh, sizeof(*ifa), tb, IFA_MAX);
+	if (e->fn6) {
+		/* IPv6: IFA_ADDRESS, IFA_LOCAL only on point-to-point links */
+		const struct nlattr *a = tb[IFA_LOCAL] ?: tb[IFA_ADDRESS];
+
+		if (a && mnl_attr_get_payload_len(a) == 16)
+			e->err = e->fn6(ifa->ifa_index, mnl_attr_get_payload(a),
+					ifa->ifa_prefixlen, e->data);
+		return MNL_CB_OK;
+	}
+	if (tb[IFA_LOCAL])
+		e->err = e->fn(ifa->ifa_index, mnl_attr_get_u32(tb[IFA_LOCAL]),
+			       ifa->ifa_prefixlen, e->data);
+	return MNL_CB_OK;
+}
+
+int addr_foreach(struct nl *nl, int (*fn)(int ifindex, uint32_t ip, int prefix_len,
+					  void *data), void *data)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct each_addr e = { fn, NULL, data, 0 };
+	int err;
+
+	ifa->ifa_family = AF_INET;
+	err = nl_talk(nl, nlh, each_addr_cb, &e);
+	return err ? err : e.err;
+}
+
+int addr_foreach6(struct nl *nl,
+		  int (*fn)(int ifindex, const uint8_t *ip, int prefix_len, void *data),
+		  void *data)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct each_addr e = { NULL, fn, data, 0 };
+	int err;
+
+	ifa->ifa_family = AF_INET6;
+	err = nl_talk(nl, nlh, each_addr_cb, &e);
+	return err ? err : e.err;
+}

@@ -12,6 +12,9 @@ int addr_first_ipv4(struct nl *nl, int ifindex, uint32_t *ip);
 /* The interface that has address ip; -EADDRNOTAVAIL if none. */
 int addr_find_ifindex(struct nl *nl, uint32_t ip, int *ifindex);
 
+/* Calls fn for every IPv4 address of every link; fn's error ends the walk. */
+int addr_foreach(struct nl *nl, int (*fn)(int ifindex, uint32_t ip, int prefix_len,
+					  void *data), void *data);
 /* 1 if ifindex has ip/prefix_len, 0 if not. */
 int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
 
@@ -21,6 +24,10 @@ int addr_exists(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
  * first global address of ifindex (none that is tentative or failed DAD);
  * the interface with ip; whether ifindex has ip/prefix_len.
  */
+/* The same for each IPv6 address (link-local ones too). */
+int addr_foreach6(struct nl *nl,
+		  int (*fn)(int ifindex, const uint8_t *ip, int prefix_len, void *data),
+		  void *data);
 int addr_add6(struct nl *nl, int ifindex, const uint8_t *ip, int prefix_len);
 int addr_first_ipv6(struct nl *nl, int ifindex, uint8_t *ip);
 int addr_find_ifindex6(struct nl *nl, const uint8_t *ip, int *ifindex);

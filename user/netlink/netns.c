@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include "lib/log.h"
 #include "netlink/netns.h"
@@ -15,17 +17,34 @@
 int netns_open(const char *spec, char *path, size_t len)
 {
 	struct stat st, self;
-	int fd, type, err;
+	struct statfs sfs;
+	char fdpath[64];
+	int pfd, fd, type, err;
 
 	if (!spec || !*spec)
 		return errorf_raw(-EINVAL, "netns: empty name");
-	if (strchr(spec, '/'))
-		snprintf(path, len, "%s", spec);
-	else
-		snprintf(path, len, "/run/netns/%s", spec);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (snprintf(path, len, "%s%s", strchr(spec, '/') ? "" : "/run/netns/", spec) >=
+	    (int)len)
+		return errorf_raw(-ENAMETOOLONG, "netns path of %zu bytes: at most %zu",
+				  strlen(spec) + (strchr(spec, '/') ? 0 : 11), len - 1);
+	/*
+	 * O_PATH opens without touching the file: a FIFO (or a device) given
+	 * as a netns neither blocks nor acts. Only an nsfs file goes further.
+	 */
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
 		return errorf(-errno, "netns %s", path);
+	if (fstatfs(pfd, &sfs) || sfs.f_type != NSFS_MAGIC) {
+		close(pfd);
+		return errorf_raw(-EINVAL, "netns %s: not a network namespace (not an nsfs file)",
+				  path);
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+	fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+	err = -errno;
+	close(pfd);
+	if (fd < 0)
+		return errorf(err, "netns %s", path);
 	type = ioctl(fd, NS_GET_NSTYPE);
 	if (type != CLONE_NEWNET) {
 		close(fd);

@@ -229,6 +229,48 @@ static int count_pods(const struct pod_rec *p, void *data)
 	return 0;
 }
 
+struct ifindexes {
+	int *v;
+	size_t n, cap;
+};
+
+static int add_ifindex(struct ifindexes *l, int ifindex)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		int *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ifindex;
+	return 0;
+}
+
+static int pod_ifindex(const struct pod_rec *p, void *data)
+{
+	return add_ifindex(data, p->host_ifindex);
+}
+
+/*
+ * Maps whose pins went (a stray rm, bpffs mounted again) while the
+ * programs kept running: pin the live ones again, from the programs on
+ * the uplink or any pod's veth, so the load below reuses them.
+ */
+static void repin_live_maps(const struct ctx *c, const struct node_rec *old)
+{
+	struct ifindexes l = {};
+
+	if (add_ifindex(&l, old->uplink_ifindex) == 0 &&
+	    pod_foreach(c, pod_ifindex, &l) == 0 && datapath_repin(c, l.v, l.n) < 0) {
+		pr_warn("node init: %s", error_message());
+	}
+	error_clear();
+	free(l.v);
+}
+
 struct reattach {
 	const struct ctx *c;
 	int from_pod, to_pod;
@@ -305,6 +347,8 @@ int node_init(const struct ctx *c, const struct node_init_req *req)
 	err = bpffs_prepare(c->pin_dir);
 	if (err)
 		goto fail;
+	if (!fresh)
+		repin_live_maps(c, &old);
 	nat_size = pinned_nat_table(c, &nat_flags);
 	if (nat_size && !(nat_flags & BPF_F_NO_COMMON_LRU)) {
 		err = errorf_raw(-EBUSY,

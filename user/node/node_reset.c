@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "node/pod.h"
 #include "node/sysctl.h"
@@ -37,6 +38,8 @@ static void remove_state_files(const struct ctx *c)
 	char path[PATH_MAX];
 	size_t i;
 
+	/* What killed writers left; the lock is ours. */
+	remove_temp_files(c->state_dir, 1, NULL);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", c->state_dir, files[i]);
 		if (remove(path) && errno != ENOENT)
@@ -58,7 +61,7 @@ int node_reset(const struct ctx *c, pod_del_hook *del_hook)
 	if (err && err != -ENOENT)
 		return err;
 	error_clear();
-	pod_foreach(c, del_pod, &r);
+	pod_foreach_all(c, del_pod, &r);
 	link_pin_path(c, "uplink", pin);
 	detach_ingress(have_node ? n.uplink_ifindex : 0, pin,
 		       have_node && n.uplink_clsact_made);

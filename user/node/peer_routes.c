@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <linux/rtnetlink.h>
 #include "lib/log.h"
+#include "netlink/address.h"
 #include "netlink/route.h"
 #include "node/peer_routes.h"
 
@@ -36,14 +37,6 @@ const struct peer *peers_find_self(const struct peers *p, const char *name,
 	return NULL;
 }
 
-
-/* A route we want: a peer's pod CIDR via its InternalIP, of either family. */
-struct want {
-	struct prefix cidr;
-	uint8_t gw[16]; /* IPv4 in the first 4 bytes */
-	const char *node;
-	int found; /* a route of ours to it exists already */
-};
 
 struct route_set {
 	struct route_spec *v;
@@ -106,19 +99,61 @@ static const char *gw_str(int family, const uint8_t *gw, char *buf)
 	return ip_str(ip, buf);
 }
 
-/* The routes we want of family: other peers' pod CIDRs via their InternalIP. */
-static size_t build_wants(const struct peers *p, const struct peers_self *self,
-			  int family, int quiet, struct want *w, size_t max)
+/* The prefixes of this node's addresses of family: networks it reaches directly. */
+struct prefix_set {
+	struct prefix *v;
+	size_t n, cap;
+};
+
+static int prefix_set_add(struct prefix_set *s, int family, const uint8_t *ip, int len)
+{
+	if (s->n == s->cap) {
+		struct prefix *nv;
+
+		s->cap = s->cap ? s->cap * 2 : 16;
+		nv = realloc(s->v, s->cap * sizeof(*nv));
+		if (!nv)
+			return errorf(-ENOMEM, "addresses");
+		s->v = nv;
+	}
+	prefix_from(&s->v[s->n++], family, ip, len);
+	return 0;
+}
+
+static int collect_net(int ifindex, uint32_t ip, int prefix_len, void *data)
+{
+	if (prefix_len < 0 || prefix_len > 32)
+		return 0;
+	return prefix_set_add(data, AF_INET, (const uint8_t *)&ip, prefix_len);
+}
+
+static int collect_net6(int ifindex, const uint8_t *ip, int prefix_len, void *data)
+{
+	if (prefix_len < 0 || prefix_len > 128)
+		return 0;
+	return prefix_set_add(data, AF_INET6, ip, prefix_len);
+}
+
+/* inner lies wholly inside outer (same family). */
+static int prefix_inside(const struct prefix *inner, const struct prefix *outer)
+{
+	return inner->family == outer->family && inner->len >= outer->len &&
+	       prefix_contains(outer, inner->net);
+}
+
+size_t peers_wanted(const struct peers *p, const struct peers_self *self, int family,
+		    const struct prefix *connected, size_t n_connected, int quiet,
+		    struct peer_route *w, size_t max)
 {
 	char a[PREFIX_STRLEN], b[PREFIX_STRLEN], ip[IPADDR_STRLEN];
-	struct prefix ours, cluster, c;
+	struct prefix ours = {}, cluster = {}, c;
 	size_t n = 0, i, k;
 	int j, v6 = family == AF_INET6;
 
 	if (v6) {
 		ours = self->pod_cidr6;
 		cluster = self->cluster_cidr6;
-	} else {
+	} else if (self->pod_cidr.len) {
 		prefix_from_cidr(&ours, &self->pod_cidr);
 		prefix_from_cidr(&cluster, &self->cluster_cidr);
 	}
@@ -142,24 +177,36 @@ static size_t build_wants(const struct peers *p, const struct peers_self *self,
 				c = pe->cidrs6[j];
 			else
 				prefix_from_cidr(&c, &pe->cidrs[j]);
+			/* A route outside the cluster could take the node's own traffic. */
+			if (cluster.family && !prefix_inside(&c, &cluster)) {
+				say(quiet, "peers: node %s: podCIDR %s is outside the cluster CIDR %s; not routed",
+				    pe->name, prefix_str(&c, a), prefix_str(&cluster, b));
+				continue;
+			}
 			if (ours.family && prefix_overlaps(&c, &ours)) {
 				say(quiet, "peers: node %s: podCIDR %s overlaps our pod CIDR %s; not routed",
 				    pe->name, prefix_str(&c, a), prefix_str(&ours, b));
 				continue;
 			}
+			for (k = 0; k < n_connected; k++)
+				if (connected[k].family == c.family &&
+				    prefix_overlaps(&c, &connected[k]))
+					break;
+			if (k < n_connected) {
+				say(quiet, "peers: node %s: podCIDR %s overlaps %s, a network of this node; not routed",
+				    pe->name, prefix_str(&c, a), prefix_str(&connected[k], b));
+				continue;
+			}
 			for (k = 0; k < n; k++)
-				if (prefix_overlaps(&w[k].cidr, &c))
+				if (prefix_overlaps(&w[k].dst, &c))
 					break;
 			if (k < n) {
 				say(quiet, "peers: node %s: podCIDR %s overlaps node %s's %s; not routed",
 				    pe->name, prefix_str(&c, a), w[k].node,
-				    prefix_str(&w[k].cidr, b));
+				    prefix_str(&w[k].dst, b));
 				continue;
 			}
-			if (!quiet && cluster.family && !prefix_overlaps(&c, &cluster))
-				pr_warn("peers: node %s: podCIDR %s is outside the cluster CIDR %s: pod traffic to it will be SNATed",
-					pe->name, prefix_str(&c, a), prefix_str(&cluster, b));
-			w[n] = (struct want){ .cidr = c, .node = pe->name };
+			w[n] = (struct peer_route){ .dst = c, .node = pe->name };
 			if (v6)
 				memcpy(w[n].gw, pe->ip6, 16);
 			else
@@ -186,18 +233,58 @@ static void route_dst(const struct route_spec *r, int family, struct prefix *d, 
 	}
 }
 
-static void want_route(const struct want *w, int family, int oif, struct route_spec *r)
+static void want_route(const struct peer_route *w, int family, int oif, struct route_spec *r)
 {
-	*r = (struct route_spec){ .dst_len = w->cidr.len, .oif = oif,
+	*r = (struct route_spec){ .dst_len = w->dst.len, .oif = oif,
 				  .scope = RT_SCOPE_UNIVERSE, .protocol = RTPROT_BRIDGELESS };
 	if (family == AF_INET6) {
 		r->family = AF_INET6;
-		memcpy(r->dst6, w->cidr.net, 16);
+		memcpy(r->dst6, w->dst.net, 16);
 		memcpy(r->gateway6, w->gw, 16);
 	} else {
-		memcpy(&r->dst, w->cidr.net, 4);
+		memcpy(&r->dst, w->dst.net, 4);
 		memcpy(&r->gateway, w->gw, 4);
 	}
+}
+
+size_t peers_route_actions(const struct route_spec *cur, size_t n_cur,
+			   const struct peer_route *want, size_t n_want, int family,
+			   int oif, struct route_action *out)
+{
+	struct prefix d;
+	uint8_t gw[16];
+	size_t n = 0, i, k;
+
+	/* Stale first: a CIDR that moved to another node is re-added below. */
+	for (i = 0; i < n_cur; i++) {
+		route_dst(&cur[i], family, &d, gw);
+		for (k = 0; k < n_want; k++)
+			if (prefix_equal(&want[k].dst, &d))
+				break;
+		if (k < n_want)
+			continue; /* kept, or replaced below */
+		out[n] = (struct route_action){ ROUTE_DEL, cur[i], NULL };
+		out[n++].r.protocol = RTPROT_BRIDGELESS;
+	}
+	for (k = 0; k < n_want; k++) {
+		struct route_spec r;
+		int ours = 0, same = 0;
+
+		want_route(&want[k], family, oif, &r);
+		for (i = 0; i < n_cur; i++) {
+			route_dst(&cur[i], family, &d, gw);
+			if (!prefix_equal(&d, &want[k].dst))
+				continue;
+			ours = 1;
+			if (!memcmp(gw, want[k].gw, 16) && cur[i].oif == oif)
+				same = 1;
+		}
+		if (same)
+			continue;
+		out[n++] = (struct route_action){ ours ? ROUTE_REPLACE : ROUTE_ADD, r,
+						  want[k].node };
+	}
+	return n;
 }
 
 static void route_name(const struct route_spec *r, int family, char *buf, size_t len)
@@ -210,106 +297,88 @@ static void route_name(const struct route_spec *r, int family, char *buf, size_t
 	snprintf(buf, len, "%s via %s", prefix_str(&d, a), gw_str(family, gw, g));
 }
 
-/* Our routes of family made exactly w[0..nw-1]. */
-static int sync_family(struct nl *nl, int family, struct want *w, size_t nw,
+/* Our routes of family made exactly what the peers ask for. */
+static int sync_family(struct nl *nl, int family, const struct peers *p,
 		       const struct peers_self *self, int quiet,
 		       struct route_sync_stats *st)
 {
-	struct route_set cur = {};
 	char name[PREFIX_STRLEN + IPADDR_STRLEN + 8];
-	struct prefix d;
-	uint8_t gw[16];
-	size_t i, k;
+	struct route_set cur = {};
+	struct prefix_set nets = {};
+	struct peer_route *w = NULL;
+	struct route_action *acts = NULL;
+	size_t nw, max, na, i;
 	int err;
 
 	err = route_foreach_family(nl, family, RTPROT_BRIDGELESS, collect_route, &cur);
-	if (err) {
-		free(cur.v);
-		return err;
+	if (!err)
+		err = family == AF_INET6 ? addr_foreach6(nl, collect_net6, &nets) :
+					   addr_foreach(nl, collect_net, &nets);
+	if (err)
+		goto out;
+	max = p ? p->n * PEER_CIDRS_MAX : 0;
+	w = calloc(max + 1, sizeof(*w));
+	acts = calloc(cur.n + max + 1, sizeof(*acts));
+	if (!w || !acts) {
+		err = errorf(-ENOMEM, "peers");
+		goto out;
 	}
-	/* Stale first: a CIDR that moved to another node is re-added below. */
-	for (i = 0; i < cur.n; i++) {
-		struct route_spec *r = &cur.v[i];
+	nw = peers_wanted(p, self, family, nets.v, nets.n, quiet, w, max);
+	na = peers_route_actions(cur.v, cur.n, w, nw, family, self->uplink_ifindex, acts);
+	for (i = 0; i < na; i++) {
+		struct route_action *a = &acts[i];
 
-		route_dst(r, family, &d, gw);
-		for (k = 0; k < nw; k++)
-			if (prefix_equal(&w[k].cidr, &d))
-				break;
-		if (k < nw && !memcmp(w[k].gw, gw, 16) && r->oif == self->uplink_ifindex) {
-			w[k].found = 1;
+		route_name(&a->r, family, name, sizeof(name));
+		if (a->op == ROUTE_DEL) {
+			err = route_del(nl, &a->r);
+			if (err && err != -ESRCH) {
+				pr_warn("peers: remove route %s: %s", name, error_message());
+				st->failed++;
+			} else {
+				pr_info("peers: removed route %s (no such peer any more)", name);
+				st->removed++;
+			}
 			continue;
 		}
-		if (k < nw)
-			continue; /* same destination, new gateway: replaced below */
-		route_name(r, family, name, sizeof(name));
-		r->protocol = RTPROT_BRIDGELESS;
-		err = route_del(nl, r);
-		if (err && err != -ESRCH) {
-			pr_warn("peers: remove route %s: %s", name, error_message());
-			st->failed++;
-		} else {
-			pr_info("peers: removed route %s (no such peer any more)", name);
-			st->removed++;
-		}
-	}
-	for (k = 0; k < nw; k++) {
-		struct route_spec r;
-		int ours = 0;
-
-		if (w[k].found)
-			continue;
-		want_route(&w[k], family, self->uplink_ifindex, &r);
-		for (i = 0; i < cur.n; i++) {
-			route_dst(&cur.v[i], family, &d, gw);
-			if (prefix_equal(&d, &w[k].cidr))
-				ours = 1;
-		}
-		route_name(&r, family, name, sizeof(name));
-		err = ours ? route_replace(nl, &r) : route_add(nl, &r);
+		err = a->op == ROUTE_REPLACE ? route_replace(nl, &a->r) : route_add(nl, &a->r);
 		if (err == -EEXIST) {
 			say(quiet, "peers: node %s: a route to %s exists and is not ours; left alone",
-			    w[k].node, name);
+			    a->node, name);
 			st->failed++;
 		} else if (err) {
-			say(quiet, "peers: node %s: route %s: %s", w[k].node, name,
+			say(quiet, "peers: node %s: route %s: %s", a->node, name,
 			    error_message());
 			st->failed++;
+		} else if (a->op == ROUTE_REPLACE) {
+			pr_info("peers: replaced route %s (node %s)", name, a->node);
+			st->replaced++;
 		} else {
-			pr_info("peers: %s route %s (node %s)", ours ? "replaced" : "added",
-				name, w[k].node);
-			if (ours)
-				st->replaced++;
-			else
-				st->added++;
+			pr_info("peers: added route %s (node %s)", name, a->node);
+			st->added++;
 		}
 	}
+	err = 0;
 	error_clear();
+out:
 	free(cur.v);
-	return 0;
+	free(nets.v);
+	free(w);
+	free(acts);
+	return err;
 }
 
 int peers_sync_routes(const struct peers *p, const struct peers_self *self,
 		      int quiet, struct route_sync_stats *st)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
-	struct want *w = NULL;
 	struct nl nl = {};
-	size_t nw = 0, max, f;
+	size_t f;
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	max = p ? p->n * PEER_CIDRS_MAX : 0;
-	if (max) {
-		w = calloc(max, sizeof(*w));
-		if (!w)
-			return errorf(-ENOMEM, "peers");
-	}
 	err = nl_open(&nl);
-	for (f = 0; !err && f < sizeof(families) / sizeof(families[0]); f++) {
-		nw = max ? build_wants(p, self, families[f], quiet, w, max) : 0;
-		err = sync_family(&nl, families[f], w, nw, self, quiet, st);
-	}
+	for (f = 0; !err && f < sizeof(families) / sizeof(families[0]); f++)
+		err = sync_family(&nl, families[f], p, self, quiet, st);
 	nl_close(&nl);
-	free(w);
 	return err;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/addr.h"
+#include "netlink/route.h"
 
 #define PEER_CIDRS_MAX 4
 
@@ -53,6 +54,41 @@ struct peers_self {
 struct route_sync_stats {
 	unsigned int added, replaced, removed, failed;
 };
+
+/* A route we want: a peer's pod CIDR via its InternalIP, of either family. */
+struct peer_route {
+	struct prefix dst;
+	uint8_t gw[16]; /* IPv4 in the first 4 bytes */
+	const char *node; /* the peer's name, borrowed */
+};
+
+/*
+ * The routes of family the peers ask for (pure, for the sync and its
+ * tests): other peers' pod CIDRs of that family via their InternalIP of
+ * that family, each inside the cluster CIDR of the family,
+ * overlapping neither our pod CIDR, nor a network of this node (connected,
+ * the prefixes of its addresses), nor another peer's. Each refused one is
+ * one log line (debug where quiet). At most max into out; how many.
+ */
+size_t peers_wanted(const struct peers *p, const struct peers_self *self, int family,
+		    const struct prefix *connected, size_t n_connected, int quiet,
+		    struct peer_route *out, size_t max);
+
+enum route_op { ROUTE_DEL, ROUTE_ADD, ROUTE_REPLACE };
+struct route_action {
+	enum route_op op;
+	struct route_spec r;
+	const char *node; /* ROUTE_ADD/REPLACE: whose */
+};
+/*
+ * What turns our routes cur of family (protocol RTPROT_BRIDGELESS) into want out of
+ * uplink oif (pure): stale ones deleted first, missing ones added, ones to
+ * the same destination with another gateway or device replaced. out has
+ * room for n_cur + n_want actions; how many.
+ */
+size_t peers_route_actions(const struct route_spec *cur, size_t n_cur,
+			   const struct peer_route *want, size_t n_want, int family,
+			   int oif, struct route_action *out);
 
 /*
  * Make our routes (proto RTPROT_BRIDGELESS, main table) exactly the other

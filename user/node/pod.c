@@ -13,15 +13,6 @@
 #include "lib/log.h"
 #include "node/pod.h"
 
-uint32_t pod_id(const char *name)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *name; name++)
-		h = (h ^ (uint8_t)*name) * 16777619u;
-	return h;
-}
-
 static void egress_pin_path(const struct ctx *c, const struct pod_rec *p, char *buf)
 {
 	char name[IF_NAMESIZE + 8];

@@ -24,16 +24,25 @@ struct pod_ips {
 	int v4, v6;
 	uint32_t ip; /* network byte order */
 	uint8_t ip6[16];
+	/* else allocated from the pod CIDR of that family (set by pod_add()) */
+	int ip_given, ip6_given;
 };
 
 struct pod_add_req {
 	const char *name;
+	/*
+	 * The pod's network namespace, opened by the caller with netns_open()
+	 * before it took the state lock (so nothing blocks under the lock),
+	 * and the path it resolved to. The caller closes nsfd.
+	 */
+	int nsfd;
 	const char *netns;
 	/*
-	 * One address per family the node has: these where given (0, NULL:
-	 * allocate from the pod CIDR of that family).
+	 * One address per family the node has: these where given (ip_given,
+	 * ip6 not NULL), else allocated from the pod CIDR of that family.
 	 */
-	uint32_t ip;
+	uint32_t ip; /* where ip_given */
+	int ip_given; /* else allocate from the pod CIDR */
 	const uint8_t *ip6;
 	const char *ifname; /* NULL: eth0 */
 	/*
@@ -54,10 +63,18 @@ struct pod_add_req {
 /*
  * All or nothing: on failure everything made so far (veth, routes, tc
  * attachment, map entry, address reservation, record) is removed again.
- * The caller holds the state lock.
+ * Killed mid-way, it leaves its record of intent ("adding", written before
+ * anything else), from which pod del, the agent or a retried pod add
+ * remove the rest. The caller holds the state lock.
  */
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *out);
-/* Idempotent: a pod that does not exist is not an error. Caller holds the lock. */
+/*
+ * Idempotent: a pod that does not exist is not an error (an invalid name
+ * is). Also takes what an interrupted pod add left, and a pod whose record
+ * does not parse (moved to quarantine first): what follows from the name
+ * goes (host veth, its endpoint and link pins, the name's reservations).
+ * Caller holds the lock.
+ */
 int pod_del(const struct ctx *c, const char *name);
 /*
  * The same, calling unplugged(arg) once the pod is out of the datapath (no
@@ -96,7 +113,5 @@ const char *pod_ips_str(const struct pod_rec *p, char *buf, size_t len);
  */
 int pod_slot_alloc(const struct ctx *c, const char *name, uint32_t *slot);
 void pod_slot_clear(const struct ctx *c, uint32_t slot);
-/* The host end's name for a pod: "bl" + FNV-1a of the name. */
-uint32_t pod_id(const char *name);
 
 #endif

@@ -12,7 +12,6 @@
 #include "lib/log.h"
 #include "netlink/address.h"
 #include "netlink/link.h"
-#include "netlink/netns.h"
 #include "netlink/route.h"
 #include "node/ipam.h"
 #include "node/pod.h"
@@ -142,12 +141,18 @@ static int pod_addresses(const struct pod_add_req *req, const struct node_rec *n
 	ips->v4 = node_has_ipv4(node);
 	ips->v6 = node_has_ipv6(node);
 	ips->ip = req->ip;
-	if (req->ip6)
+	ips->ip_given = req->ip_given;
+	if (req->ip6) {
 		memcpy(ips->ip6, req->ip6, 16);
+		ips->ip6_given = 1;
+	}
 	if (req->get_ip) {
 		err = req->get_ip(req->get_ip_arg, ips);
 		if (err)
 			return err;
+		/* what the IPAM plugin says, 0.0.0.0 or :: too, is taken as given */
+		ips->ip_given = ips->v4;
+		ips->ip6_given = ips->v6;
 	}
 	if (ips->v4 && !node_has_ipv4(node))
 		return errorf_raw(-EINVAL, "node has no IPv4 pod CIDR (an IPv4 address for the pod: %s)",
@@ -162,7 +167,7 @@ static int pod_addresses(const struct pod_add_req *req, const struct node_rec *n
 
 /* What exists so far, to roll back. */
 struct made {
-	int ip, ip6, veth, attached, ep, ep6;
+	int ip, ip6, veth, attached, ep, ep6, record;
 };
 
 /*
@@ -171,31 +176,20 @@ struct made {
  * for them here, so an IPAM plugin started before pod_add() runs meanwhile.
  */
 static int add_steps(const struct ctx *c, const struct pod_add_req *req,
-		     const struct node_rec *node, struct pinned *pins,
-		     struct nl *hnl, struct nl *pnl, int nsfd, struct pod_rec *p,
-		     struct made *made)
+		     const struct node_rec *node, const struct link_info *uplink,
+		     struct pinned *pins, struct nl *hnl, struct nl *pnl,
+		     struct pod_rec *p, struct made *made)
 {
 	struct bl_endpoint_key key;
 	struct bl_endpoint6_key key6;
 	struct bl_endpoint ep;
 	struct veth_spec veth;
-	struct link_info li, uplink;
+	struct link_info li;
 	struct route_spec host_route;
 	struct pod_ips ips;
 	uint8_t gw6[16];
 	char ip[IPADDR_STRLEN];
 	int err, pod_ifindex = 0;
-
-	err = link_get(hnl, NULL, node->uplink_ifindex, &uplink);
-	if (err)
-		return error_prefix(err, "uplink %s", node->uplink);
-	if (link_get(pnl, p->ifname, 0, &li) == 0)
-		return errorf_raw(-EEXIST, "netns %s already has an interface %s",
-				  p->netns, p->ifname);
-	if (link_get(hnl, p->host_ifname, 0, &li) == 0)
-		return errorf_raw(-EEXIST, "host interface %s already exists",
-				  p->host_ifname);
-	error_clear();
 
 	if ((err = random_mac(p->mac)) || (err = random_mac(p->host_mac)))
 		return err;
@@ -203,16 +197,16 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 				   .host_mac = p->host_mac,
 				   .peer_name = p->ifname,
 				   .peer_mac = p->mac,
-				   .peer_netns_fd = nsfd,
-				   .mtu = uplink.mtu };
+				   .peer_netns_fd = req->nsfd,
+				   .mtu = uplink->mtu };
 	err = link_add_veth(hnl, &veth);
 	if (err)
 		return error_prefix(err, "create veth %s", p->host_ifname);
+	made->veth = 1;
 	err = link_get(hnl, p->host_ifname, 0, &li);
 	if (err)
 		return err;
 	p->host_ifindex = li.ifindex;
-	made->veth = 1;
 
 	err = configure_pod_side(pnl, p, node, &pod_ifindex);
 	if (err)
@@ -241,16 +235,14 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 	if (err)
 		return err;
 	if (ips.v4) {
-		err = ipam_reserve(c, &node->pod_cidr, ips.ip, p->name, &p->ip);
+		err = ipam_reserve(c, &node->pod_cidr, ips.ip_given, ips.ip, p->name, &p->ip);
 		if (err)
 			return err;
 		made->ip = 1;
 	}
 	if (ips.v6) {
-		static const uint8_t none[16];
-
-		err = ipam_reserve6(c, &node->pod_cidr6,
-				    memcmp(ips.ip6, none, 16) ? ips.ip6 : NULL, p->name, p->ip6);
+		err = ipam_reserve6(c, &node->pod_cidr6, ips.ip6_given ? ips.ip6 : NULL,
+				    p->name, p->ip6);
 		if (err)
 			return err;
 		p->has_ip6 = made->ip6 = 1;
@@ -307,17 +299,66 @@ static int add_steps(const struct ctx *c, const struct pod_add_req *req,
 		made->ep6 = 1;
 	}
 
+	/* The commit: from here on the pod exists. */
+	p->state = POD_READY;
 	return pod_save(c, p);
+}
+
+/* What must hold before anything is made; refused here, nothing was. */
+static int precheck(const struct node_rec *node, struct nl *hnl, struct nl *pnl,
+		    struct pod_rec *p, struct link_info *uplink)
+{
+	struct link_info li;
+	int err;
+
+	err = link_get(hnl, NULL, node->uplink_ifindex, uplink);
+	if (err)
+		return error_prefix(err, "uplink %s", node->uplink);
+	if (link_get(pnl, p->ifname, 0, &li) == 0)
+		return errorf_raw(-EEXIST, "netns %s already has an interface %s",
+				  p->netns, p->ifname);
+	if (link_get(hnl, p->host_ifname, 0, &li) == 0)
+		return errorf_raw(-EEXIST, "host interface %s already exists",
+				  p->host_ifname);
+	error_clear();
+	return 0;
+}
+
+/* A record of the same name: an add that died mid-way goes, anything else stays. */
+static int existing(const struct ctx *c, const char *name)
+{
+	struct pod_rec old;
+	int err;
+
+	err = pod_load(c, name, &old);
+	if (err == -ENOENT) {
+		error_clear();
+		return 0;
+	}
+	if (err == -EINVAL)
+		return errorf_raw(-EEXIST,
+				  "pod %s already exists, but its record does not load (%s); `bridgeless pod del %s` removes it",
+				  name, error_message(), name);
+	if (err)
+		return err;
+	if (old.state == POD_READY)
+		return errorf_raw(-EEXIST, "pod %s already exists", name);
+	/* We hold the lock: the command that wrote it is gone. */
+	pr_info("pod %s: an earlier pod %s did not finish; removing what it left", name,
+		old.state == POD_ADDING ? "add" : "del");
+	err = pod_del(c, name);
+	return err ? error_prefix(err, "pod %s: an earlier pod %s did not finish", name,
+				  old.state == POD_ADDING ? "add" : "del") : 0;
 }
 
 int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *p)
 {
 	struct made made = {};
-	struct pod_rec old;
 	struct pinned pins = PINNED_INIT;
 	struct nl hnl = {}, pnl = {};
+	struct link_info uplink;
 	struct node_rec node;
-	int err, nsfd;
+	int err;
 
 	memset(p, 0, sizeof(*p));
 	if (!pod_name_valid(req->name))
@@ -325,45 +366,56 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 				  "invalid pod name \"%s\": use 1-%d letters, digits, '-', '_' or '.'",
 				  req->name, POD_NAME_MAX);
 	snprintf(p->name, sizeof(p->name), "%s", req->name);
+	if (req->ifname && !ifname_valid(req->ifname))
+		return errorf_raw(-EINVAL,
+				  "invalid interface name \"%s\": 1-15 characters, no '/', ':', blanks or control characters, not . or ..",
+				  req->ifname);
 	snprintf(p->ifname, sizeof(p->ifname), "%s", req->ifname ? req->ifname : "eth0");
-	if (req->ifname && (!*req->ifname || strlen(req->ifname) >= IF_NAMESIZE ||
-			    strpbrk(req->ifname, "/: \t\n")))
-		return errorf_raw(-EINVAL, "invalid interface name \"%s\"", req->ifname);
+	if (snprintf(p->netns, sizeof(p->netns), "%s", req->netns) >= (int)sizeof(p->netns))
+		return errorf_raw(-ENAMETOOLONG, "netns path is over %zu bytes",
+				  sizeof(p->netns) - 1);
 	p->id = pod_id(p->name);
-	snprintf(p->host_ifname, sizeof(p->host_ifname), BL_IFNAME_PREFIX "%08x", p->id);
+	pod_host_ifname(p->name, p->host_ifname);
 
 	err = node_load(c, &node);
 	if (err == -ENOENT)
 		return errorf_raw(err, "node not initialized (run `bridgeless node init` first)");
 	if (err)
 		return err;
-	if (!req->get_ip && req->ip && !node_has_ipv4(&node))
+	if (!req->get_ip && req->ip_given && !node_has_ipv4(&node))
 		return errorf_raw(-EINVAL, "--ip: node has no IPv4 pod CIDR");
 	if (!req->get_ip && req->ip6 && !node_has_ipv6(&node))
 		return errorf_raw(-EINVAL, "--ip: node has no IPv6 pod CIDR");
 	err = pinned_open(c, &pins);
 	if (err)
 		return err;
-	if (pod_load(c, p->name, &old) != -ENOENT) {
-		pinned_close(&pins);
-		return errorf_raw(-EEXIST, "pod %s already exists", req->name);
-	}
-	nsfd = netns_open(req->netns, p->netns, sizeof(p->netns));
-	if (nsfd < 0) {
-		pinned_close(&pins);
-		return nsfd;
-	}
-	err = nl_open(&hnl);
+	err = existing(c, p->name);
 	if (!err)
-		err = nl_open_in_netns(&pnl, nsfd);
+		err = nl_open(&hnl);
 	if (!err)
-		err = add_steps(c, req, &node, &pins, &hnl, &pnl, nsfd, p, &made);
+		err = nl_open_in_netns(&pnl, req->nsfd);
+	if (!err)
+		err = precheck(&node, &hnl, &pnl, p, &uplink);
+	/*
+	 * The record of intent, before anything is made: killed from here on,
+	 * pod del (or the agent, or the next pod add of the name) finds what
+	 * follows from it and removes it.
+	 */
+	if (!err) {
+		p->state = POD_ADDING;
+		err = pod_save(c, p);
+		made.record = !err;
+	}
+	if (!err)
+		err = add_steps(c, req, &node, &uplink, &pins, &hnl, &pnl, p, &made);
 
 	if (err) {
 		/* Roll back, the endpoints first; the veth takes its routes with it. */
 		struct bl_endpoint_key key;
 		struct bl_endpoint6_key key6;
+		char saved[ERR_MSG_MAX];
 
+		snprintf(saved, sizeof(saved), "%s", error_message());
 		memcpy(key.ip, &p->ip, 4);
 		memcpy(key6.ip, p->ip6, 16);
 		if (made.ep)
@@ -372,17 +424,25 @@ int pod_add(const struct ctx *c, const struct pod_add_req *req, struct pod_rec *
 			bpf_map_delete_elem(pins.endpoints6, &key6);
 		if (made.attached)
 			pod_detach(c, p);
+		if (made.veth && !p->host_ifindex) {
+			struct link_info li;
+
+			if (link_get(&hnl, p->host_ifname, 0, &li) == 0)
+				p->host_ifindex = li.ifindex;
+		}
 		if (made.veth && link_del(&hnl, p->host_ifindex))
 			pr_warn("pod add %s: rollback: could not delete %s", p->name,
 				p->host_ifname);
 		if (made.ip)
-			ipam_release(c, p->ip);
+			ipam_release(c, p->ip, p->name);
 		if (made.ip6)
-			ipam_release6(c, p->ip6);
+			ipam_release6(c, p->ip6, p->name);
+		if (made.record)
+			pod_remove(c, p->name);
+		errorf_raw(err, "%s", saved);
 	}
 	nl_close(&pnl);
 	nl_close(&hnl);
-	close(nsfd);
 	pinned_close(&pins);
 	return err;
 }

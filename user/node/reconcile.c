@@ -11,9 +11,13 @@
 #include <bpf/bpf.h>
 #include "datapath/attach.h"
 #include "datapath/datapath.h"
+#include "datapath/link_keep.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "netlink/link.h"
 #include "netlink/route.h"
+#include "node/ipam.h"
+#include "node/node.h"
 #include "node/reconcile.h"
 
 /* What the pod walk found alive: names of host veths and pod addresses. */
@@ -21,6 +25,7 @@ struct alive {
 	char (*ifnames)[IF_NAMESIZE];
 	uint32_t *ips;
 	uint8_t (*ip6s)[16]; /* all zero: none */
+	int *ifindex;
 	size_t n, cap;
 };
 
@@ -40,6 +45,7 @@ static int alive_add(struct alive *a, const struct pod_rec *p)
 		char(*names)[IF_NAMESIZE] = realloc(a->ifnames, cap * sizeof(*names));
 		uint8_t(*ip6s)[16];
 		uint32_t *ips;
+		int *ifx;
 
 		if (!names)
 			return -ENOMEM;
@@ -52,12 +58,17 @@ static int alive_add(struct alive *a, const struct pod_rec *p)
 		if (!ip6s)
 			return -ENOMEM;
 		a->ip6s = ip6s;
+		ifx = realloc(a->ifindex, cap * sizeof(*ifx));
+		if (!ifx)
+			return -ENOMEM;
+		a->ifindex = ifx;
 		a->cap = cap;
 	}
 	snprintf(a->ifnames[a->n], IF_NAMESIZE, "%s", p->host_ifname);
 	memset(a->ip6s[a->n], 0, 16);
 	if (p->has_ip6)
 		memcpy(a->ip6s[a->n], p->ip6, 16);
+	a->ifindex[a->n] = p->host_ifindex;
 	a->ips[a->n++] = p->ip;
 	return 0;
 }
@@ -133,8 +144,11 @@ static void remove_pod(struct walk *w, const struct pod_rec *p, const char *why)
 		return;
 	}
 	w->st->pods_removed++;
-	pr_warn("reconcile: pod %s: %s; removed the pod and released %s", p->name,
-		why, pod_ips_str(p, ip, sizeof(ip)));
+	if (p->state == POD_ADDING)
+		pr_warn("reconcile: pod %s: %s; removed what it made", p->name, why);
+	else
+		pr_warn("reconcile: pod %s: %s; removed the pod and released %s", p->name,
+			why, pod_ips_str(p, ip, sizeof(ip)));
 }
 
 /* The pod's entry in map fd under key (either family's), as pod add made it. */
@@ -214,6 +228,12 @@ static int check_pod(const struct pod_rec *p, void *data)
 	char why[PATH_MAX + 64];
 	int in, out;
 
+	if (p->state != POD_READY) {
+		/* We hold the lock: the command that wrote it was killed. */
+		remove_pod(w, p, p->state == POD_ADDING ? "pod add did not finish" :
+							  "pod del did not finish");
+		return 0;
+	}
 	if (netns_gone(p->netns)) {
 		snprintf(why, sizeof(why), "netns %s is gone", p->netns);
 		remove_pod(w, p, why);
@@ -466,6 +486,130 @@ static size_t count_pod_files(const struct ctx *c)
 	return n;
 }
 
+struct stray_ips {
+	struct walk *w;
+	uint32_t *ip;
+	char (*owner)[POD_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+static int collect_reservation(uint32_t ip, const char *owner, void *data)
+{
+	struct stray_ips *s = data;
+	struct pod_rec p;
+	int err;
+
+	if (pod_name_valid(owner)) {
+		err = pod_load(s->w->c, owner, &p);
+		error_clear();
+		/* Its owner's (or one we cannot judge): kept. */
+		if (err != -ENOENT && (err || p.state != POD_READY || p.ip == ip))
+			return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		uint32_t *v = realloc(s->ip, cap * sizeof(*v));
+		char(*o)[POD_NAME_MAX + 1];
+
+		if (!v)
+			return -ENOMEM;
+		s->ip = v;
+		o = realloc(s->owner, cap * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		s->owner = o;
+		s->cap = cap;
+	}
+	s->ip[s->n] = ip;
+	snprintf(s->owner[s->n], sizeof(s->owner[0]), "%s", owner);
+	s->n++;
+	return 0;
+}
+
+/*
+ * Reservations no pod holds: a record lost some other way than the ones
+ * we finish (a hand-removed record), or what an older version leaked (an
+ * empty file: reservations appear whole now, see ipam.c). Collected after
+ * the walk, which removed the unfinished pods with their reservations.
+ */
+static void release_stray_reservations(struct walk *w)
+{
+	struct stray_ips s = { .w = w };
+	char ip[16];
+	size_t i;
+
+	if (ipam_foreach(w->c, collect_reservation, &s)) {
+		pr_warn("reconcile: list reservations: %s", error_message());
+		error_clear();
+	}
+	for (i = 0; i < s.n; i++) {
+		if (ipam_release(w->c, s.ip[i], s.owner[i])) {
+			pr_warn("reconcile: %s", error_message());
+			error_clear();
+			continue;
+		}
+		w->st->repaired++;
+		if (s.owner[i][0])
+			pr_warn("reconcile: address %s was reserved for %s, which has no pod with that address; released it",
+				ip_str(s.ip[i], ip), s.owner[i]);
+		else
+			pr_warn("reconcile: address %s was reserved without an owner; released it",
+				ip_str(s.ip[i], ip));
+	}
+	free(s.ip);
+	free(s.owner);
+}
+
+static void temp_removed(const char *path)
+{
+	pr_info("reconcile: removed %s (a writer was killed before its rename)", path);
+}
+
+/*
+ * Hold every link of the node from now on (link_keep.h): the uplink's and
+ * each live pod's two, so that removing their pins detaches nothing.
+ */
+static void keep_links(struct walk *w, const struct node_rec *n)
+{
+	struct kept_link *l = calloc(2 * w->alive.n + 1, sizeof(*l));
+	char (*egress)[IF_NAMESIZE + 8] = calloc(w->alive.n + 1, sizeof(*egress));
+	size_t i, k = 0;
+
+	if (!l || !egress)
+		goto out;
+	l[k++] = (struct kept_link){ "uplink", n->uplink_ifindex };
+	for (i = 0; i < w->alive.n; i++) {
+		snprintf(egress[i], sizeof(egress[i]), "%s-egress", w->alive.ifnames[i]);
+		l[k++] = (struct kept_link){ w->alive.ifnames[i], w->alive.ifindex[i] };
+		l[k++] = (struct kept_link){ egress[i], w->alive.ifindex[i] };
+	}
+	link_keep(w->c, l, k);
+out:
+	free(l);
+	free(egress);
+}
+
+/* node init with the record's own settings, then the pass goes on. */
+static int reinit(struct walk *w, struct pinned *pins, struct node_rec *n)
+{
+	struct node_init_req r;
+	int err;
+
+	pinned_close(pins);
+	node_init_req_from_rec(n, &r);
+	err = node_init(w->c, &r);
+	if (!err)
+		err = node_load(w->c, n);
+	if (!err)
+		err = pinned_open(w->c, pins);
+	if (err)
+		return error_prefix(err, "reconcile: node init");
+	w->st->reattached++;
+	w->st->reinit = 1;
+	pr_warn("reconcile: node initialized again (maps and attachments kept, programs replaced in place)");
+	return 0;
+}
+
 int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stats *st)
 {
 	static int warned_unreadable;
@@ -478,34 +622,48 @@ int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stat
 
 	memset(st, 0, sizeof(*st));
 	err = node_load(c, &n);
-	if (err)
+	if (err) {
+		/* Reset (or never made): nothing of it is ours to hold. */
+		link_keep(c, NULL, 0);
 		return err;
+	}
+	/* Pins removed since the last pass, of links we held: pinned again first. */
+	st->repaired += link_keep_repin(c);
 	err = pinned_open(c, &pins);
 	if (err) {
 		pr_warn("reconcile: %s; initializing the node again", error_message());
 		error_clear();
-		st->need_init = 1;
-		return 0;
+		err = reinit(&w, &pins, &n);
+		if (err)
+			goto out;
 	}
 	err = nl_open(&nl);
 	if (err)
 		goto out;
 	w.nl = &nl;
 	check_uplink(&w, &n);
-	if (st->need_init)
-		goto out;
-	err = pod_foreach(c, check_pod, &w);
+	if (st->need_init) {
+		st->need_init = 0;
+		err = reinit(&w, &pins, &n);
+		if (err)
+			goto out;
+	}
+	/* Records that do not parse go aside here, so that the rest can be judged. */
+	err = pod_foreach_all(c, check_pod, &w);
 	if (err)
 		goto out;
+	/* We hold the lock: no writer is at work, each one is a dead writer's. */
+	st->repaired += remove_temp_files(c->state_dir, 1, temp_removed);
 	/*
 	 * Only after every record was seen: the rest is what no pod owns. A
-	 * record that did not load may own a veth we cannot name: then leave
-	 * the strays alone rather than cut a running pod off.
+	 * record that did not load (and could not be moved aside) may own a
+	 * veth we cannot name: then leave the strays alone rather than cut a
+	 * running pod off.
 	 */
 	files = count_pod_files(c);
 	if (files > w.alive.n) {
 		if (!warned_unreadable)
-			pr_warn("reconcile: %zu pod records under %s/pods do not load; not removing veths, endpoints or pins without a pod",
+			pr_warn("reconcile: %zu pod records under %s/pods do not load; not removing veths, endpoints, pins or reservations without a pod",
 				files - w.alive.n, c->state_dir);
 		warned_unreadable = 1;
 		goto out;
@@ -515,11 +673,14 @@ int reconcile(const struct ctx *c, pod_del_hook *del_hook, struct reconcile_stat
 	remove_stray_endpoints(&w);
 	remove_stray_endpoints6(&w);
 	remove_stray_pins(&w);
+	release_stray_reservations(&w);
+	keep_links(&w, &n);
 out:
 	nl_close(&nl);
 	pinned_close(&pins);
 	free(w.alive.ifnames);
 	free(w.alive.ips);
 	free(w.alive.ip6s);
+	free(w.alive.ifindex);
 	return err;
 }

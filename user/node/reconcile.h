@@ -5,8 +5,12 @@
  * address; those the CNI plugin added as CNI DEL removes them, the IPAM
  * plugin's reservation released too); bl* veths without a pod are deleted; missing attachments (pod
  * veths, uplink), endpoint entries and host routes are put back; endpoint
- * entries and link pins without a pod are removed. Each repair is one log
- * line. The caller holds the state lock.
+ * entries, link pins and address reservations without a pod are removed,
+ * as are pods whose pod add was killed mid-way and the temporary files of
+ * killed writers; pod records that do not parse are moved to quarantine.
+ * Pins that are gone are pinned again from the programs attached (the
+ * live maps) and the node initialized again in the same pass. Each repair
+ * is one log line. The caller holds the state lock.
  */
 #ifndef BL_RECONCILE_H
 #define BL_RECONCILE_H
@@ -19,7 +23,8 @@ struct reconcile_stats {
 	unsigned int veths_removed; /* stray bl* veths */
 	unsigned int reattached; /* attachments put back, uplink included */
 	unsigned int repaired; /* endpoint entries, routes, pins fixed */
-	int need_init; /* datapath or uplink must be set up again (node_init) */
+	int need_init; /* internal: the uplink came back with a new ifindex */
+	int reinit; /* the node was initialized again (pins gone, new uplink) */
 };
 
 /* del_hook: how pods that are gone are deleted (see pod_del_hook). */

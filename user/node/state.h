@@ -2,9 +2,15 @@
 /*
  * What the node agent remembers between commands, in the state directory:
  *   node.json        the node's configuration (also in the pinned config map)
- *   pods/NAME        one record per pod (JSON)
+ *   pods/NAME        one record per pod (JSON); "state": "adding" while pod
+ *                    add is under way (its record of intent, see pod_add()),
+ *                    "deleting" once pod del has begun
  *   ipam/IP          one file per reserved address (either family), holding the pod name
- *   lock             flock()ed around every change
+ *   lock             flock()ed around every change; holds the holder's pid
+ *                    and command line
+ *   quarantine/      records that did not parse, moved out of the way
+ * Every file is written whole through a temporary file and a rename, and
+ * never opened through a symbolic link (lib/fs.h).
  */
 #ifndef BL_STATE_H
 #define BL_STATE_H
@@ -13,6 +19,7 @@
 #include <net/if.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <jansson.h>
 #include "bridgeless.h"
 #include "lib/addr.h"
 #include "lib/ctx.h"
@@ -82,22 +89,63 @@ struct pod_rec {
 	uint8_t host_mac[6];
 	uint32_t id;
 	uint32_t slot; /* ep_stats slot, 1..BL_MAX_EP_SLOTS-1; 0: none */
+	/*
+	 * POD_ADDING: pod add has not finished, what the record says may
+	 * exist, nothing more (no address yet, say). POD_DELETING: pod del
+	 * has begun. Seen by someone holding the state lock, either is what a
+	 * command killed mid-way left: pod del (or the agent) finishes it.
+	 */
+	enum pod_state { POD_READY = 0, POD_ADDING, POD_DELETING } state;
 };
 
-/* Exclusive lock on the state directory; returns the fd to unlock with. */
+/*
+ * Exclusive lock on the state directory; returns the fd to unlock with.
+ * Waits at most BRIDGELESS_LOCK_TIMEOUT seconds (default 60) and then
+ * fails with a message naming the holder (its pid and command line, which
+ * every holder writes into the lock file).
+ */
 int state_lock(const struct ctx *c);
+/* What the lock file says besides pid and command line ("CNI ADD container ..."). */
+void state_lock_describe(const char *what);
+/* The same with a limit of its own (seconds). */
+int state_lock_wait(const struct ctx *c, double timeout_s);
 void state_unlock(int fd);
+/* 0 if the state dir can be written (or made), -EROFS/-EACCES... if not. */
+int state_writable(const struct ctx *c);
 
 int node_save(const struct ctx *c, const struct node_rec *n);
 int node_load(const struct ctx *c, struct node_rec *n); /* -ENOENT: none */
 int node_remove(const struct ctx *c);
 
+int node_rec_from_json(json_t *j, struct node_rec *n);
+json_t *node_rec_to_json(const struct node_rec *n);
+
 int pod_name_valid(const char *name);
+/* The pod's id, FNV-1a of its name; its host end is "bl" + the id in hex. */
+uint32_t pod_id(const char *name);
+void pod_host_ifname(const char *name, char *buf /* IF_NAMESIZE */);
 int pod_save(const struct ctx *c, const struct pod_rec *p);
+/* -ENOENT (quietly, also for an invalid name); -EINVAL if it does not parse. */
 int pod_load(const struct ctx *c, const char *name, struct pod_rec *p);
+/* The record and its temporary file. */
 int pod_remove(const struct ctx *c, const char *name);
-/* Calls fn for each pod record, in name order. */
+json_t *pod_rec_to_json(const struct pod_rec *p);
+/* -EINVAL unless j is a whole record of pod name. */
+int pod_rec_from_json(json_t *j, const char *name, struct pod_rec *p);
+/* Calls fn for each finished pod's record, in name order. */
 int pod_foreach(const struct ctx *c,
 		int (*fn)(const struct pod_rec *p, void *data), void *data);
+/*
+ * The same, unfinished ones (adding, deleting) included; records that do
+ * not parse are moved to quarantine (state_quarantine). Caller holds the lock.
+ */
+int pod_foreach_all(const struct ctx *c,
+		    int (*fn)(const struct pod_rec *p, void *data), void *data);
+/*
+ * Move STATE/kind/name (a record that does not parse) to
+ * STATE/quarantine/kind/name, saying why in one warning. Caller holds the lock.
+ */
+int state_quarantine(const struct ctx *c, const char *kind, const char *name,
+		     const char *why);
 
 #endif

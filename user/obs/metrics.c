@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include "datapath/counters.h"
 #include "datapath/datapath.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 #include "obs/metrics.h"
 
@@ -356,44 +357,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pr_info("metrics: %s", buf);
 }
 
-/* "IP:PORT", "[IPv6]:PORT", ":PORT" */
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	const char *colon = strrchr(listen, ':');
-	char host[INET6_ADDRSTRLEN + 2], *end;
-	unsigned long port;
-	size_t hlen;
-
-	memset(ss, 0, sizeof(*ss));
-	if (!colon)
-		return -EINVAL;
-	port = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || port > 65535)
-		return -EINVAL;
-	hlen = colon - listen;
-	if (hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, listen, hlen);
-	host[hlen] = 0;
-	*v6 = 0;
-	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
-		host[hlen - 1] = 0;
-		*v6 = 1;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ? 0 : -EINVAL;
-	}
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	if (!hlen) {
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		return 0;
-	}
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
-}
-
 int metrics_start(const struct ctx *c, const char *listen,
 		  const struct agent_stats *stats, pthread_mutex_t *lock,
 		  struct metrics **out)
@@ -401,10 +364,10 @@ int metrics_start(const struct ctx *c, const char *listen,
 	struct sockaddr_storage ss;
 	struct metrics *m;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	int v6, err;
+	int err;
 
 	*out = NULL;
-	if (parse_listen(listen, &ss, &v6))
+	if (listen_parse(listen, &ss))
 		return errorf_raw(-EINVAL,
 				  "metrics: bad listen address \"%s\" (want IP:PORT, [IPv6]:PORT or :PORT)",
 				  listen);
@@ -421,12 +384,13 @@ int metrics_start(const struct ctx *c, const char *listen,
 	m->c.state_dir = m->state_dir;
 	m->stats = stats;
 	m->lock = lock;
-	if (v6)
+	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	errno = 0;
+	/* The logger first: libmicrohttpd complains about it anywhere else. */
 	m->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 				     MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
 	if (!m->daemon) {

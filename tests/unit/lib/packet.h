@@ -18,6 +18,12 @@
 #define IPV4_DF 0x4000 /* linux/ip.h has only the kernel-internal IP_DF */
 
 struct pkt {
+	/*
+	 * Two bytes first, as the kernel's NET_IP_ALIGN: the IP header after
+	 * the 14-byte Ethernet header lands 4-byte aligned, so reading it as
+	 * struct iphdr is defined behaviour (UBSan, make SANITIZE=1).
+	 */
+	__u8 pad_[2];
 	__u8 b[PKT_MAX];
 	__u32 len;
 };

@@ -33,11 +33,10 @@ static int add(struct k8s_file_items *f, enum k8s_res r, json_t *obj, const char
 int k8s_file_load(const char *path, unsigned int want, enum k8s_res def,
 		  struct k8s_file_items *out)
 {
-	json_t *root, *items, *obj;
 	json_error_t jerr;
+	json_t *root;
 	char where[512];
-	size_t i;
-	int r, err = 0;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	root = json_load_file(path, 0, &jerr);
@@ -49,6 +48,20 @@ int k8s_file_load(const char *path, unsigned int want, enum k8s_res def,
 		fclose(f);
 		return errorf_raw(-EINVAL, "%s: line %d: %s", path, jerr.line, jerr.text);
 	}
+	snprintf(where, sizeof(where), "file %s", path);
+	err = k8s_items_from_json(root, where, want, def, out);
+	json_decref(root);
+	return err ? error_prefix(err, "%s", path) : 0;
+}
+
+int k8s_items_from_json(json_t *root, const char *where, unsigned int want,
+			enum k8s_res def, struct k8s_file_items *out)
+{
+	json_t *items, *obj;
+	size_t i;
+	int r, err = 0;
+
+	memset(out, 0, sizeof(*out));
 	if (json_is_array(root))
 		items = root;
 	else if (json_is_array(json_object_get(root, "items")))
@@ -56,13 +69,9 @@ int k8s_file_load(const char *path, unsigned int want, enum k8s_res def,
 	else if (json_is_object(root) && (json_object_get(root, "metadata") ||
 					  json_object_get(root, "spec")))
 		items = NULL; /* a single object */
-	else {
-		json_decref(root);
+	else
 		return errorf_raw(-EINVAL,
-				  "%s: want a List ({\"items\": [...]}), an array of objects or one object",
-				  path);
-	}
-	snprintf(where, sizeof(where), "file %s", path);
+				  "want a List ({\"items\": [...]}), an array of objects or one object");
 	for (i = 0; !err && i < (items ? json_array_size(items) : 1); i++) {
 		obj = items ? json_array_get(items, i) : root;
 		if (!json_is_object(obj))
@@ -74,10 +83,9 @@ int k8s_file_load(const char *path, unsigned int want, enum k8s_res def,
 			continue;
 		err = add(out, r, obj, where);
 	}
-	json_decref(root);
 	if (err) {
 		k8s_file_items_free(out);
-		return errorf(err, "%s", path);
+		return errorf(err, "items");
 	}
 	return 0;
 }

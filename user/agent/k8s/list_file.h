@@ -26,6 +26,9 @@ struct k8s_file_items {
  */
 int k8s_file_load(const char *path, unsigned int want, enum k8s_res def,
 		  struct k8s_file_items *out);
+/* The same from the file's parsed JSON; where names it in log lines ("file PATH"). */
+int k8s_items_from_json(json_t *root, const char *where, unsigned int want,
+			enum k8s_res def, struct k8s_file_items *out);
 void k8s_file_items_free(struct k8s_file_items *f);
 
 #endif
